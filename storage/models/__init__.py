@@ -1,0 +1,47 @@
+"""Every ORM model, imported here so ``Base.metadata`` is complete for Alembic."""
+
+from storage.models.accounts import (
+    AuditLogEntry,
+    Membership,
+    RefreshToken,
+    User,
+    UserSetting,
+    Workspace,
+)
+from storage.models.analytics import AnalyticsEvent
+from storage.models.artists import (
+    Artist,
+    ArtistContact,
+    ArtistNote,
+    ArtistSnapshot,
+    ArtistSocialProfile,
+)
+from storage.models.base import Base
+from storage.models.campaigns import Campaign, CampaignArtist
+from storage.models.discovery import DiscoveryJob
+from storage.models.finance import Transaction
+from storage.models.outreach import EmailRecord, EmailTemplate, OutreachCampaign, Suppression
+
+__all__ = [
+    "AnalyticsEvent",
+    "Artist",
+    "ArtistContact",
+    "ArtistNote",
+    "ArtistSnapshot",
+    "ArtistSocialProfile",
+    "AuditLogEntry",
+    "Base",
+    "Campaign",
+    "CampaignArtist",
+    "DiscoveryJob",
+    "EmailRecord",
+    "EmailTemplate",
+    "Membership",
+    "OutreachCampaign",
+    "RefreshToken",
+    "Suppression",
+    "Transaction",
+    "User",
+    "UserSetting",
+    "Workspace",
+]

@@ -1,0 +1,79 @@
+"""Email templates, outreach campaigns, one email record per recipient, and the suppression list."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.enums import EmailStatus, OutreachStatus, SuppressionReason
+from storage.models.base import Base, IdMixin, TimestampMixin, WorkspaceScopedMixin, text_enum
+
+
+class EmailTemplate(IdMixin, TimestampMixin, WorkspaceScopedMixin, Base):
+    __tablename__ = "email_templates"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    name: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(500))
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    body_text: Mapped[str] = mapped_column(Text, default="")
+
+
+class OutreachCampaign(IdMixin, TimestampMixin, WorkspaceScopedMixin, Base):
+    __tablename__ = "outreach_campaigns"
+    __table_args__ = (CheckConstraint("daily_limit > 0", name="daily_limit_positive"),)
+
+    name: Mapped[str] = mapped_column(String(200))
+    campaign_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
+    )
+    template_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("email_templates.id", ondelete="RESTRICT"))
+    status: Mapped[OutreachStatus] = mapped_column(
+        text_enum(OutreachStatus, "outreach_status"), default=OutreachStatus.DRAFT
+    )
+    scheduled_at: Mapped[datetime | None]
+    sender_email: Mapped[str] = mapped_column(String(320))
+    sender_name: Mapped[str] = mapped_column(String(200), default="")
+    daily_limit: Mapped[int] = mapped_column(default=50)
+
+
+class EmailRecord(IdMixin, TimestampMixin, WorkspaceScopedMixin, Base):
+    """One message to one recipient. Claimed (``sending``) before the SMTP call and marked after,
+    so a crash never sends twice and never skips silently."""
+
+    __tablename__ = "email_records"
+    __table_args__ = (
+        UniqueConstraint("outreach_campaign_id", "to_email"),
+        UniqueConstraint("workspace_id", "idempotency_key"),
+        Index("ix_email_records_status", "outreach_campaign_id", "status"),
+    )
+
+    outreach_campaign_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("outreach_campaigns.id", ondelete="CASCADE")
+    )
+    artist_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("artists.id", ondelete="SET NULL"))
+    to_email: Mapped[str] = mapped_column(String(320))
+    status: Mapped[EmailStatus] = mapped_column(
+        text_enum(EmailStatus, "email_status"), default=EmailStatus.QUEUED
+    )
+    message_id: Mapped[str | None] = mapped_column(String(500), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    opened_at: Mapped[datetime | None]
+    clicked_at: Mapped[datetime | None]
+    replied_at: Mapped[datetime | None]
+
+
+class Suppression(IdMixin, TimestampMixin, WorkspaceScopedMixin, Base):
+    """An address the workspace must never email again (unsubscribed, bounced, complained)."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (UniqueConstraint("workspace_id", "email"),)
+
+    email: Mapped[str] = mapped_column(String(320))
+    reason: Mapped[SuppressionReason] = mapped_column(text_enum(SuppressionReason, "suppression_reason"))

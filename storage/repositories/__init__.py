@@ -1,0 +1,1 @@
+"""One repository per aggregate. Workspace-private ones take the workspace at construction."""

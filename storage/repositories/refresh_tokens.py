@@ -1,0 +1,65 @@
+"""Refresh tokens, stored only as hashes. A rotation chain shares a family; presenting a token
+that was already used revokes the whole family (the token was stolen or replayed)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.ids import new_id
+from storage.models import RefreshToken
+from storage.repositories.base import write_guard
+
+
+class RefreshTokenRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def issue(
+        self,
+        *,
+        user_id: uuid.UUID,
+        token_hash: str,
+        expires_at: datetime,
+        family_id: uuid.UUID | None = None,
+    ) -> RefreshToken:
+        token = RefreshToken(
+            user_id=user_id,
+            token_hash=token_hash,
+            expires_at=expires_at,
+            family_id=family_id or new_id(),
+        )
+        async with write_guard(self.session, "refresh token"):
+            self.session.add(token)
+        return token
+
+    async def find_by_hash(self, token_hash: str, *, for_update: bool = False) -> RefreshToken | None:
+        statement = select(RefreshToken).where(RefreshToken.token_hash == token_hash)
+        if for_update:
+            statement = statement.with_for_update()
+        return await self.session.scalar(statement)
+
+    async def mark_used(self, token: RefreshToken) -> None:
+        token.used_at = datetime.now(UTC)
+        await self.session.flush()
+
+    async def revoke_family(self, family_id: uuid.UUID) -> int:
+        result = await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=datetime.now(UTC))
+            .returning(RefreshToken.id)
+        )
+        return len(result.all())
+
+    async def revoke_all_for_user(self, user_id: uuid.UUID) -> int:
+        result = await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=datetime.now(UTC))
+            .returning(RefreshToken.id)
+        )
+        return len(result.all())
