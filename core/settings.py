@@ -46,6 +46,11 @@ class Settings(BaseSettings):
 
     ray_address: str | None = None
     ray_num_cpus: int | None = Field(default=None, ge=1)
+    ray_object_store_mb: int = Field(default=512, ge=78)
+    serve_replicas: int = Field(default=1, ge=1, le=64)
+    serve_replica_cpus: float = Field(default=0.5, gt=0, le=64)
+    # Serve's default of 5 queues requests at the proxy and collapses throughput under load.
+    serve_max_ongoing_requests: int = Field(default=100, ge=1, le=10_000)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "info"

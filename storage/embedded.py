@@ -20,7 +20,7 @@ from core.errors import ConfigurationError
 log = logging.getLogger(__name__)
 
 
-def prepare_data_dir(path: Path, *, setting: str = "CM_DATA_DIR") -> Path:
+def prepare_data_dir(path: Path, *, setting: str = "CM_DATA_DIR (--data-dir)") -> Path:
     """Create the data folder if needed and prove it is writable, or name the setting at fault."""
     try:
         path.mkdir(parents=True, exist_ok=True)

@@ -97,6 +97,21 @@ class TestOverwrite:
         assert await store.get("contested") in payloads
         assert await store.list() == ["contested"]
 
+    async def test_readers_during_rewrites_see_only_whole_objects(self, store: ObjectStore) -> None:
+        versions = [bytes([index]) * 2_000_000 for index in range(2)]
+        await store.put("busy", versions[0])
+
+        async def rewrite() -> None:
+            for round_ in range(20):
+                await store.put("busy", versions[round_ % 2])
+
+        async def read() -> list[bytes]:
+            return [await store.get("busy") for _ in range(20)]
+
+        _, seen = await asyncio.gather(rewrite(), read())
+
+        assert all(data in versions for data in seen)
+
 
 class TestExists:
     async def test_a_stored_key_exists(self, store: ObjectStore) -> None:
@@ -233,6 +248,24 @@ class TestKeyValidation:
         assert repr(key)[:40] in caught.value.detail
         assert caught.value.problems[0].field == "key"
         assert await store.list() == []
+
+    @pytest.mark.parametrize(
+        ("key", "reason"),
+        [
+            ("", "empty"),
+            ("/etc/passwd", "relative"),
+            ("a//b", "empty segments"),
+            ("a/../b", "'..' segments"),
+            ("a\\b", "backslashes"),
+            ("a\x00b", "NUL"),
+            ("k" * 1025, "1024 bytes"),
+        ],
+    )
+    def test_the_message_says_what_is_wrong_with_the_key(self, key: str, reason: str) -> None:
+        with pytest.raises(InvalidInput) as caught:
+            validate_key(key)
+
+        assert reason in caught.value.detail
 
     @pytest.mark.parametrize("key", ["a", "a/b/c.txt", ".hidden", "a..b", "...", "é" * 512])
     def test_a_good_key_is_accepted_unchanged(self, key: str) -> None:

@@ -1,0 +1,80 @@
+"""The FastAPI application factory. Testable in-process; Ray Serve wraps the same app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Literal
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from core.settings import Settings
+from serve.health import check_parts
+from serve.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers, problem_response
+from serve.resources import Resources
+
+VERSION = "0.1.0"
+
+
+class PartStatus(BaseModel):
+    status: Literal["ok", "down"]
+    latency_ms: float
+    error: str | None = None
+
+
+class HealthReport(BaseModel):
+    status: Literal["ok"]
+    version: str
+    checks: dict[str, PartStatus]
+
+
+def build_app(settings: Settings, *, resources: Resources | None = None) -> FastAPI:
+    """Build the API. ``resources`` may be handed in (tests); otherwise the lifespan opens them
+    from ``settings`` and closes them at shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = resources is None
+        app.state.resources = resources or Resources.open(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.resources.close()
+
+    app = FastAPI(
+        title="Campaign Manager",
+        version=VERSION,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+
+    @app.get(
+        "/healthz",
+        response_model=HealthReport,
+        responses={503: {"description": "A part is down", "content": {PROBLEM_MEDIA_TYPE: {}}}},
+        tags=["health"],
+    )
+    async def healthz(request: Request) -> Any:
+        """Report whether PostgreSQL, Redis and the object store answer."""
+        parts = await check_parts(request.app.state.resources)
+        checks = {
+            part.name: PartStatus(status="ok" if part.ok else "down", latency_ms=part.latency_ms,
+                                  error=part.error)
+            for part in parts
+        }
+        down = [part for part in parts if not part.ok]
+        if down:
+            detail = "; ".join(f"{part.name} is down ({part.error})" for part in down)
+            return problem_response(
+                503, "service-unavailable", "Service unavailable", detail,
+                instance="/healthz", checks={k: v.model_dump() for k, v in checks.items()},
+            )
+        return JSONResponse(HealthReport(status="ok", version=VERSION, checks=checks).model_dump())
+
+    return app

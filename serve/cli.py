@@ -1,0 +1,152 @@
+"""``campaign-manager``: the composition root. Each command says what it did and where, and exits
+non-zero with one clear line on bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import warnings
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+
+from core.errors import CampaignManagerError, ConfigurationError
+from core.passwords import hash_password
+from core.settings import Settings, load_settings
+from serve.stack import LocalStack
+
+app = typer.Typer(
+    name="campaign-manager",
+    help="Discover artists, run campaigns and outreach, track money: one self-hosted service.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+def say(message: str) -> None:
+    typer.echo(message)
+
+
+def _settings(ctx: typer.Context, **overrides: Any) -> Settings:
+    data_dir = ctx.find_root().params.get("data_dir")
+    return load_settings(data_dir=data_dir, **overrides)
+
+
+@app.callback()
+def main_options(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="Folder for all local state (default: CM_DATA_DIR or "
+                     "the user data folder)."),
+    ] = None,
+) -> None:
+    """Campaign Manager."""
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (CM_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="HTTP port (CM_PORT).")] = None,
+) -> None:
+    """Start the service: embedded PostgreSQL and Redis unless URLs are set, migrations, Ray
+    and the API on Ray Serve. Ctrl-C stops everything it started."""
+    from serve.runner import run_service
+
+    settings = _settings(ctx, host=host, port=port)
+    say(f"data folder: {settings.data_dir}")
+    run_service(settings, say)
+
+
+@app.command()
+def migrate(
+    ctx: typer.Context,
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+    downgrade: Annotated[bool, typer.Option("--downgrade", help="Go down to REVISION.")] = False,
+) -> None:
+    """Bring the database schema to a revision (default: the latest)."""
+    from storage import migrator
+    from storage.database import create_engine
+
+    settings = _settings(ctx)
+
+    async def run(url: str) -> str | None:
+        engine = create_engine(url, pool_size=1)
+        try:
+            if downgrade:
+                await migrator.downgrade(engine, revision)
+            else:
+                await migrator.upgrade(engine, revision)
+            return await migrator.current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    with LocalStack(settings, migrate=False, for_service=False) as stack:
+        assert stack.settings.database_url is not None
+        current = asyncio.run(run(stack.settings.database_url))
+    say(f"database schema at revision {current or 'base (empty)'}")
+
+
+@user_app.command("create")
+def user_create(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Option(help="Login email address.")],
+    password: Annotated[
+        str,
+        typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                     envvar="CM_NEW_USER_PASSWORD", help="Password (prompted if not given)."),
+    ],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    workspace: Annotated[str | None, typer.Option(help="Name of the user's first workspace.")] = None,
+) -> None:
+    """Create a user and their first workspace, with the user as its owner."""
+    from storage.repositories.users import UserRepository
+    from storage.repositories.workspaces import WorkspaceRepository
+    from storage.database import create_engine, create_sessionmaker
+
+    settings = _settings(ctx)
+    password_hash = hash_password(password)
+    workspace_name = workspace or f"{name or email.split('@')[0]}'s workspace"
+
+    async def run(url: str) -> tuple[str, str, str]:
+        engine = create_engine(url, pool_size=1)
+        try:
+            async with create_sessionmaker(engine).begin() as session:
+                user = await UserRepository(session).create(
+                    email=email, password_hash=password_hash, display_name=name
+                )
+                team = await WorkspaceRepository(session).create(name=workspace_name, owner_id=user.id)
+                return user.email, str(user.id), team.slug
+        finally:
+            await engine.dispose()
+
+    with LocalStack(settings, for_service=False) as stack:
+        assert stack.settings.database_url is not None
+        user_email, user_id, slug = asyncio.run(run(stack.settings.database_url))
+    say(f"created user {user_email} ({user_id}), owner of workspace '{workspace_name}' ({slug})")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning every expected failure into one line and an exit code."""
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app(args=argv, standalone_mode=False)
+    except ConfigurationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except CampaignManagerError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        sys.exit(1)
+    except click.exceptions.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        typer.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code or 2)

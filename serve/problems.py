@@ -1,0 +1,100 @@
+"""Every error leaves as ``application/problem+json`` (RFC 9457) with a stable ``type``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core.errors import CampaignManagerError, InvalidInput, RateLimited
+
+log = logging.getLogger(__name__)
+
+# Relative URI references, as RFC 9457 allows; stable across deployments.
+PROBLEM_TYPE_BASE = "/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+def problem_response(
+    status: int,
+    type_slug: str,
+    title: str,
+    detail: str,
+    *,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + type_slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance is not None:
+        body["instance"] = instance
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CampaignManagerError)
+    extra: dict[str, Any] = {}
+    headers: dict[str, str] = {}
+    if isinstance(exc, InvalidInput):
+        extra["errors"] = [{"field": p.field, "message": p.message} for p in exc.problems]
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(max(1, round(exc.retry_after + 0.49)))
+    return problem_response(
+        exc.status, exc.type, exc.title, exc.detail, instance=request.url.path, headers=headers,
+        **extra,
+    )
+
+
+def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
+    # ("body", "budget", "amount") -> "budget.amount"; ("query", "limit") -> "limit"
+    parts = [str(part) for part in location]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": _field_name(error["loc"]), "message": error["msg"]} for error in exc.errors()
+    ]
+    fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
+    return problem_response(
+        422, "validation-error", "Invalid input", f"invalid fields: {fields}",
+        instance=request.url.path, errors=errors,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+    title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+    return problem_response(
+        exc.status_code, slug, title, str(exc.detail), instance=request.url.path,
+        headers=dict(exc.headers or {}),
+    )
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(
+        500, "internal-error", "Internal error", "the server failed to handle this request",
+        instance=request.url.path,
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(CampaignManagerError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

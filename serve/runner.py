@@ -1,0 +1,126 @@
+"""Run the service: the local stack, Ray (local or ``CM_RAY_ADDRESS``) and the Serve app, until
+SIGINT or SIGTERM; then stop everything that was started, in reverse order."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType
+
+import httpx
+
+from core.errors import ConfigurationError
+from core.settings import Settings
+from serve.stack import LocalStack
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT_SECONDS = 120.0
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise ConfigurationError(
+                "CM_PORT", f"cannot listen on {host}:{port} ({exc.strerror or exc})"
+            ) from None
+
+
+def start_ray(settings: Settings) -> None:
+    import ray
+
+    if settings.ray_address:
+        ray.init(
+            address=settings.ray_address,
+            namespace="campaign-manager",
+            log_to_driver=False,
+            logging_level=logging.WARNING,
+        )
+        return
+    ray.init(
+        num_cpus=settings.ray_num_cpus or os.cpu_count() or 1,
+        include_dashboard=False,
+        object_store_memory=settings.ray_object_store_mb * 1024 * 1024,
+        namespace="campaign-manager",
+        log_to_driver=False,
+        logging_level=logging.WARNING,
+    )
+
+
+def stop_ray() -> None:
+    import ray
+    from ray import serve as ray_serve
+
+    try:
+        if ray.is_initialized():
+            ray_serve.shutdown()
+    finally:
+        ray.shutdown()
+
+
+def deploy(settings: Settings) -> str:
+    """Start Serve's HTTP proxy on ``host:port`` and deploy the app; returns its base URL."""
+    from ray import serve as ray_serve
+
+    from serve.deployment import APP_NAME, build_application
+
+    ray_serve.start(http_options={"host": settings.host, "port": settings.port})
+    ray_serve.run(build_application(settings), name=APP_NAME, route_prefix="/", blocking=False)
+    return f"http://{settings.host}:{settings.port}"
+
+
+def wait_until_healthy(base_url: str, stop: threading.Event) -> httpx.Response:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    last: httpx.Response | None = None
+    while time.monotonic() < deadline and not stop.is_set():
+        try:
+            last = httpx.get(f"{base_url}/healthz", timeout=5)
+            if last.status_code == 200:
+                return last
+        except httpx.HTTPError:
+            pass
+        stop.wait(0.5)
+    detail = last.json().get("detail") if last is not None else "no answer"
+    raise ConfigurationError("service", f"{base_url}/healthz did not become healthy: {detail}")
+
+
+def run_service(settings: Settings, say: Callable[[str], None]) -> None:
+    """Blocking: start everything, print where it is, serve until a stop signal."""
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        ensure_port_free(settings.host, settings.port)
+        with LocalStack(settings) as stack:
+            for part in stack.started:
+                say(f"started {part}")
+            store = f"s3://{settings.s3_bucket}" if settings.uses_s3 else str(settings.objects_dir)
+            say(f"object store: {store}")
+            say(f"starting Ray ({settings.ray_address or 'local'}) and Ray Serve ...")
+            try:
+                start_ray(stack.settings)
+                base_url = deploy(stack.settings)
+                wait_until_healthy(base_url, stop)
+                if not stop.is_set():
+                    say(f"Campaign Manager is running at {base_url}  (health: {base_url}/healthz)")
+                    say("press Ctrl-C to stop")
+                while not stop.wait(0.5):
+                    pass
+                say("stopping ...")
+            finally:
+                stop_ray()
+        say("stopped")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
