@@ -1,0 +1,2 @@
+"""Ray actors and jobs (campaign state, senders, scraper pools). Not built yet: see the README's
+status section."""

@@ -12,7 +12,8 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
 
 
 def normalize_email(value: str, *, field: str = "email") -> str:
-    """Lower-case and trim ``value``; raise ``InvalidInput`` naming ``field`` if it is no address."""
+    """Lower-case and trim ``value``; raise ``InvalidInput`` naming ``field`` if it is not an
+    address."""
     email = value.strip().lower()
     if len(email) > 320 or not _EMAIL.match(email):
         message = f"{value!r} is not an email address"

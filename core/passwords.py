@@ -15,9 +15,7 @@ _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 "low memory" 
 
 def check_password_rules(password: str, *, field: str = "password") -> None:
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
-        message = (
-            f"password must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters long"
-        )
+        message = f"password must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters long"
         raise InvalidInput(message, [FieldProblem(field, message)])
 
 

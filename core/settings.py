@@ -1,4 +1,5 @@
-"""Settings from ``CM_*`` environment variables (and a ``.env`` file), one data folder for all state.
+"""Settings from ``CM_*`` environment variables (and a ``.env`` file); one data folder holds
+all local state.
 
 Every external part is optional: an unset ``CM_DATABASE_URL`` / ``CM_REDIS_URL`` means "start the
 embedded server in the data folder"; an unset ``CM_S3_BUCKET`` means "objects in a local folder".

@@ -64,16 +64,21 @@ def build_app(settings: Settings, *, resources: Resources | None = None) -> Fast
         """Report whether PostgreSQL, Redis and the object store answer."""
         parts = await check_parts(request.app.state.resources)
         checks = {
-            part.name: PartStatus(status="ok" if part.ok else "down", latency_ms=part.latency_ms,
-                                  error=part.error)
+            part.name: PartStatus(
+                status="ok" if part.ok else "down", latency_ms=part.latency_ms, error=part.error
+            )
             for part in parts
         }
         down = [part for part in parts if not part.ok]
         if down:
             detail = "; ".join(f"{part.name} is down ({part.error})" for part in down)
             return problem_response(
-                503, "service-unavailable", "Service unavailable", detail,
-                instance="/healthz", checks={k: v.model_dump() for k, v in checks.items()},
+                503,
+                "service-unavailable",
+                "Service unavailable",
+                detail,
+                instance="/healthz",
+                checks={k: v.model_dump() for k, v in checks.items()},
             )
         return JSONResponse(HealthReport(status="ok", version=VERSION, checks=checks).model_dump())
 

@@ -10,8 +10,10 @@ import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
+
+# Typer vendors its own click; its usage errors are instances of this class, not click's.
+from typer._click.exceptions import ClickException
 
 from core.errors import CampaignManagerError, ConfigurationError
 from core.passwords import hash_password
@@ -42,8 +44,10 @@ def _settings(ctx: typer.Context, **overrides: Any) -> Settings:
 def main_options(
     data_dir: Annotated[
         Path | None,
-        typer.Option("--data-dir", help="Folder for all local state (default: CM_DATA_DIR or "
-                     "the user data folder)."),
+        typer.Option(
+            "--data-dir",
+            help="Folder for all local state (default: CM_DATA_DIR or the user data folder).",
+        ),
     ] = None,
 ) -> None:
     """Campaign Manager."""
@@ -99,16 +103,23 @@ def user_create(
     email: Annotated[str, typer.Option(help="Login email address.")],
     password: Annotated[
         str,
-        typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
-                     envvar="CM_NEW_USER_PASSWORD", help="Password (prompted if not given)."),
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="CM_NEW_USER_PASSWORD",
+            help="Password (prompted if not given).",
+        ),
     ],
     name: Annotated[str, typer.Option(help="Display name.")] = "",
-    workspace: Annotated[str | None, typer.Option(help="Name of the user's first workspace.")] = None,
+    workspace: Annotated[
+        str | None, typer.Option(help="Name of the user's first workspace.")
+    ] = None,
 ) -> None:
     """Create a user and their first workspace, with the user as its owner."""
+    from storage.database import create_engine, create_sessionmaker
     from storage.repositories.users import UserRepository
     from storage.repositories.workspaces import WorkspaceRepository
-    from storage.database import create_engine, create_sessionmaker
 
     settings = _settings(ctx)
     password_hash = hash_password(password)
@@ -121,7 +132,9 @@ def user_create(
                 user = await UserRepository(session).create(
                     email=email, password_hash=password_hash, display_name=name
                 )
-                team = await WorkspaceRepository(session).create(name=workspace_name, owner_id=user.id)
+                team = await WorkspaceRepository(session).create(
+                    name=workspace_name, owner_id=user.id
+                )
                 return user.email, str(user.id), team.slug
         finally:
             await engine.dispose()
@@ -144,9 +157,9 @@ def main(argv: list[str] | None = None) -> None:
     except CampaignManagerError as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         sys.exit(1)
-    except click.exceptions.Abort:
+    except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(130)
-    except click.ClickException as exc:
+    except ClickException as exc:
         typer.echo(f"error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code or 2)

@@ -38,4 +38,6 @@ def deployment_options(settings: Settings) -> dict[str, Any]:
 
 
 def build_application(settings: Settings) -> Application:
-    return ApiIngress.options(**deployment_options(settings)).bind(settings)
+    deployment: Any = ApiIngress  # the decorators turn the class into a Deployment
+    application: Application = deployment.options(**deployment_options(settings)).bind(settings)
+    return application

@@ -7,10 +7,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from serve.resources import Resources
 from storage.database import ping_database
 from storage.redis_client import ping_redis
-
-from serve.resources import Resources
 
 CHECK_TIMEOUT_SECONDS = 3.0
 

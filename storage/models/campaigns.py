@@ -17,8 +17,10 @@ class Campaign(IdMixin, TimestampMixin, WorkspaceScopedMixin, Base):
     __tablename__ = "campaigns"
     __table_args__ = (
         CheckConstraint("budget_minor >= 0", name="budget_not_negative"),
-        CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
-                        name="ends_after_start"),
+        CheckConstraint(
+            "end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
+            name="ends_after_start",
+        ),
     )
 
     name: Mapped[str] = mapped_column(String(200))
@@ -31,7 +33,9 @@ class Campaign(IdMixin, TimestampMixin, WorkspaceScopedMixin, Base):
     end_date: Mapped[date | None]
     budget_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
-    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
 
 
 class CampaignArtist(IdMixin, WorkspaceScopedMixin, Base):

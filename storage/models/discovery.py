@@ -1,4 +1,5 @@
-"""Discovery jobs: a query, its status, live counters and the checkpoint a resumed job starts from."""
+"""Discovery jobs: a query, its status, live counters and the checkpoint a resumed job starts
+from."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from storage.models.base import Base, IdMixin, TimestampMixin, WorkspaceScopedMi
 class DiscoveryJob(IdMixin, TimestampMixin, WorkspaceScopedMixin, Base):
     __tablename__ = "discovery_jobs"
 
-    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
     query: Mapped[dict[str, Any]]
     status: Mapped[DiscoveryJobStatus] = mapped_column(
         text_enum(DiscoveryJobStatus, "discovery_job_status"), default=DiscoveryJobStatus.QUEUED

@@ -30,7 +30,9 @@ class OutreachCampaign(IdMixin, TimestampMixin, WorkspaceScopedMixin, Base):
     campaign_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
     )
-    template_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("email_templates.id", ondelete="RESTRICT"))
+    template_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("email_templates.id", ondelete="RESTRICT")
+    )
     status: Mapped[OutreachStatus] = mapped_column(
         text_enum(OutreachStatus, "outreach_status"), default=OutreachStatus.DRAFT
     )
@@ -54,7 +56,9 @@ class EmailRecord(IdMixin, TimestampMixin, WorkspaceScopedMixin, Base):
     outreach_campaign_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("outreach_campaigns.id", ondelete="CASCADE")
     )
-    artist_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("artists.id", ondelete="SET NULL"))
+    artist_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("artists.id", ondelete="SET NULL")
+    )
     to_email: Mapped[str] = mapped_column(String(320))
     status: Mapped[EmailStatus] = mapped_column(
         text_enum(EmailStatus, "email_status"), default=EmailStatus.QUEUED
@@ -76,4 +80,6 @@ class Suppression(IdMixin, TimestampMixin, WorkspaceScopedMixin, Base):
     __table_args__ = (UniqueConstraint("workspace_id", "email"),)
 
     email: Mapped[str] = mapped_column(String(320))
-    reason: Mapped[SuppressionReason] = mapped_column(text_enum(SuppressionReason, "suppression_reason"))
+    reason: Mapped[SuppressionReason] = mapped_column(
+        text_enum(SuppressionReason, "suppression_reason")
+    )

@@ -86,4 +86,4 @@ class AnalyticsEventRepository(ScopedRepository[AnalyticsEvent]):
             .where(AnalyticsEvent.workspace_id == self.workspace_id, *where)
             .group_by(AnalyticsEvent.event_type)
         )
-        return {event_type: count for event_type, count in rows}
+        return dict(rows.all())

@@ -114,7 +114,9 @@ class ArtistRepository:
         return artist
 
     async def find_by_soundcloud_id(self, soundcloud_id: int) -> Artist | None:
-        return await self.session.scalar(select(Artist).where(Artist.soundcloud_id == soundcloud_id))
+        return await self.session.scalar(
+            select(Artist).where(Artist.soundcloud_id == soundcloud_id)
+        )
 
     async def upsert_many(self, records: Iterable[Mapping[str, Any]]) -> UpsertResult:
         """Insert new artists and refresh known ones (by SoundCloud id) in a few statements.
@@ -130,22 +132,24 @@ class ArtistRepository:
             row["tracks"] = row["tracks"] or 0
             row["verified"] = bool(row["verified"])
             row["country"] = row["country"].upper() if row["country"] else None
-            by_id[int(row["soundcloud_id"])] = row
+            by_id[int(record["soundcloud_id"])] = row
         ids: dict[int, uuid.UUID] = {}
         inserted = 0
         rows = list(by_id.values())
         for start in range(0, len(rows), _UPSERT_CHUNK):
             chunk = rows[start : start + _UPSERT_CHUNK]
-            statement = insert(Artist).values([{"id": new_id(), **row} for row in chunk])
-            changed = {name: statement.excluded[name] for name in UPSERT_COLUMNS[1:]}
-            statement = statement.on_conflict_do_update(
+            values = insert(Artist).values([{"id": new_id(), **row} for row in chunk])
+            changed = {name: values.excluded[name] for name in UPSERT_COLUMNS[1:]}
+            statement = values.on_conflict_do_update(
                 index_elements=[Artist.soundcloud_id],
                 set_={**changed, "updated_at": func.now()},
             ).returning(
                 # xmax is 0 only on a freshly inserted row version.
-                Artist.soundcloud_id, Artist.id, (literal_column("xmax") == 0).label("inserted")
+                Artist.soundcloud_id,
+                Artist.id,
+                (literal_column("xmax") == 0).label("inserted"),
             )
-            for soundcloud_id, artist_id, was_inserted in (await self.session.execute(statement)):
+            for soundcloud_id, artist_id, was_inserted in await self.session.execute(statement):
                 ids[soundcloud_id] = artist_id
                 inserted += int(was_inserted)
         return UpsertResult(ids=ids, inserted=inserted, updated=len(ids) - inserted)
@@ -172,8 +176,12 @@ class ArtistRepository:
     ) -> Page[Artist]:
         statement = select(Artist).where(*(criteria or ArtistFilter()).conditions())
         return await paginate(
-            self.session, statement, id_column=Artist.id, order=parse_sort(sort, SORTABLE),
-            limit=limit, cursor=cursor,
+            self.session,
+            statement,
+            id_column=Artist.id,
+            order=parse_sort(sort, SORTABLE),
+            limit=limit,
+            cursor=cursor,
         )
 
     async def upsert_social_profiles(self, profiles: Iterable[Mapping[str, Any]]) -> int:
@@ -196,7 +204,9 @@ class ArtistRepository:
             index_elements=[ArtistSocialProfile.artist_id, ArtistSocialProfile.url],
             set_={
                 "platform": statement.excluded.platform,
-                "username": func.coalesce(statement.excluded.username, ArtistSocialProfile.username),
+                "username": func.coalesce(
+                    statement.excluded.username, ArtistSocialProfile.username
+                ),
                 "followers_count": func.coalesce(
                     statement.excluded.followers_count, ArtistSocialProfile.followers_count
                 ),
@@ -221,7 +231,10 @@ class ArtistRepository:
         if not rows:
             return 0
         result = await self.session.execute(
-            insert(ArtistSnapshot).values(rows).on_conflict_do_nothing().returning(ArtistSnapshot.id)
+            insert(ArtistSnapshot)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .returning(ArtistSnapshot.id)
         )
         return len(result.all())
 
@@ -231,7 +244,9 @@ class ArtistRepository:
         statement = select(ArtistSnapshot).where(ArtistSnapshot.artist_id == artist_id)
         if since is not None:
             statement = statement.where(ArtistSnapshot.captured_at >= since)
-        return list((await self.session.scalars(statement.order_by(ArtistSnapshot.captured_at))).all())
+        return list(
+            (await self.session.scalars(statement.order_by(ArtistSnapshot.captured_at))).all()
+        )
 
 
 def _clean_genres(genres: Iterable[str]) -> list[str]:

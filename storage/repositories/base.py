@@ -58,7 +58,7 @@ def parse_sort(sort: str, sortable: Mapping[str, InstrumentedAttribute[Any]]) ->
 
 async def paginate(
     session: AsyncSession,
-    statement: Select[tuple[ModelT]],
+    statement: Select[ModelT],
     *,
     id_column: InstrumentedAttribute[uuid.UUID],
     order: SortOrder,
@@ -88,7 +88,7 @@ async def paginate(
         rows = rows[:limit]
         last = rows[-1]
         next_cursor = Cursor(
-            sort=order.token, value=getattr(last, order.column.key), id=last.id
+            sort=order.token, value=getattr(last, order.column.key), id=getattr(last, id_column.key)
         ).encode()
     return Page(items=rows, next_cursor=next_cursor)
 
@@ -146,14 +146,14 @@ class ScopedRepository(Generic[ModelT]):
         self.session = session
         self.workspace_id = workspace_id
 
-    def _scoped(self) -> Select[tuple[ModelT]]:
+    def _scoped(self) -> Select[ModelT]:
         return select(self.model).where(self.model.workspace_id == self.workspace_id)
 
     async def get(self, row_id: uuid.UUID) -> ModelT:
         row = await self.session.scalar(self._scoped().where(self.model.id == row_id))
         if row is None:
             raise NotFound(f"{self.noun} {row_id} not found")
-        return row  # type: ignore[no-any-return]
+        return row
 
     async def exists(self, row_id: uuid.UUID) -> bool:
         found = await self.session.scalar(
@@ -202,7 +202,11 @@ class ScopedRepository(Generic[ModelT]):
         order = parse_sort(sort or self.default_sort, columns)
         statement = self._scoped().where(*where)
         return await paginate(
-            self.session, statement, id_column=self.model.id, order=order, limit=limit,
+            self.session,
+            statement,
+            id_column=self.model.id,
+            order=order,
+            limit=limit,
             cursor=cursor,
         )
 

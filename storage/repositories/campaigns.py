@@ -30,7 +30,9 @@ class CampaignRepository(ScopedRepository[Campaign]):
 
     async def create(self, **values: Any) -> Campaign:
         if "status" in values:
-            raise InvalidInput("a new campaign starts as a draft", [FieldProblem("status", "read-only")])
+            raise InvalidInput(
+                "a new campaign starts as a draft", [FieldProblem("status", "read-only")]
+            )
         if "currency" in values:
             values["currency"] = normalize_currency(values["currency"])
         return await super().create(**values)
@@ -38,7 +40,8 @@ class CampaignRepository(ScopedRepository[Campaign]):
     async def update(self, row_id: uuid.UUID, values: Mapping[str, Any]) -> Campaign:
         if "status" in values:
             raise InvalidInput(
-                "change status with a transition, not an update", [FieldProblem("status", "read-only")]
+                "change status with a transition, not an update",
+                [FieldProblem("status", "read-only")],
             )
         if "currency" in values:
             values = {**values, "currency": normalize_currency(values["currency"])}
@@ -67,7 +70,10 @@ class CampaignRepository(ScopedRepository[Campaign]):
         if await self.session.get(Artist, artist_id) is None:
             raise NotFound(f"artist {artist_id} not found")
         entry = CampaignArtist(
-            workspace_id=self.workspace_id, campaign_id=campaign_id, artist_id=artist_id, status=status
+            workspace_id=self.workspace_id,
+            campaign_id=campaign_id,
+            artist_id=artist_id,
+            status=status,
         )
         async with write_guard(self.session, "artist in this campaign"):
             self.session.add(entry)
@@ -95,7 +101,11 @@ class CampaignRepository(ScopedRepository[Campaign]):
             statement = statement.where(CampaignArtist.status == status)
         order = parse_sort(sort, {"added_at": CampaignArtist.added_at})
         return await paginate(
-            self.session, statement, id_column=CampaignArtist.id, order=order, limit=limit,
+            self.session,
+            statement,
+            id_column=CampaignArtist.id,
+            order=order,
+            limit=limit,
             cursor=cursor,
         )
 

@@ -36,8 +36,11 @@ class ArtistContactRepository(ScopedRepository[ArtistContact]):
         )
 
     async def add_found(self, contacts: list[dict[str, Any]]) -> int:
-        """Record contacts found by discovery (``{artist_id, email, source}``); ones the workspace
-        already holds are left as they are (their consent state is the team's, not the crawler's)."""
+        """Record contacts found by discovery (``{artist_id, email, source}``).
+
+        Ones the workspace already holds are left as they are: their consent state is the team's
+        to set, not the crawler's.
+        """
         rows = {
             (c["artist_id"], normalize_email(c["email"])): {
                 "id": new_id(),
@@ -63,7 +66,9 @@ class ArtistContactRepository(ScopedRepository[ArtistContact]):
         self, artist_id: uuid.UUID, *, limit: int = 50, cursor: str | None = None
     ) -> Page[ArtistContact]:
         await self._require_artist(artist_id)
-        return await self.list(where=[ArtistContact.artist_id == artist_id], limit=limit, cursor=cursor)
+        return await self.list(
+            where=[ArtistContact.artist_id == artist_id], limit=limit, cursor=cursor
+        )
 
     async def _require_artist(self, artist_id: uuid.UUID) -> None:
         if await self.session.get(Artist, artist_id) is None:

@@ -49,7 +49,10 @@ class EmailRecordRepository(ScopedRepository[EmailRecord]):
         if not rows:
             return 0
         result = await self.session.execute(
-            insert(EmailRecord).values(list(rows.values())).on_conflict_do_nothing().returning(EmailRecord.id)
+            insert(EmailRecord)
+            .values(list(rows.values()))
+            .on_conflict_do_nothing()
+            .returning(EmailRecord.id)
         )
         return len(result.all())
 
@@ -70,7 +73,9 @@ class EmailRecordRepository(ScopedRepository[EmailRecord]):
         result = await self.session.scalars(
             update(EmailRecord)
             .where(EmailRecord.id.in_(picked))
-            .values(status=EmailStatus.SENDING, attempts=EmailRecord.attempts + 1, updated_at=func.now())
+            .values(
+                status=EmailStatus.SENDING, attempts=EmailRecord.attempts + 1, updated_at=func.now()
+            )
             .returning(EmailRecord),
             execution_options={"synchronize_session": False},
         )
@@ -78,15 +83,23 @@ class EmailRecordRepository(ScopedRepository[EmailRecord]):
 
     async def mark_sent(self, record_id: uuid.UUID, message_id: str) -> EmailRecord:
         return await self._move(
-            record_id, {EmailStatus.SENDING}, EmailStatus.SENT,
-            message_id=message_id, sent_at=datetime.now(UTC), error=None,
+            record_id,
+            {EmailStatus.SENDING},
+            EmailStatus.SENT,
+            message_id=message_id,
+            sent_at=datetime.now(UTC),
+            error=None,
         )
 
     async def mark_failed(self, record_id: uuid.UUID, error: str) -> EmailRecord:
         return await self._move(record_id, {EmailStatus.SENDING}, EmailStatus.FAILED, error=error)
 
     async def _move(
-        self, record_id: uuid.UUID, allowed_from: set[EmailStatus], target: EmailStatus, **values: Any
+        self,
+        record_id: uuid.UUID,
+        allowed_from: set[EmailStatus],
+        target: EmailStatus,
+        **values: Any,
     ) -> EmailRecord:
         record = await self.get(record_id)
         if record.status not in allowed_from:
@@ -115,4 +128,4 @@ class EmailRecordRepository(ScopedRepository[EmailRecord]):
             )
             .group_by(EmailRecord.status)
         )
-        return {status: count for status, count in rows}
+        return dict(rows.all())

@@ -25,7 +25,10 @@ class OutreachCampaignRepository(ScopedRepository[OutreachCampaign]):
     async def update(self, row_id: uuid.UUID, values: Mapping[str, Any]) -> OutreachCampaign:
         await self._check_references(values)
         if "sender_email" in values:
-            values = {**values, "sender_email": normalize_email(values["sender_email"], field="sender_email")}
+            values = {
+                **values,
+                "sender_email": normalize_email(values["sender_email"], field="sender_email"),
+            }
         return await super().update(row_id, values)
 
     async def _check_references(self, values: Mapping[str, Any]) -> None:

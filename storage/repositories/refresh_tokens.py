@@ -36,7 +36,9 @@ class RefreshTokenRepository:
             self.session.add(token)
         return token
 
-    async def find_by_hash(self, token_hash: str, *, for_update: bool = False) -> RefreshToken | None:
+    async def find_by_hash(
+        self, token_hash: str, *, for_update: bool = False
+    ) -> RefreshToken | None:
         statement = select(RefreshToken).where(RefreshToken.token_hash == token_hash)
         if for_update:
             statement = statement.with_for_update()

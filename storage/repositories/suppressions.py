@@ -24,8 +24,12 @@ class SuppressionRepository(ScopedRepository[Suppression]):
         """Add ``email``; returns False if it was already suppressed (the first reason is kept)."""
         result = await self.session.execute(
             insert(Suppression)
-            .values(id=new_id(), workspace_id=self.workspace_id, email=normalize_email(email),
-                    reason=reason)
+            .values(
+                id=new_id(),
+                workspace_id=self.workspace_id,
+                email=normalize_email(email),
+                reason=reason,
+            )
             .on_conflict_do_nothing()
             .returning(Suppression.id)
         )
@@ -48,8 +52,10 @@ class SuppressionRepository(ScopedRepository[Suppression]):
     async def lift(self, email: str) -> None:
         result = await self.session.execute(
             delete(Suppression)
-            .where(Suppression.workspace_id == self.workspace_id,
-                   Suppression.email == email.strip().lower())
+            .where(
+                Suppression.workspace_id == self.workspace_id,
+                Suppression.email == email.strip().lower(),
+            )
             .returning(Suppression.id)
         )
         if result.first() is None:

@@ -35,7 +35,7 @@ class UserSettingRepository:
         )
         if value is None:
             raise NotFound(f"setting {key!r} not found")
-        return value
+        return dict(value)
 
     async def put(self, key: str, value: dict[str, Any]) -> None:
         statement = insert(UserSetting).values(
@@ -54,7 +54,9 @@ class UserSettingRepository:
 
     async def delete(self, key: str) -> None:
         result = await self.session.execute(
-            delete(UserSetting).where(*self._mine(), UserSetting.key == key).returning(UserSetting.id)
+            delete(UserSetting)
+            .where(*self._mine(), UserSetting.key == key)
+            .returning(UserSetting.id)
         )
         if result.first() is None:
             raise NotFound(f"setting {key!r} not found")

@@ -33,7 +33,9 @@ class WorkspaceRepository:
         async with write_guard(self.session, "workspace"):
             self.session.add(workspace)
         async with write_guard(self.session, "membership"):
-            self.session.add(Membership(workspace_id=workspace.id, user_id=owner_id, role=Role.OWNER))
+            self.session.add(
+                Membership(workspace_id=workspace.id, user_id=owner_id, role=Role.OWNER)
+            )
         return workspace
 
     async def get_for_member(self, workspace_id: uuid.UUID, user_id: uuid.UUID) -> Workspace:
@@ -80,7 +82,10 @@ class MembershipRepository(ScopedRepository[Membership]):
         return await self.create(user_id=user_id, role=role)
 
     async def find_for_user(self, user_id: uuid.UUID) -> Membership | None:
-        return await self.session.scalar(self._scoped().where(Membership.user_id == user_id))
+        membership: Membership | None = await self.session.scalar(
+            self._scoped().where(Membership.user_id == user_id)
+        )
+        return membership
 
     async def change_role(self, membership_id: uuid.UUID, role: Role) -> Membership:
         membership = await self.get(membership_id)

@@ -39,7 +39,9 @@ async def make_user(session: AsyncSession, *, email: str | None = None) -> User:
     )
 
 
-async def make_workspace(session: AsyncSession, *, owner: User | None = None, name: str = "Team") -> Workspace:
+async def make_workspace(
+    session: AsyncSession, *, owner: User | None = None, name: str = "Team"
+) -> Workspace:
     owner = owner or await make_user(session)
     return await WorkspaceRepository(session).create(name=name, owner_id=owner.id)
 
@@ -59,12 +61,16 @@ async def make_artist(session: AsyncSession, **overrides: Any) -> Artist:
     return await repo.get(result.ids[soundcloud_id])
 
 
-async def make_campaign(session: AsyncSession, *, workspace: Workspace, **overrides: Any) -> Campaign:
+async def make_campaign(
+    session: AsyncSession, *, workspace: Workspace, **overrides: Any
+) -> Campaign:
     values = {"name": f"Campaign {next(_counter)}", "type": CampaignType.RELEASE, **overrides}
     return await CampaignRepository(session, workspace.id).create(**values)
 
 
-async def make_template(session: AsyncSession, *, workspace: Workspace, **overrides: Any) -> EmailTemplate:
+async def make_template(
+    session: AsyncSession, *, workspace: Workspace, **overrides: Any
+) -> EmailTemplate:
     values = {
         "name": f"Template {next(_counter)}",
         "subject": "Hi {{ artist.name }}",
@@ -74,14 +80,22 @@ async def make_template(session: AsyncSession, *, workspace: Workspace, **overri
     return await EmailTemplateRepository(session, workspace.id).create(**values)
 
 
-async def make_outreach(session: AsyncSession, *, workspace: Workspace, **overrides: Any) -> OutreachCampaign:
+async def make_outreach(
+    session: AsyncSession, *, workspace: Workspace, **overrides: Any
+) -> OutreachCampaign:
     if "template_id" not in overrides:
         overrides["template_id"] = (await make_template(session, workspace=workspace)).id
-    values = {"name": f"Outreach {next(_counter)}", "sender_email": "promo@label.example", **overrides}
+    values = {
+        "name": f"Outreach {next(_counter)}",
+        "sender_email": "promo@label.example",
+        **overrides,
+    }
     return await OutreachCampaignRepository(session, workspace.id).create(**values)
 
 
-async def make_transaction(session: AsyncSession, *, workspace: Workspace, **overrides: Any) -> Transaction:
+async def make_transaction(
+    session: AsyncSession, *, workspace: Workspace, **overrides: Any
+) -> Transaction:
     values = {
         "type": TransactionType.EXPENSE,
         "amount_minor": 1250,

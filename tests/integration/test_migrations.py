@@ -17,8 +17,12 @@ async def table_names(engine: AsyncEngine) -> set[str]:
 
 
 class TestUpgradeAndDowngrade:
-    async def test_upgrade_creates_every_model_table_and_downgrade_removes_them(self, postgres_url: str) -> None:
-        engine = create_engine(await create_database(postgres_url, "migrations_roundtrip"), pool_size=1)
+    async def test_upgrade_creates_every_model_table_and_downgrade_removes_them(
+        self, postgres_url: str
+    ) -> None:
+        engine = create_engine(
+            await create_database(postgres_url, "migrations_roundtrip"), pool_size=1
+        )
         try:
             await migrator.upgrade(engine)
             assert await migrator.current_revision(engine) == migrator.head_revision()

@@ -30,7 +30,9 @@ class TestUsers:
         with pytest.raises(Conflict, match="already exists"):
             await UserRepository(session).create(email="DUP@label.example", password_hash="h")
 
-    async def test_a_malformed_email_is_refused_naming_the_field(self, session: AsyncSession) -> None:
+    async def test_a_malformed_email_is_refused_naming_the_field(
+        self, session: AsyncSession
+    ) -> None:
         with pytest.raises(InvalidInput) as error:
             await UserRepository(session).create(email="not-an-address", password_hash="h")
         assert error.value.problems[0].field == "email"
@@ -47,9 +49,13 @@ class TestUsers:
 class TestWorkspaces:
     async def test_the_creator_becomes_the_owner(self, session: AsyncSession) -> None:
         user = await make_user(session)
-        workspace = await WorkspaceRepository(session).create(name="Night Owl Records", owner_id=user.id)
+        workspace = await WorkspaceRepository(session).create(
+            name="Night Owl Records", owner_id=user.id
+        )
         assert workspace.slug == "night-owl-records"
-        assert await WorkspaceRepository(session).list_for_user(user.id) == [(workspace, Role.OWNER)]
+        assert await WorkspaceRepository(session).list_for_user(user.id) == [
+            (workspace, Role.OWNER)
+        ]
 
     async def test_a_taken_slug_gets_a_suffix(self, session: AsyncSession) -> None:
         first = await make_workspace(session, name="Same Name")
@@ -59,7 +65,9 @@ class TestWorkspaces:
     async def test_only_members_can_open_a_workspace(self, session: AsyncSession) -> None:
         member, stranger = await make_user(session), await make_user(session)
         workspace = await make_workspace(session, owner=member)
-        assert (await WorkspaceRepository(session).get_for_member(workspace.id, member.id)).id == workspace.id
+        assert (
+            await WorkspaceRepository(session).get_for_member(workspace.id, member.id)
+        ).id == workspace.id
         with pytest.raises(NotFound):
             await WorkspaceRepository(session).get_for_member(workspace.id, stranger.id)
 
@@ -73,7 +81,9 @@ class TestWorkspaces:
 
 
 class TestMemberships:
-    async def test_members_are_added_with_a_role_and_can_change_it(self, session: AsyncSession) -> None:
+    async def test_members_are_added_with_a_role_and_can_change_it(
+        self, session: AsyncSession
+    ) -> None:
         workspace = await make_workspace(session)
         repo = MembershipRepository(session, workspace.id)
         editor = await make_user(session)
@@ -90,7 +100,9 @@ class TestMemberships:
         with pytest.raises(Conflict):
             await MembershipRepository(session, workspace.id).add(user.id, Role.EDITOR)
 
-    async def test_the_last_owner_can_be_neither_demoted_nor_removed(self, session: AsyncSession) -> None:
+    async def test_the_last_owner_can_be_neither_demoted_nor_removed(
+        self, session: AsyncSession
+    ) -> None:
         owner = await make_user(session)
         workspace = await make_workspace(session, owner=owner)
         repo = MembershipRepository(session, workspace.id)
@@ -113,7 +125,9 @@ class TestRefreshTokens:
         expires = datetime.now(UTC) + timedelta(days=30)
         first = await repo.issue(user_id=user.id, token_hash="hash-1", expires_at=expires)
         await repo.mark_used(first)
-        second = await repo.issue(user_id=user.id, token_hash="hash-2", expires_at=expires, family_id=first.family_id)
+        second = await repo.issue(
+            user_id=user.id, token_hash="hash-2", expires_at=expires, family_id=first.family_id
+        )
         other_family = await repo.issue(user_id=user.id, token_hash="hash-3", expires_at=expires)
 
         assert await repo.revoke_family(first.family_id) == 2
@@ -122,7 +136,9 @@ class TestRefreshTokens:
             assert token is not None and (token.revoked_at is not None) is revoked
         assert second.family_id == first.family_id != other_family.family_id
 
-    async def test_revoking_everything_for_a_user_spares_other_users(self, session: AsyncSession) -> None:
+    async def test_revoking_everything_for_a_user_spares_other_users(
+        self, session: AsyncSession
+    ) -> None:
         alice, bob = await make_user(session), await make_user(session)
         repo = RefreshTokenRepository(session)
         expires = datetime.now(UTC) + timedelta(days=1)
@@ -136,7 +152,9 @@ class TestRefreshTokens:
 
 
 class TestUserSettings:
-    async def test_put_overwrites_and_settings_are_per_user_and_workspace(self, session: AsyncSession) -> None:
+    async def test_put_overwrites_and_settings_are_per_user_and_workspace(
+        self, session: AsyncSession
+    ) -> None:
         alice, bob = await make_user(session), await make_user(session)
         workspace = await make_workspace(session, owner=alice)
         other = await make_workspace(session, owner=alice)
@@ -148,7 +166,9 @@ class TestUserSettings:
         assert await UserSettingRepository(session, workspace.id, bob.id).all() == {}
         assert await UserSettingRepository(session, other.id, alice.id).all() == {}
 
-    async def test_get_and_delete_of_a_missing_key_are_not_found(self, session: AsyncSession) -> None:
+    async def test_get_and_delete_of_a_missing_key_are_not_found(
+        self, session: AsyncSession
+    ) -> None:
         user = await make_user(session)
         workspace = await make_workspace(session, owner=user)
         repo = UserSettingRepository(session, workspace.id, user.id)
@@ -162,18 +182,33 @@ class TestUserSettings:
 
 
 class TestAuditLog:
-    async def test_entries_are_listed_newest_first_and_filtered(self, session: AsyncSession) -> None:
+    async def test_entries_are_listed_newest_first_and_filtered(
+        self, session: AsyncSession
+    ) -> None:
         user = await make_user(session)
         workspace = await make_workspace(session, owner=user)
         repo = AuditLogRepository(session, workspace.id)
         campaign_id = uuid.uuid4()
-        await repo.record(actor_user_id=user.id, action="campaign.create", entity_type="campaign", entity_id=campaign_id)
-        await repo.record(actor_user_id=user.id, action="template.create", entity_type="email_template")
-        await repo.record(actor_user_id=None, action="campaign.update", entity_type="campaign",
-                          entity_id=campaign_id, data={"name": "New"})
+        await repo.record(
+            actor_user_id=user.id,
+            action="campaign.create",
+            entity_type="campaign",
+            entity_id=campaign_id,
+        )
+        await repo.record(
+            actor_user_id=user.id, action="template.create", entity_type="email_template"
+        )
+        await repo.record(
+            actor_user_id=None,
+            action="campaign.update",
+            entity_type="campaign",
+            entity_id=campaign_id,
+            data={"name": "New"},
+        )
         campaign_entries = await repo.search(entity_type="campaign")
         assert [e.action for e in campaign_entries.items] == ["campaign.update", "campaign.create"]
         assert [e.action for e in (await repo.search(actor_user_id=user.id)).items] == [
-            "template.create", "campaign.create",
+            "template.create",
+            "campaign.create",
         ]
         assert campaign_entries.items[0].data == {"name": "New"}

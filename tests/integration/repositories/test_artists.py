@@ -17,11 +17,18 @@ from tests.factories import make_artist, make_user, make_workspace
 
 
 def record(soundcloud_id: int, **fields: object) -> dict[str, object]:
-    return {"soundcloud_id": soundcloud_id, "name": f"A{soundcloud_id}", "permalink": f"a{soundcloud_id}", **fields}
+    return {
+        "soundcloud_id": soundcloud_id,
+        "name": f"A{soundcloud_id}",
+        "permalink": f"a{soundcloud_id}",
+        **fields,
+    }
 
 
 class TestUpsert:
-    async def test_new_artists_are_inserted_and_known_ones_refreshed(self, session: AsyncSession) -> None:
+    async def test_new_artists_are_inserted_and_known_ones_refreshed(
+        self, session: AsyncSession
+    ) -> None:
         repo = ArtistRepository(session)
         first = await repo.upsert_many([record(1, followers=10), record(2, followers=20)])
         assert (first.inserted, first.updated) == (2, 0)
@@ -32,21 +39,44 @@ class TestUpsert:
         refreshed = await repo.get(first.ids[2])
         assert (refreshed.name, refreshed.followers) == ("Renamed", 25)
 
-    async def test_a_batch_that_repeats_an_artist_keeps_the_last_version(self, session: AsyncSession) -> None:
+    async def test_a_batch_that_repeats_an_artist_keeps_the_last_version(
+        self, session: AsyncSession
+    ) -> None:
         repo = ArtistRepository(session)
         result = await repo.upsert_many([record(7, followers=1), record(7, followers=2)])
         assert (result.inserted, len(result.ids)) == (1, 1)
         assert (await repo.get(result.ids[7])).followers == 2
 
-    async def test_upsert_normalises_genres_country_and_missing_counts(self, session: AsyncSession) -> None:
+    async def test_upsert_normalises_genres_country_and_missing_counts(
+        self, session: AsyncSession
+    ) -> None:
         repo = ArtistRepository(session)
-        result = await repo.upsert_many([record(
-            8, genres=["Deep House", "deep  house", "Techno", ""], country="de", followers=None, tracks=None,
-            city="Berlin", verified=None,
-        )])
+        result = await repo.upsert_many(
+            [
+                record(
+                    8,
+                    genres=["Deep House", "deep  house", "Techno", ""],
+                    country="de",
+                    followers=None,
+                    tracks=None,
+                    city="Berlin",
+                    verified=None,
+                )
+            ]
+        )
         artist = await repo.get(result.ids[8])
-        assert (artist.genres, artist.country, artist.followers, artist.tracks, artist.verified) == (
-            ["deep house", "techno"], "DE", 0, 0, False,
+        assert (
+            artist.genres,
+            artist.country,
+            artist.followers,
+            artist.tracks,
+            artist.verified,
+        ) == (
+            ["deep house", "techno"],
+            "DE",
+            0,
+            0,
+            False,
         )
 
     async def test_a_large_batch_is_written_in_chunks(self, session: AsyncSession) -> None:
@@ -69,11 +99,35 @@ class TestUpsert:
 class TestSearch:
     async def _catalogue(self, session: AsyncSession) -> ArtistRepository:
         repo = ArtistRepository(session)
-        await repo.upsert_many([
-            record(201, name="Solar Drift", genres=["house"], city="Berlin", country="DE", followers=5_000, verified=True),
-            record(202, name="Night_Shift 100%", genres=["techno"], city="berlin", country="DE", followers=50_000),
-            record(203, name="Lunar Tide", genres=["house", "ambient"], city="Lisbon", country="PT", followers=500),
-        ])
+        await repo.upsert_many(
+            [
+                record(
+                    201,
+                    name="Solar Drift",
+                    genres=["house"],
+                    city="Berlin",
+                    country="DE",
+                    followers=5_000,
+                    verified=True,
+                ),
+                record(
+                    202,
+                    name="Night_Shift 100%",
+                    genres=["techno"],
+                    city="berlin",
+                    country="DE",
+                    followers=50_000,
+                ),
+                record(
+                    203,
+                    name="Lunar Tide",
+                    genres=["house", "ambient"],
+                    city="Lisbon",
+                    country="PT",
+                    followers=500,
+                ),
+            ]
+        )
         return repo
 
     @pytest.mark.parametrize(
@@ -90,7 +144,9 @@ class TestSearch:
             (ArtistFilter(genre="house", country="DE"), {201}),
         ],
     )
-    async def test_filters_combine(self, session: AsyncSession, criteria: ArtistFilter, expected: set[int]) -> None:
+    async def test_filters_combine(
+        self, session: AsyncSession, criteria: ArtistFilter, expected: set[int]
+    ) -> None:
         repo = await self._catalogue(session)
         scoped = ArtistFilter(**{**criteria.__dict__, "soundcloud_ids": [201, 202, 203]})
         found = await repo.search(scoped)
@@ -101,10 +157,14 @@ class TestSearch:
         ids = ArtistFilter(soundcloud_ids=[201, 202, 203])
         assert [a.soundcloud_id for a in (await repo.search(ids)).items] == [202, 201, 203]
         assert [a.name for a in (await repo.search(ids, sort="name")).items] == [
-            "Lunar Tide", "Night_Shift 100%", "Solar Drift",
+            "Lunar Tide",
+            "Night_Shift 100%",
+            "Solar Drift",
         ]
 
-    async def test_an_unknown_sort_field_names_the_allowed_ones(self, session: AsyncSession) -> None:
+    async def test_an_unknown_sort_field_names_the_allowed_ones(
+        self, session: AsyncSession
+    ) -> None:
         with pytest.raises(InvalidInput, match="sortable fields: created_at, followers, name"):
             await ArtistRepository(session).search(sort="-password")
 
@@ -117,9 +177,15 @@ class TestSearch:
             artist_id=solar.id, email="solar@drift.example", source=ContactSource.DESCRIPTION
         )
         ids = [201, 202, 203]
-        with_contact = await repo.search(ArtistFilter(has_contact=True, workspace_id=mine.id, soundcloud_ids=ids))
-        without = await repo.search(ArtistFilter(has_contact=False, workspace_id=mine.id, soundcloud_ids=ids))
-        other = await repo.search(ArtistFilter(has_contact=True, workspace_id=theirs.id, soundcloud_ids=ids))
+        with_contact = await repo.search(
+            ArtistFilter(has_contact=True, workspace_id=mine.id, soundcloud_ids=ids)
+        )
+        without = await repo.search(
+            ArtistFilter(has_contact=False, workspace_id=mine.id, soundcloud_ids=ids)
+        )
+        other = await repo.search(
+            ArtistFilter(has_contact=True, workspace_id=theirs.id, soundcloud_ids=ids)
+        )
         assert [a.soundcloud_id for a in with_contact.items] == [201]
         assert {a.soundcloud_id for a in without.items} == {202, 203}
         assert other.items == []
@@ -130,15 +196,26 @@ class TestProfilesAndSnapshots:
         artist = await make_artist(session)
         repo = ArtistRepository(session)
         url = "https://instagram.com/solar"
-        await repo.upsert_social_profiles([{"artist_id": artist.id, "platform": "instagram", "url": url, "followers_count": 10}])
-        await repo.upsert_social_profiles([
-            {"artist_id": artist.id, "platform": "instagram", "url": url, "username": "solar"},
-            {"artist_id": artist.id, "platform": "bandcamp", "url": "https://solar.bandcamp.com"},
-        ])
+        await repo.upsert_social_profiles(
+            [{"artist_id": artist.id, "platform": "instagram", "url": url, "followers_count": 10}]
+        )
+        await repo.upsert_social_profiles(
+            [
+                {"artist_id": artist.id, "platform": "instagram", "url": url, "username": "solar"},
+                {
+                    "artist_id": artist.id,
+                    "platform": "bandcamp",
+                    "url": "https://solar.bandcamp.com",
+                },
+            ]
+        )
         loaded = await repo.get(artist.id, with_profiles=True)
         by_platform = {p.platform: p for p in loaded.social_profiles}
         assert set(by_platform) == {SocialPlatform.INSTAGRAM, SocialPlatform.BANDCAMP}
-        assert (by_platform[SocialPlatform.INSTAGRAM].username, by_platform[SocialPlatform.INSTAGRAM].followers_count) == ("solar", 10)
+        assert (
+            by_platform[SocialPlatform.INSTAGRAM].username,
+            by_platform[SocialPlatform.INSTAGRAM].followers_count,
+        ) == ("solar", 10)
 
     async def test_profiles_are_not_loaded_unless_asked(self, session: AsyncSession) -> None:
         from sqlalchemy.exc import InvalidRequestError
@@ -152,13 +229,23 @@ class TestProfilesAndSnapshots:
         artist = await make_artist(session)
         repo = ArtistRepository(session)
         start = datetime(2026, 1, 1, tzinfo=UTC)
-        snaps = [{"artist_id": artist.id, "followers": 100 * (d + 1), "tracks": 3, "captured_at": start + timedelta(days=d)} for d in range(3)]
+        snaps = [
+            {
+                "artist_id": artist.id,
+                "followers": 100 * (d + 1),
+                "tracks": 3,
+                "captured_at": start + timedelta(days=d),
+            }
+            for d in range(3)
+        ]
         assert await repo.add_snapshots(snaps) == 3
         assert await repo.add_snapshots(snaps[:1]) == 0
         history = await repo.snapshots(artist.id, since=start + timedelta(days=1))
         assert [s.followers for s in history] == [200, 300]
 
-    async def test_deleting_an_artist_removes_its_profiles_and_snapshots(self, session: AsyncSession) -> None:
+    async def test_deleting_an_artist_removes_its_profiles_and_snapshots(
+        self, session: AsyncSession
+    ) -> None:
         artist = await make_artist(session)
         repo = ArtistRepository(session)
         await repo.add_snapshots([{"artist_id": artist.id, "followers": 1, "tracks": 1}])
@@ -169,24 +256,41 @@ class TestProfilesAndSnapshots:
 
 
 class TestContactsAndNotes:
-    async def test_a_contact_is_stored_normalised_and_only_once(self, session: AsyncSession) -> None:
+    async def test_a_contact_is_stored_normalised_and_only_once(
+        self, session: AsyncSession
+    ) -> None:
         workspace, artist = await make_workspace(session), await make_artist(session)
         repo = ArtistContactRepository(session, workspace.id)
-        contact = await repo.add(artist_id=artist.id, email=" Booking@Solar.Example", source=ContactSource.MANUAL)
-        assert (contact.email, contact.consent_state) == ("booking@solar.example", ConsentState.UNKNOWN)
+        contact = await repo.add(
+            artist_id=artist.id, email=" Booking@Solar.Example", source=ContactSource.MANUAL
+        )
+        assert (contact.email, contact.consent_state) == (
+            "booking@solar.example",
+            ConsentState.UNKNOWN,
+        )
         with pytest.raises(Conflict):
-            await repo.add(artist_id=artist.id, email="booking@solar.example", source=ContactSource.IMPORT)
+            await repo.add(
+                artist_id=artist.id, email="booking@solar.example", source=ContactSource.IMPORT
+            )
         assert [c.id for c in (await repo.for_artist(artist.id)).items] == [contact.id]
 
-    async def test_found_contacts_never_overwrite_the_teams_consent(self, session: AsyncSession) -> None:
+    async def test_found_contacts_never_overwrite_the_teams_consent(
+        self, session: AsyncSession
+    ) -> None:
         workspace, artist = await make_workspace(session), await make_artist(session)
         repo = ArtistContactRepository(session, workspace.id)
-        contact = await repo.add(artist_id=artist.id, email="a@solar.example", source=ContactSource.MANUAL,
-                                 consent_state=ConsentState.WITHDRAWN)
-        added = await repo.add_found([
-            {"artist_id": artist.id, "email": "A@solar.example", "source": "description"},
-            {"artist_id": artist.id, "email": "b@solar.example", "source": "link_in_bio"},
-        ])
+        contact = await repo.add(
+            artist_id=artist.id,
+            email="a@solar.example",
+            source=ContactSource.MANUAL,
+            consent_state=ConsentState.WITHDRAWN,
+        )
+        added = await repo.add_found(
+            [
+                {"artist_id": artist.id, "email": "A@solar.example", "source": "description"},
+                {"artist_id": artist.id, "email": "b@solar.example", "source": "link_in_bio"},
+            ]
+        )
         assert added == 1
         assert (await repo.get(contact.id)).consent_state is ConsentState.WITHDRAWN
 
@@ -205,4 +309,6 @@ class TestContactsAndNotes:
 
         workspace = await make_workspace(session)
         with pytest.raises(NotFound):
-            await ArtistNoteRepository(session, workspace.id).add(artist_id=uuid.uuid4(), author_id=None, body="x")
+            await ArtistNoteRepository(session, workspace.id).add(
+                artist_id=uuid.uuid4(), author_id=None, body="x"
+            )

@@ -15,16 +15,25 @@ from tests.factories import make_artist, make_campaign, make_workspace
 
 
 class TestCampaignCrud:
-    async def test_a_created_campaign_reads_back_as_a_draft_with_its_fields(self, session: AsyncSession) -> None:
+    async def test_a_created_campaign_reads_back_as_a_draft_with_its_fields(
+        self, session: AsyncSession
+    ) -> None:
         workspace = await make_workspace(session)
         repo = CampaignRepository(session, workspace.id)
         created = await repo.create(
-            name="Spring release", type=CampaignType.RELEASE, budget_minor=250_000, currency="gbp",
-            start_date=date(2026, 3, 1), end_date=date(2026, 4, 1),
+            name="Spring release",
+            type=CampaignType.RELEASE,
+            budget_minor=250_000,
+            currency="gbp",
+            start_date=date(2026, 3, 1),
+            end_date=date(2026, 4, 1),
         )
         read = await repo.get(created.id)
         assert (read.name, read.status, read.budget_minor, read.currency) == (
-            "Spring release", CampaignStatus.DRAFT, 250_000, "GBP",
+            "Spring release",
+            CampaignStatus.DRAFT,
+            250_000,
+            "GBP",
         )
 
     async def test_update_changes_only_the_given_fields(self, session: AsyncSession) -> None:
@@ -38,7 +47,9 @@ class TestCampaignCrud:
         workspace = await make_workspace(session)
         campaign = await make_campaign(session, workspace=workspace)
         with pytest.raises(InvalidInput):
-            await CampaignRepository(session, workspace.id).update(campaign.id, {"status": CampaignStatus.ACTIVE})
+            await CampaignRepository(session, workspace.id).update(
+                campaign.id, {"status": CampaignStatus.ACTIVE}
+            )
 
     async def test_delete_removes_the_campaign(self, session: AsyncSession) -> None:
         workspace = await make_workspace(session)
@@ -50,7 +61,9 @@ class TestCampaignCrud:
         with pytest.raises(NotFound):
             await repo.delete(campaign.id)
 
-    async def test_a_negative_budget_is_refused_naming_the_rule(self, session: AsyncSession) -> None:
+    async def test_a_negative_budget_is_refused_naming_the_rule(
+        self, session: AsyncSession
+    ) -> None:
         workspace = await make_workspace(session)
         with pytest.raises(InvalidInput, match="budget_not_negative"):
             await make_campaign(session, workspace=workspace, budget_minor=-1)
@@ -58,9 +71,13 @@ class TestCampaignCrud:
     async def test_an_end_before_the_start_is_refused(self, session: AsyncSession) -> None:
         workspace = await make_workspace(session)
         with pytest.raises(InvalidInput, match="ends_after_start"):
-            await make_campaign(session, workspace=workspace, start_date=date(2026, 5, 2), end_date=date(2026, 5, 1))
+            await make_campaign(
+                session, workspace=workspace, start_date=date(2026, 5, 2), end_date=date(2026, 5, 1)
+            )
 
-    async def test_the_session_stays_usable_after_a_refused_write(self, session: AsyncSession) -> None:
+    async def test_the_session_stays_usable_after_a_refused_write(
+        self, session: AsyncSession
+    ) -> None:
         workspace = await make_workspace(session)
         with pytest.raises(InvalidInput):
             await make_campaign(session, workspace=workspace, budget_minor=-1)
@@ -73,12 +90,19 @@ class TestStatusTransitions:
         workspace = await make_workspace(session)
         repo = CampaignRepository(session, workspace.id)
         campaign = await make_campaign(session, workspace=workspace)
-        for target in (CampaignStatus.SCHEDULED, CampaignStatus.ACTIVE, CampaignStatus.PAUSED,
-                       CampaignStatus.ACTIVE, CampaignStatus.COMPLETED):
+        for target in (
+            CampaignStatus.SCHEDULED,
+            CampaignStatus.ACTIVE,
+            CampaignStatus.PAUSED,
+            CampaignStatus.ACTIVE,
+            CampaignStatus.COMPLETED,
+        ):
             campaign = await repo.transition(campaign.id, target)
         assert (await repo.get(campaign.id)).status is CampaignStatus.COMPLETED
 
-    async def test_a_forbidden_transition_is_refused_and_the_status_kept(self, session: AsyncSession) -> None:
+    async def test_a_forbidden_transition_is_refused_and_the_status_kept(
+        self, session: AsyncSession
+    ) -> None:
         workspace = await make_workspace(session)
         repo = CampaignRepository(session, workspace.id)
         campaign = await make_campaign(session, workspace=workspace)
@@ -88,7 +112,9 @@ class TestStatusTransitions:
 
 
 class TestCampaignArtists:
-    async def test_artists_are_added_listed_updated_and_removed(self, session: AsyncSession) -> None:
+    async def test_artists_are_added_listed_updated_and_removed(
+        self, session: AsyncSession
+    ) -> None:
         workspace = await make_workspace(session)
         repo = CampaignRepository(session, workspace.id)
         campaign = await make_campaign(session, workspace=workspace)

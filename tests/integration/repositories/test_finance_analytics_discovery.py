@@ -18,14 +18,18 @@ from tests.factories import make_campaign, make_transaction, make_user, make_wor
 
 
 class TestTransactions:
-    async def test_amounts_are_whole_minor_units_with_a_normalised_currency(self, session: AsyncSession) -> None:
+    async def test_amounts_are_whole_minor_units_with_a_normalised_currency(
+        self, session: AsyncSession
+    ) -> None:
         workspace = await make_workspace(session)
         tx = await make_transaction(session, workspace=workspace, amount_minor=1999, currency="usd")
         read = await TransactionRepository(session, workspace.id).get(tx.id)
         assert (read.amount_minor, read.currency) == (1999, "USD")
 
     @pytest.mark.parametrize("amount", [0, -5])
-    async def test_a_non_positive_amount_is_refused(self, session: AsyncSession, amount: int) -> None:
+    async def test_a_non_positive_amount_is_refused(
+        self, session: AsyncSession, amount: int
+    ) -> None:
         workspace = await make_workspace(session)
         with pytest.raises(InvalidInput, match="amount_positive"):
             await make_transaction(session, workspace=workspace, amount_minor=amount)
@@ -35,19 +39,33 @@ class TestTransactions:
         with pytest.raises(InvalidInput, match="ISO 4217"):
             await make_transaction(session, workspace=workspace, currency="euro")
 
-    async def test_search_filters_by_type_campaign_category_and_dates(self, session: AsyncSession) -> None:
+    async def test_search_filters_by_type_campaign_category_and_dates(
+        self, session: AsyncSession
+    ) -> None:
         workspace = await make_workspace(session)
         campaign = await make_campaign(session, workspace=workspace)
         repo = TransactionRepository(session, workspace.id)
-        ads = await make_transaction(session, workspace=workspace, category="ads", campaign_id=campaign.id,
-                                     occurred_on=date(2026, 10, 5))
-        fee = await make_transaction(session, workspace=workspace, type=TransactionType.INCOME, category="fee",
-                                     occurred_on=date(2026, 11, 5))
+        ads = await make_transaction(
+            session,
+            workspace=workspace,
+            category="ads",
+            campaign_id=campaign.id,
+            occurred_on=date(2026, 10, 5),
+        )
+        fee = await make_transaction(
+            session,
+            workspace=workspace,
+            type=TransactionType.INCOME,
+            category="fee",
+            occurred_on=date(2026, 11, 5),
+        )
         assert [t.id for t in (await repo.search()).items] == [fee.id, ads.id]
         assert [t.id for t in (await repo.search(type=TransactionType.INCOME)).items] == [fee.id]
         assert [t.id for t in (await repo.search(campaign_id=campaign.id)).items] == [ads.id]
         assert [t.id for t in (await repo.search(category="ads")).items] == [ads.id]
-        assert [t.id for t in (await repo.search(occurred_from=date(2026, 11, 1))).items] == [fee.id]
+        assert [t.id for t in (await repo.search(occurred_from=date(2026, 11, 1))).items] == [
+            fee.id
+        ]
         assert [t.id for t in (await repo.search(occurred_to=date(2026, 10, 31))).items] == [ads.id]
 
     async def test_update_and_delete(self, session: AsyncSession) -> None:
@@ -75,12 +93,25 @@ class TestAnalyticsEvents:
         repo = AnalyticsEventRepository(session, workspace.id)
         start = datetime(2026, 11, 1, tzinfo=UTC)
         campaign = await make_campaign(session, workspace=workspace)
-        for hours, kind in ((0, "email.opened"), (1, "email.opened"), (2, "email.clicked"), (30, "email.opened")):
-            await repo.record(entity_type="campaign", entity_id=campaign.id, event_type=kind,
-                              occurred_at=start + timedelta(hours=hours), data={"n": hours})
+        for hours, kind in (
+            (0, "email.opened"),
+            (1, "email.opened"),
+            (2, "email.clicked"),
+            (30, "email.opened"),
+        ):
+            await repo.record(
+                entity_type="campaign",
+                entity_id=campaign.id,
+                event_type=kind,
+                occurred_at=start + timedelta(hours=hours),
+                data={"n": hours},
+            )
         await repo.record(entity_type="artist", event_type="viewed", occurred_at=start)
 
-        assert await repo.count_by_type(entity_id=campaign.id) == {"email.opened": 3, "email.clicked": 1}
+        assert await repo.count_by_type(entity_id=campaign.id) == {
+            "email.opened": 3,
+            "email.clicked": 1,
+        }
         first_day = await repo.count_by_type(since=start, until=start + timedelta(days=1))
         assert first_day == {"email.opened": 2, "email.clicked": 1, "viewed": 1}
         clicked = await repo.search(event_type="email.clicked")
@@ -94,15 +125,21 @@ class TestDiscoveryJobs:
         user = await make_user(session)
         workspace = await make_workspace(session, owner=user)
         repo = DiscoveryJobRepository(session, workspace.id)
-        job = await repo.submit(query={"tags": ["deep house"], "min_followers": 100}, created_by=user.id)
+        job = await repo.submit(
+            query={"tags": ["deep house"], "min_followers": 100}, created_by=user.id
+        )
         assert job.status is DiscoveryJobStatus.QUEUED
 
         running = await repo.set_status(job.id, DiscoveryJobStatus.RUNNING)
         assert running.started_at is not None and running.finished_at is None
-        await repo.save_progress(job.id, {"pages": 3, "artists": 40}, checkpoint={"frontier": ["u1"]})
+        await repo.save_progress(
+            job.id, {"pages": 3, "artists": 40}, checkpoint={"frontier": ["u1"]}
+        )
         done = await repo.set_status(job.id, DiscoveryJobStatus.COMPLETED)
         assert (done.progress, done.checkpoint, done.finished_at is not None) == (
-            {"pages": 3, "artists": 40}, {"frontier": ["u1"]}, True,
+            {"pages": 3, "artists": 40},
+            {"frontier": ["u1"]},
+            True,
         )
 
     async def test_a_finished_job_cannot_change_status(self, session: AsyncSession) -> None:

@@ -47,7 +47,9 @@ async def _contact(session: AsyncSession, ws: Workspace) -> Any:
 
 async def _note(session: AsyncSession, ws: Workspace) -> Any:
     artist = await make_artist(session)
-    return await ArtistNoteRepository(session, ws.id).add(artist_id=artist.id, author_id=None, body="met at ADE")
+    return await ArtistNoteRepository(session, ws.id).add(
+        artist_id=artist.id, author_id=None, body="met at ADE"
+    )
 
 
 async def _email_record(session: AsyncSession, ws: Workspace) -> Any:
@@ -64,31 +66,55 @@ async def _suppression(session: AsyncSession, ws: Workspace) -> Any:
 
 
 async def _membership(session: AsyncSession, ws: Workspace) -> Any:
-    return await MembershipRepository(session, ws.id).add((await make_user(session)).id, Role.EDITOR)
+    return await MembershipRepository(session, ws.id).add(
+        (await make_user(session)).id, Role.EDITOR
+    )
 
 
 CASES: dict[str, tuple[type[ScopedRepository[Any]], Maker, dict[str, Any]]] = {
-    "campaigns": (CampaignRepository, lambda s, w: make_campaign(s, workspace=w), {"name": "hijacked"}),
+    "campaigns": (
+        CampaignRepository,
+        lambda s, w: make_campaign(s, workspace=w),
+        {"name": "hijacked"},
+    ),
     "contacts": (ArtistContactRepository, _contact, {"consent_state": "withdrawn"}),
     "notes": (ArtistNoteRepository, _note, {"body": "hijacked"}),
-    "email templates": (EmailTemplateRepository, lambda s, w: make_template(s, workspace=w), {"name": "hijacked"}),
-    "outreach campaigns": (OutreachCampaignRepository, lambda s, w: make_outreach(s, workspace=w), {"name": "hijacked"}),
+    "email templates": (
+        EmailTemplateRepository,
+        lambda s, w: make_template(s, workspace=w),
+        {"name": "hijacked"},
+    ),
+    "outreach campaigns": (
+        OutreachCampaignRepository,
+        lambda s, w: make_outreach(s, workspace=w),
+        {"name": "hijacked"},
+    ),
     "email records": (EmailRecordRepository, _email_record, {"error": "hijacked"}),
     "suppressions": (SuppressionRepository, _suppression, {"reason": "manual"}),
-    "transactions": (TransactionRepository, lambda s, w: make_transaction(s, workspace=w), {"category": "hijacked"}),
+    "transactions": (
+        TransactionRepository,
+        lambda s, w: make_transaction(s, workspace=w),
+        {"category": "hijacked"},
+    ),
     "analytics events": (
         AnalyticsEventRepository,
-        lambda s, w: AnalyticsEventRepository(s, w.id).record(entity_type="campaign", event_type="viewed"),
+        lambda s, w: AnalyticsEventRepository(s, w.id).record(
+            entity_type="campaign", event_type="viewed"
+        ),
         {"event_type": "hijacked"},
     ),
     "audit log": (
         AuditLogRepository,
-        lambda s, w: AuditLogRepository(s, w.id).record(actor_user_id=None, action="create", entity_type="x"),
+        lambda s, w: AuditLogRepository(s, w.id).record(
+            actor_user_id=None, action="create", entity_type="x"
+        ),
         {"action": "hijacked"},
     ),
     "discovery jobs": (
         DiscoveryJobRepository,
-        lambda s, w: DiscoveryJobRepository(s, w.id).submit(query={"tags": ["house"]}, created_by=None),
+        lambda s, w: DiscoveryJobRepository(s, w.id).submit(
+            query={"tags": ["house"]}, created_by=None
+        ),
         {"error": "hijacked"},
     ),
     "memberships": (MembershipRepository, _membership, {"role": "viewer"}),
@@ -101,7 +127,10 @@ class TestCrossWorkspaceIsolation:
         self, session: AsyncSession, case: str
     ) -> None:
         repository, make, change = CASES[case]
-        owner, intruder = await make_workspace(session, name="A"), await make_workspace(session, name="B")
+        owner, intruder = (
+            await make_workspace(session, name="A"),
+            await make_workspace(session, name="B"),
+        )
         row = await make(session, owner)
         theirs = repository(session, intruder.id)
 
@@ -132,29 +161,41 @@ class TestCrossWorkspaceIsolation:
         missing_id = uuid.uuid4()
         with pytest.raises(NotFound) as missing:
             await theirs.get(missing_id)
-        assert str(foreign.value).replace(str(row.id), "ID") == str(missing.value).replace(str(missing_id), "ID")
+        assert str(foreign.value).replace(str(row.id), "ID") == str(missing.value).replace(
+            str(missing_id), "ID"
+        )
 
 
 class TestReferencesAcrossWorkspaces:
-    async def test_a_transaction_cannot_point_at_another_workspaces_campaign(self, session: AsyncSession) -> None:
+    async def test_a_transaction_cannot_point_at_another_workspaces_campaign(
+        self, session: AsyncSession
+    ) -> None:
         owner, intruder = await make_workspace(session), await make_workspace(session)
         campaign = await make_campaign(session, workspace=owner)
         with pytest.raises(NotFound, match="campaign"):
             await make_transaction(session, workspace=intruder, campaign_id=campaign.id)
 
-    async def test_an_outreach_campaign_cannot_use_another_workspaces_template(self, session: AsyncSession) -> None:
+    async def test_an_outreach_campaign_cannot_use_another_workspaces_template(
+        self, session: AsyncSession
+    ) -> None:
         owner, intruder = await make_workspace(session), await make_workspace(session)
         template = await make_template(session, workspace=owner)
         with pytest.raises(NotFound, match="email template"):
             await make_outreach(session, workspace=intruder, template_id=template.id)
 
-    async def test_recipients_cannot_be_queued_on_another_workspaces_outreach(self, session: AsyncSession) -> None:
+    async def test_recipients_cannot_be_queued_on_another_workspaces_outreach(
+        self, session: AsyncSession
+    ) -> None:
         owner, intruder = await make_workspace(session), await make_workspace(session)
         outreach = await make_outreach(session, workspace=owner)
         with pytest.raises(NotFound):
-            await EmailRecordRepository(session, intruder.id).enqueue(outreach.id, [{"to_email": "a@b.example"}])
+            await EmailRecordRepository(session, intruder.id).enqueue(
+                outreach.id, [{"to_email": "a@b.example"}]
+            )
 
-    async def test_artists_cannot_be_added_to_another_workspaces_campaign(self, session: AsyncSession) -> None:
+    async def test_artists_cannot_be_added_to_another_workspaces_campaign(
+        self, session: AsyncSession
+    ) -> None:
         owner, intruder = await make_workspace(session), await make_workspace(session)
         campaign = await make_campaign(session, workspace=owner)
         artist = await make_artist(session)

@@ -29,17 +29,29 @@ class TestTemplates:
 
 
 class TestOutreachCampaigns:
-    async def test_an_outreach_campaign_links_a_template_and_a_campaign(self, session: AsyncSession) -> None:
+    async def test_an_outreach_campaign_links_a_template_and_a_campaign(
+        self, session: AsyncSession
+    ) -> None:
         workspace = await make_workspace(session)
         campaign = await make_campaign(session, workspace=workspace)
-        outreach = await make_outreach(session, workspace=workspace, campaign_id=campaign.id,
-                                       sender_email="Promo@Label.Example", daily_limit=40)
+        outreach = await make_outreach(
+            session,
+            workspace=workspace,
+            campaign_id=campaign.id,
+            sender_email="Promo@Label.Example",
+            daily_limit=40,
+        )
         read = await OutreachCampaignRepository(session, workspace.id).get(outreach.id)
         assert (read.campaign_id, read.status, read.sender_email, read.daily_limit) == (
-            campaign.id, OutreachStatus.DRAFT, "promo@label.example", 40,
+            campaign.id,
+            OutreachStatus.DRAFT,
+            "promo@label.example",
+            40,
         )
 
-    async def test_a_bad_sender_and_a_zero_daily_limit_are_refused(self, session: AsyncSession) -> None:
+    async def test_a_bad_sender_and_a_zero_daily_limit_are_refused(
+        self, session: AsyncSession
+    ) -> None:
         workspace = await make_workspace(session)
         with pytest.raises(InvalidInput) as bad_sender:
             await make_outreach(session, workspace=workspace, sender_email="nobody")
@@ -61,8 +73,18 @@ class TestEmailRecords:
         workspace = await make_workspace(session)
         outreach = await make_outreach(session, workspace=workspace)
         repo = EmailRecordRepository(session, workspace.id)
-        assert await repo.enqueue(outreach.id, [{"to_email": "a@x.example"}, {"to_email": "B@x.example"}]) == 2
-        assert await repo.enqueue(outreach.id, [{"to_email": "A@x.example"}, {"to_email": "c@x.example"}]) == 1
+        assert (
+            await repo.enqueue(
+                outreach.id, [{"to_email": "a@x.example"}, {"to_email": "B@x.example"}]
+            )
+            == 2
+        )
+        assert (
+            await repo.enqueue(
+                outreach.id, [{"to_email": "A@x.example"}, {"to_email": "c@x.example"}]
+            )
+            == 1
+        )
         assert await repo.count_by_status(outreach.id) == {EmailStatus.QUEUED: 3}
 
     async def test_claimed_records_are_not_claimed_again(self, session: AsyncSession) -> None:
@@ -84,12 +106,24 @@ class TestEmailRecords:
         await repo.enqueue(outreach.id, [{"to_email": "a@x.example"}, {"to_email": "b@x.example"}])
         sent, failed = await repo.claim_next(outreach.id, 2)
         marked = await repo.mark_sent(sent.id, "<m1@label.example>")
-        assert (marked.status, marked.message_id, marked.sent_at is not None) == (EmailStatus.SENT, "<m1@label.example>", True)
+        assert (marked.status, marked.message_id, marked.sent_at is not None) == (
+            EmailStatus.SENT,
+            "<m1@label.example>",
+            True,
+        )
         with pytest.raises(Conflict, match="is sent"):
             await repo.mark_sent(sent.id, "<m2@label.example>")
-        assert (await repo.mark_failed(failed.id, "550 mailbox unavailable")).error == "550 mailbox unavailable"
-        assert await repo.count_by_status(outreach.id) == {EmailStatus.SENT: 1, EmailStatus.FAILED: 1}
-        assert [r.to_email for r in (await repo.for_campaign(outreach.id, status=EmailStatus.FAILED)).items] == ["b@x.example"]
+        assert (
+            await repo.mark_failed(failed.id, "550 mailbox unavailable")
+        ).error == "550 mailbox unavailable"
+        assert await repo.count_by_status(outreach.id) == {
+            EmailStatus.SENT: 1,
+            EmailStatus.FAILED: 1,
+        }
+        assert [
+            r.to_email
+            for r in (await repo.for_campaign(outreach.id, status=EmailStatus.FAILED)).items
+        ] == ["b@x.example"]
 
 
 class TestSuppressions:
@@ -100,7 +134,9 @@ class TestSuppressions:
         assert await repo.suppress("gone@x.example", SuppressionReason.BOUNCED) is False
         assert await repo.is_suppressed("GONE@x.example")
         assert not await SuppressionRepository(session, other.id).is_suppressed("gone@x.example")
-        assert await repo.suppressed_among(["gone@x.example", "here@x.example"]) == {"gone@x.example"}
+        assert await repo.suppressed_among(["gone@x.example", "here@x.example"]) == {
+            "gone@x.example"
+        }
         assert (await repo.list()).items[0].reason is SuppressionReason.UNSUBSCRIBED
 
     async def test_lifting_a_suppression(self, session: AsyncSession) -> None:

@@ -22,7 +22,9 @@ async def walk(repo: CampaignRepository, *, sort: str, limit: int) -> list[list[
             return pages
 
 
-async def campaigns(session: AsyncSession, workspace: Workspace, names: list[str], **fields: object) -> None:
+async def campaigns(
+    session: AsyncSession, workspace: Workspace, names: list[str], **fields: object
+) -> None:
     for name in names:
         await make_campaign(session, workspace=workspace, name=name, **fields)
 
@@ -39,12 +41,19 @@ class TestPageBoundaries:
         page = await CampaignRepository(session, workspace.id).list(limit=3)
         assert len(page.items) == 3 and page.next_cursor is None
 
-    async def test_one_row_more_than_a_page_makes_a_second_page(self, session: AsyncSession) -> None:
+    async def test_one_row_more_than_a_page_makes_a_second_page(
+        self, session: AsyncSession
+    ) -> None:
         workspace = await make_workspace(session)
         await campaigns(session, workspace, ["a", "b", "c", "d"])
-        assert await walk(CampaignRepository(session, workspace.id), sort="name", limit=3) == [["a", "b", "c"], ["d"]]
+        assert await walk(CampaignRepository(session, workspace.id), sort="name", limit=3) == [
+            ["a", "b", "c"],
+            ["d"],
+        ]
 
-    async def test_equal_sort_values_are_neither_skipped_nor_repeated(self, session: AsyncSession) -> None:
+    async def test_equal_sort_values_are_neither_skipped_nor_repeated(
+        self, session: AsyncSession
+    ) -> None:
         # Every row created in one transaction shares created_at: only the id tie-break orders them.
         workspace = await make_workspace(session)
         names = [f"c{n:02d}" for n in range(7)]
@@ -60,11 +69,15 @@ class TestPageBoundaries:
         workspace = await make_workspace(session)
         repo = CampaignRepository(session, workspace.id)
         for budget in (300, 100, 200, 100):
-            await make_campaign(session, workspace=workspace, name=f"b{budget}", budget_minor=budget)
+            await make_campaign(
+                session, workspace=workspace, name=f"b{budget}", budget_minor=budget
+            )
         pages = await walk(repo, sort="-budget", limit=1)
         assert [p[0] for p in pages] == ["b300", "b200", "b100", "b100"]
 
-    async def test_rows_added_between_pages_do_not_shift_later_pages(self, session: AsyncSession) -> None:
+    async def test_rows_added_between_pages_do_not_shift_later_pages(
+        self, session: AsyncSession
+    ) -> None:
         workspace = await make_workspace(session)
         await campaigns(session, workspace, ["b", "d", "f"])
         repo = CampaignRepository(session, workspace.id)
@@ -77,7 +90,8 @@ class TestPageBoundaries:
     async def test_catalogue_search_pages_by_followers(self, session: AsyncSession) -> None:
         repo = ArtistRepository(session)
         await repo.upsert_many(
-            {"soundcloud_id": 900 + n, "name": f"p{n}", "permalink": f"p{n}", "followers": n % 3} for n in range(9)
+            {"soundcloud_id": 900 + n, "name": f"p{n}", "permalink": f"p{n}", "followers": n % 3}
+            for n in range(9)
         )
         criteria = ArtistFilter(soundcloud_ids=[900 + n for n in range(9)])
         seen, cursor = [], None
@@ -92,14 +106,18 @@ class TestPageBoundaries:
 
 class TestBadPagingInput:
     @pytest.mark.parametrize("limit", [0, -1, 201])
-    async def test_a_limit_out_of_range_names_the_limit(self, session: AsyncSession, limit: int) -> None:
+    async def test_a_limit_out_of_range_names_the_limit(
+        self, session: AsyncSession, limit: int
+    ) -> None:
         workspace = await make_workspace(session)
         with pytest.raises(InvalidInput) as error:
             await CampaignRepository(session, workspace.id).list(limit=limit)
         assert error.value.problems[0].field == "limit"
 
     @pytest.mark.parametrize("cursor", ["garbage", "", "eyJ4IjoxfQ", "W10"])
-    async def test_a_garbled_cursor_names_the_cursor(self, session: AsyncSession, cursor: str) -> None:
+    async def test_a_garbled_cursor_names_the_cursor(
+        self, session: AsyncSession, cursor: str
+    ) -> None:
         workspace = await make_workspace(session)
         with pytest.raises(InvalidInput) as error:
             await CampaignRepository(session, workspace.id).list(cursor=cursor)

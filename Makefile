@@ -1,0 +1,52 @@
+# The README's commands. Everything is built from nothing: a fresh machine needs only python3.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+RUNTIME := $(VENV)/.installed-runtime
+DEV := $(VENV)/.installed-dev
+
+export RAY_USAGE_STATS_ENABLED := 0
+
+.PHONY: run test lint format lock clean help
+
+help:
+	@echo "make run    install and start the service on embedded defaults"
+	@echo "make test   install what the tests need and run the whole suite"
+	@echo "make lint   ruff, mypy and the import-layer contract"
+
+$(UV):
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check "uv>=0.5"
+
+$(RUNTIME): pyproject.toml constraints.txt | $(UV)
+	$(UV) pip install --quiet --python $(BIN)/python -c constraints.txt -e .
+	@touch $@
+
+$(DEV): pyproject.toml constraints.txt $(RUNTIME)
+	$(UV) pip install --quiet --python $(BIN)/python -c constraints.txt -e '.[dev]'
+	@touch $@
+
+run: $(RUNTIME)
+	$(BIN)/campaign-manager serve
+
+test: $(DEV)
+	$(BIN)/pytest
+
+lint: $(DEV)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy core storage scraping actors serve
+	$(BIN)/lint-imports
+
+format: $(DEV)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Re-pin every dependency (run after changing pyproject.toml, then commit constraints.txt).
+lock: $(UV)
+	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 -o constraints.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
