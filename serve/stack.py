@@ -4,6 +4,7 @@ external URL is set, and migrations. Everything it starts it stops, in reverse o
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from contextlib import ExitStack
 from types import TracebackType
 from urllib.parse import urlsplit, urlunsplit
@@ -81,39 +82,41 @@ class LocalStack:
         assert settings.database_url is not None
         engine = create_engine(settings.database_url, pool_size=1)
         try:
-            try:
-                await asyncio.wait_for(ping_database(engine), CONNECT_TIMEOUT_SECONDS)
-            except Exception as exc:
-                raise ConfigurationError(
-                    "CM_DATABASE_URL",
-                    f"cannot connect to {redact(settings.database_url)} ({_reason(exc)})",
-                ) from None
+            await _must_answer(
+                "CM_DATABASE_URL",
+                f"cannot connect to {redact(settings.database_url)}",
+                ping_database(engine),
+            )
             if self._migrate:
                 await migrator.upgrade(engine)
         finally:
             await engine.dispose()
-        if self._for_service:
-            assert settings.redis_url is not None
-            client = create_redis(settings.redis_url)
-            try:
-                await asyncio.wait_for(ping_redis(client), CONNECT_TIMEOUT_SECONDS)
-            except Exception as exc:
-                raise ConfigurationError(
-                    "CM_REDIS_URL",
-                    f"cannot connect to {redact(settings.redis_url)} ({_reason(exc)})",
-                ) from None
-            finally:
-                await client.aclose()
-            store = build_object_store(settings)
-            try:
-                await store.check()
-            except Exception as exc:
-                setting = "CM_S3_BUCKET" if settings.uses_s3 else "CM_DATA_DIR"
-                raise ConfigurationError(
-                    setting, f"object store unusable ({_reason(exc)})"
-                ) from None
-            finally:
-                await store.close()
+        if not self._for_service:
+            return
+        assert settings.redis_url is not None
+        client = create_redis(settings.redis_url)
+        try:
+            await _must_answer(
+                "CM_REDIS_URL",
+                f"cannot connect to {redact(settings.redis_url)}",
+                ping_redis(client),
+            )
+        finally:
+            await client.aclose()
+        store = build_object_store(settings)
+        try:
+            setting = "CM_S3_BUCKET" if settings.uses_s3 else "CM_DATA_DIR"
+            await _must_answer(setting, "object store unusable", store.check())
+        finally:
+            await store.close()
+
+
+async def _must_answer(setting: str, problem: str, probe: Awaitable[None]) -> None:
+    """Await ``probe`` with a deadline; any failure becomes one line naming ``setting``."""
+    try:
+        await asyncio.wait_for(probe, CONNECT_TIMEOUT_SECONDS)
+    except Exception as exc:
+        raise ConfigurationError(setting, f"{problem} ({_reason(exc)})") from None
 
 
 def _reason(exc: BaseException) -> str:
