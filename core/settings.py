@@ -45,10 +45,23 @@ class Settings(BaseSettings):
 
     smtp_url: str | None = None
 
+    # Signs access tokens. Unset: a random key is created once in the data folder and reused.
+    secret_key: SecretStr | None = None
+    access_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
+    refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
+    # Limits answered with 429 and Retry-After, counted in Redis across all replicas.
+    login_attempts_per_ip: int = Field(default=30, ge=1)
+    login_attempts_per_account: int = Field(default=10, ge=1)
+    login_window_seconds: int = Field(default=300, ge=1)
+    requests_per_token: int = Field(default=3000, ge=1)
+    requests_window_seconds: int = Field(default=60, ge=1)
+
     ray_address: str | None = None
     ray_num_cpus: int | None = Field(default=None, ge=1)
     ray_object_store_mb: int = Field(default=512, ge=78)
     serve_replicas: int = Field(default=1, ge=1, le=64)
+    # Above serve_replicas, Serve autoscales between the two on in-flight requests.
+    serve_max_replicas: int | None = Field(default=None, ge=1, le=64)
     serve_replica_cpus: float = Field(default=0.5, gt=0, le=64)
     # Serve's default of 5 queues requests at the proxy and collapses throughput under load.
     serve_max_ongoing_requests: int = Field(default=100, ge=1, le=10_000)
@@ -89,6 +102,10 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().absolute()
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.data_dir / "secret_key"
 
     @property
     def postgres_data_dir(self) -> Path:

@@ -12,8 +12,10 @@ from pydantic import BaseModel
 
 from core.settings import Settings
 from serve.health import check_parts
+from serve.idempotency import IdempotencyMiddleware
 from serve.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers, problem_response
 from serve.resources import Resources
+from serve.routers import API_ROUTERS
 
 VERSION = "0.1.0"
 
@@ -53,6 +55,9 @@ def build_app(settings: Settings, *, resources: Resources | None = None) -> Fast
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)
+    for router in API_ROUTERS:
+        app.include_router(router, prefix="/api/v1")
 
     @app.get(
         "/healthz",

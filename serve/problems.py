@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.errors import CampaignManagerError, InvalidInput, RateLimited
+from core.errors import CampaignManagerError, InvalidInput, RateLimited, Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,9 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, InvalidInput):
         extra["errors"] = [{"field": p.field, "message": p.message} for p in exc.problems]
     if isinstance(exc, RateLimited):
-        headers["Retry-After"] = str(max(1, round(exc.retry_after + 0.49)))
+        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+    if isinstance(exc, Unauthorized):
+        headers["WWW-Authenticate"] = "Bearer"
     return problem_response(
         exc.status,
         exc.type,

@@ -38,6 +38,12 @@ class Resources:
             object_store=build_object_store(settings),
         )
 
+    @property
+    def secret_key(self) -> str:
+        if self.settings.secret_key is None:
+            raise ValueError("CM_SECRET_KEY must be resolved before serving")
+        return self.settings.secret_key.get_secret_value()
+
     async def close(self) -> None:
         await self.object_store.close()
         await self.redis.aclose()

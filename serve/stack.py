@@ -4,10 +4,15 @@ external URL is set, and migrations. Everything it starts it stops, in reverse o
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
 from collections.abc import Awaitable
 from contextlib import ExitStack
+from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import SecretStr
 
 from core.errors import ConfigurationError
 from core.settings import Settings
@@ -63,7 +68,7 @@ class LocalStack:
     def _start(self) -> None:
         settings = self._given
         prepare_data_dir(settings.data_dir)
-        updates: dict[str, str] = {}
+        updates: dict[str, object] = {}
         if settings.uses_embedded_postgres:
             postgres = EmbeddedPostgres(settings.postgres_data_dir)
             self._exit.callback(postgres.stop)
@@ -74,6 +79,8 @@ class LocalStack:
             self._exit.callback(redis.stop)
             updates["redis_url"] = redis.start()
             self.started.append(f"Redis (embedded, data in {settings.redis_data_dir})")
+        if settings.secret_key is None:
+            updates["secret_key"] = SecretStr(load_or_create_secret(settings.secret_key_file))
         self.settings = settings.model_copy(update=updates)
         asyncio.run(self._prepare())
 
@@ -117,6 +124,19 @@ async def _must_answer(setting: str, problem: str, probe: Awaitable[None]) -> No
         await asyncio.wait_for(probe, CONNECT_TIMEOUT_SECONDS)
     except Exception as exc:
         raise ConfigurationError(setting, f"{problem} ({_reason(exc)})") from None
+
+
+def load_or_create_secret(path: Path) -> str:
+    """The signing key kept in the data folder, created (owner-readable only) on first use, so
+    tokens stay valid across restarts without anyone having to configure a secret."""
+    if not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise ConfigurationError("CM_SECRET_KEY", f"the key in {path} is too short")
+    return key
 
 
 def _reason(exc: BaseException) -> str:

@@ -2,6 +2,7 @@
 
 from storage.models.accounts import (
     AuditLogEntry,
+    Invitation,
     Membership,
     RefreshToken,
     User,
@@ -36,6 +37,7 @@ __all__ = [
     "DiscoveryJob",
     "EmailRecord",
     "EmailTemplate",
+    "Invitation",
     "Membership",
     "OutreachCampaign",
     "RefreshToken",

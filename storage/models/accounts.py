@@ -53,6 +53,10 @@ class RefreshToken(IdMixin, Base):
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     family_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    # The workspace the access tokens it mints act in.
+    workspace_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
     token_hash: Mapped[str] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     expires_at: Mapped[datetime]
@@ -86,3 +90,19 @@ class AuditLogEntry(IdMixin, WorkspaceScopedMixin, Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     request_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Invitation(IdMixin, WorkspaceScopedMixin, Base):
+    """An offer to join a workspace with a role, redeemed once with a secret token."""
+
+    __tablename__ = "invitations"
+
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[Role] = mapped_column(text_enum(Role, "role"))
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    invited_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]

@@ -22,12 +22,14 @@ class RefreshTokenRepository:
         self,
         *,
         user_id: uuid.UUID,
+        workspace_id: uuid.UUID | None = None,
         token_hash: str,
         expires_at: datetime,
         family_id: uuid.UUID | None = None,
     ) -> RefreshToken:
         token = RefreshToken(
             user_id=user_id,
+            workspace_id=workspace_id,
             token_hash=token_hash,
             expires_at=expires_at,
             family_id=family_id or new_id(),

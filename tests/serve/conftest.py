@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
-from pathlib import Path
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -22,6 +23,9 @@ def app_settings(
         database_url=database_url,
         redis_url=redis_url,
         serve_replica_cpus=0.25,
+        secret_key="test-secret-key-that-is-long-enough-for-hs256",
+        login_attempts_per_ip=100_000,
+        login_attempts_per_account=5,
         _env_file=None,  # type: ignore[call-arg]
     )
 
@@ -65,5 +69,71 @@ async def api(served_url: str) -> Iterator[httpx.AsyncClient]:  # type: ignore[m
         yield client
 
 
-def data_dir_of(settings: Settings) -> Path:
-    return settings.data_dir
+@dataclass
+class Account:
+    """A registered user acting in their own new workspace."""
+
+    email: str
+    password: str
+    user_id: str
+    workspace_id: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+async def register(api: httpx.AsyncClient, *, name: str = "Mia") -> Account:
+    email = f"{name.lower()}-{uuid.uuid4().hex[:10]}@label.example"
+    password = "correct horse battery"
+    response = await api.post(
+        "/api/v1/auth/register",
+        json={"email": email, "password": password, "display_name": name},
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return Account(
+        email=email,
+        password=password,
+        user_id=body["user"]["id"],
+        workspace_id=body["workspace"]["id"],
+        access_token=body["tokens"]["access_token"],
+        refresh_token=body["tokens"]["refresh_token"],
+    )
+
+
+async def join(api: httpx.AsyncClient, owner: Account, role: str, *, name: str = "Sam") -> Account:
+    """A new user who accepted ``owner``'s invitation with ``role``, acting in that workspace."""
+    member = await register(api, name=name)
+    invitation = await api.post(
+        "/api/v1/invitations", json={"email": member.email, "role": role}, headers=owner.headers
+    )
+    assert invitation.status_code == 201, invitation.text
+    accepted = await api.post(
+        "/api/v1/invitations/accept",
+        json={"token": invitation.json()["token"]},
+        headers=member.headers,
+    )
+    assert accepted.status_code == 200, accepted.text
+    switched = await api.post(
+        "/api/v1/auth/switch", json={"workspace_id": owner.workspace_id}, headers=member.headers
+    )
+    assert switched.status_code == 200, switched.text
+    tokens = switched.json()
+    member.workspace_id = owner.workspace_id
+    member.access_token = tokens["access_token"]
+    member.refresh_token = tokens["refresh_token"]
+    return member
+
+
+@pytest.fixture
+async def owner(api: httpx.AsyncClient) -> Account:
+    return await register(api)
+
+
+@pytest.fixture
+async def stranger(api: httpx.AsyncClient) -> Account:
+    """Someone in another workspace, who must never see the owner's data."""
+    return await register(api, name="Stranger")
