@@ -15,7 +15,7 @@ from serve.health import check_parts
 from serve.idempotency import IdempotencyMiddleware
 from serve.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers, problem_response
 from serve.resources import Resources
-from serve.routers import API_ROUTERS
+from serve.routers import api_routers
 
 VERSION = "0.1.0"
 
@@ -56,7 +56,7 @@ def build_app(settings: Settings, *, resources: Resources | None = None) -> Fast
     )
     install_problem_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
-    for router in API_ROUTERS:
+    for router in api_routers():
         app.include_router(router, prefix="/api/v1")
 
     @app.get(

@@ -1,5 +1,19 @@
-"""The ``/api/v1`` routers, in the order they appear in the OpenAPI document."""
+"""The ``/api/v1`` routers: every module in this package that defines ``router`` is mounted,
+so adding a resource is adding one module."""
 
-from serve.routers import auth, campaigns, live, workspaces
+from __future__ import annotations
 
-API_ROUTERS = [auth.router, workspaces.router, campaigns.router, live.router]
+import importlib
+import pkgutil
+
+from fastapi import APIRouter
+
+
+def api_routers() -> list[APIRouter]:
+    routers = []
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        router = getattr(module, "router", None)
+        if isinstance(router, APIRouter):
+            routers.append(router)
+    return routers
