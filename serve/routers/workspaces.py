@@ -24,6 +24,7 @@ from serve.schemas.accounts import (
     WorkspaceWithRole,
 )
 from serve.schemas.common import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
+from storage.repositories.audit_log import AuditLogRepository
 from storage.repositories.invitations import InvitationLookup, InvitationRepository
 from storage.repositories.users import UserRepository
 from storage.repositories.workspaces import MembershipRepository, WorkspaceRepository
@@ -162,7 +163,14 @@ async def accept_invitation(
     members = MembershipRepository(session, invitation.workspace_id)
     if await members.find_for_user(user.id) is not None:
         raise Conflict("you are already a member of that workspace")
-    await members.add(user.id, invitation.role)
+    membership = await members.add(user.id, invitation.role)
+    await AuditLogRepository(session, invitation.workspace_id).record(
+        actor_user_id=user.id,
+        action="member.join",
+        entity_type="member",
+        entity_id=membership.id,
+        data={"role": invitation.role, "invitation_id": str(invitation.id)},
+    )
     workspace = await WorkspaceRepository(session).get_for_member(invitation.workspace_id, user.id)
     return WorkspaceWithRole(
         **WorkspaceRead.model_validate(workspace).model_dump(), role=invitation.role
