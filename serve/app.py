@@ -16,6 +16,7 @@ from serve.idempotency import IdempotencyMiddleware
 from serve.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers, problem_response
 from serve.resources import Resources
 from serve.routers import api_routers
+from serve.schemas.common import Problem
 
 VERSION = "0.1.0"
 
@@ -57,7 +58,7 @@ def build_app(settings: Settings, *, resources: Resources | None = None) -> Fast
     install_problem_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
     for router in api_routers():
-        app.include_router(router, prefix="/api/v1")
+        app.include_router(router, prefix="/api/v1", responses=PROBLEM_RESPONSES)
 
     @app.get(
         "/healthz",
@@ -87,4 +88,38 @@ def build_app(settings: Settings, *, resources: Resources | None = None) -> Fast
             )
         return JSONResponse(HealthReport(status="ok", version=VERSION, checks=checks).model_dump())
 
+    _document_problems_as_problem_json(app)
     return app
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "description": description}
+    for status, description in {
+        401: "Missing, expired or invalid access token",
+        403: "The caller's role does not allow this",
+        404: "Not found in the caller's workspace",
+        409: "Conflicts with existing data",
+        422: "Invalid input; `errors` names each field",
+        429: "Rate limited; see Retry-After",
+    }.items()
+}
+
+
+def _document_problems_as_problem_json(app: FastAPI) -> None:
+    """Error responses are documented under ``application/problem+json``, the type they have."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for code, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if code[0] in "45" and "application/json" in content:
+                        content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
