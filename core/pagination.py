@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -28,6 +28,8 @@ class Cursor:
         kind = "s"
         if isinstance(value, datetime):
             value, kind = value.isoformat(), "t"
+        elif isinstance(value, date):
+            value, kind = value.isoformat(), "d"
         elif isinstance(value, UUID):
             value, kind = str(value), "u"
         raw = json.dumps([self.sort, kind, value, str(self.id)], separators=(",", ":"))
@@ -41,6 +43,8 @@ class Cursor:
             saved_sort, kind, value, row_id = json.loads(base64.urlsafe_b64decode(padded))
             if kind == "t":
                 value = datetime.fromisoformat(value)
+            elif kind == "d":
+                value = date.fromisoformat(value)
             elif kind == "u":
                 value = UUID(value)
             cursor = cls(sort=saved_sort, value=value, id=UUID(row_id))

@@ -106,7 +106,8 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _document_problems_as_problem_json(app: FastAPI) -> None:
-    """Error responses are documented under ``application/problem+json``, the type they have."""
+    """Route summaries come from docstrings; error responses are documented under
+    ``application/problem+json``, the type they have."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -115,6 +116,10 @@ def _document_problems_as_problem_json(app: FastAPI) -> None:
         schema = build()
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
+                # The docstring's first line is the summary (FastAPI would use the name).
+                description = operation.get("description", "").strip()
+                if description:
+                    operation["summary"] = description.splitlines()[0].rstrip(".")
                 for code, response in operation.get("responses", {}).items():
                     content = response.get("content", {})
                     if code[0] in "45" and "application/json" in content:

@@ -43,10 +43,20 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
+# Cells starting with these run as formulas in spreadsheet apps (CSV injection): exports quote
+# them with a leading "'", and imports take that quote off again, so files round-trip.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _safe_cell(value: Any) -> Any:
-    # Cells starting with these run as formulas in spreadsheet apps (CSV injection).
-    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@", "\t", "\r"}:
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
         return "'" + value
+    return value
+
+
+def _unquote(value: str) -> str:
+    if value.startswith("'") and value[1:].startswith(_FORMULA_STARTS):
+        return value[1:]
     return value
 
 
@@ -63,7 +73,13 @@ def read_csv(data: bytes, *, required: Sequence[str]) -> list[dict[str, str]]:
     missing = [c for c in required if c not in columns]
     if missing:
         raise _bad_file(f"missing column(s): {', '.join(missing)}")
-    return [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
+    rows = []
+    for row in reader:
+        if None in row:
+            # csv puts cells beyond the header under the key None.
+            raise _bad_file(f"row {reader.line_num} has more cells than the header")
+        rows.append({k.strip(): _unquote((v or "").strip()) for k, v in row.items()})
+    return rows
 
 
 def _bad_file(message: str) -> InvalidInput:

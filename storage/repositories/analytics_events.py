@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import ColumnElement, func, select
 
+from core.errors import FieldProblem, InvalidInput
 from storage.models import AnalyticsEvent
 from storage.repositories.base import Page, ScopedRepository
+
+Interval = Literal["day", "week", "month"]
+
+
+@dataclass(frozen=True)
+class EventBucket:
+    """Event counts by type within one interval starting at ``start`` (UTC; weeks start on
+    Monday)."""
+
+    start: datetime
+    counts: dict[str, int]
 
 
 class AnalyticsEventRepository(ScopedRepository[AnalyticsEvent]):
@@ -87,3 +100,30 @@ class AnalyticsEventRepository(ScopedRepository[AnalyticsEvent]):
             .group_by(AnalyticsEvent.event_type)
         )
         return dict(rows.all())
+
+    async def count_by_interval(
+        self,
+        interval: Interval,
+        *,
+        entity_type: str | None = None,
+        entity_id: uuid.UUID | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[EventBucket]:
+        """Event counts by type per day, week or month (in UTC), oldest first; intervals
+        without events are left out."""
+        if interval not in get_args(Interval):
+            message = f"interval must be one of day, week, month, got {interval!r}"
+            raise InvalidInput(message, [FieldProblem("interval", message)])
+        where = self._filters(entity_type, entity_id, None, since, until)
+        bucket = func.date_trunc(interval, AnalyticsEvent.occurred_at, "UTC")
+        rows = await self.session.execute(
+            select(bucket, AnalyticsEvent.event_type, func.count())
+            .where(AnalyticsEvent.workspace_id == self.workspace_id, *where)
+            .group_by(bucket, AnalyticsEvent.event_type)
+            .order_by(bucket, AnalyticsEvent.event_type)
+        )
+        buckets: dict[datetime, dict[str, int]] = {}
+        for start, event_type, count in rows:
+            buckets.setdefault(start, {})[event_type] = count
+        return [EventBucket(start=start, counts=counts) for start, counts in buckets.items()]

@@ -124,6 +124,28 @@ class ArtistRepository:
         Later records with the same SoundCloud id win, so a batch may repeat an artist.
         Genres are stored lower-case and de-duplicated.
         """
+        return await self._upsert(records, UPSERT_COLUMNS[1:])
+
+    async def upsert_fields(
+        self, records: Iterable[Mapping[str, Any]], fields: Iterable[str]
+    ) -> UpsertResult:
+        """Like :meth:`upsert_many`, but a known artist has only ``fields`` refreshed.
+
+        For sources that know part of an artist (a CSV file without a ``city`` column): what
+        they do not know is kept rather than cleared. New artists get defaults for the rest.
+
+        Raises:
+            ValueError: a field that an upsert may not write.
+        """
+        wanted = set(fields)
+        unknown = wanted - set(UPSERT_COLUMNS)
+        if unknown:
+            raise ValueError(f"cannot upsert field(s): {', '.join(sorted(unknown))}")
+        return await self._upsert(records, [name for name in UPSERT_COLUMNS[1:] if name in wanted])
+
+    async def _upsert(
+        self, records: Iterable[Mapping[str, Any]], refresh: Sequence[str]
+    ) -> UpsertResult:
         by_id: dict[int, dict[str, Any]] = {}
         for record in records:
             row = {name: record.get(name) for name in UPSERT_COLUMNS}
@@ -139,7 +161,7 @@ class ArtistRepository:
         for start in range(0, len(rows), _UPSERT_CHUNK):
             chunk = rows[start : start + _UPSERT_CHUNK]
             values = insert(Artist).values([{"id": new_id(), **row} for row in chunk])
-            changed = {name: values.excluded[name] for name in UPSERT_COLUMNS[1:]}
+            changed = {name: values.excluded[name] for name in refresh}
             statement = values.on_conflict_do_update(
                 index_elements=[Artist.soundcloud_id],
                 set_={**changed, "updated_at": func.now()},

@@ -40,7 +40,9 @@ class AuditLogRepository(ScopedRepository[AuditLogEntry]):
         actor_user_id: uuid.UUID | None = None,
         limit: int = 50,
         cursor: str | None = None,
+        action: str | None = None,
     ) -> Page[AuditLogEntry]:
+        """Entries newest first, filtered by entity, actor and action (``campaign.create``)."""
         where = []
         if entity_type is not None:
             where.append(AuditLogEntry.entity_type == entity_type)
@@ -48,4 +50,6 @@ class AuditLogRepository(ScopedRepository[AuditLogEntry]):
             where.append(AuditLogEntry.entity_id == entity_id)
         if actor_user_id is not None:
             where.append(AuditLogEntry.actor_user_id == actor_user_id)
+        if action is not None:
+            where.append(AuditLogEntry.action == action)
         return await self.list(where=where, limit=limit, cursor=cursor)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from core.emails import normalize_email
@@ -61,6 +63,84 @@ class ArtistContactRepository(ScopedRepository[ArtistContact]):
             .returning(ArtistContact.id)
         )
         return len(result.all())
+
+    async def add_many(
+        self,
+        contacts: Iterable[tuple[uuid.UUID, str]],
+        *,
+        source: ContactSource,
+        consent_state: ConsentState = ConsentState.UNKNOWN,
+    ) -> int:
+        """Add ``(artist_id, email)`` pairs in one statement; returns how many were new.
+
+        Pairs the workspace already holds are left as they are. Raises ``InvalidInput`` on an
+        address that is not one, so validate first when a bad row must not fail the batch.
+        """
+        rows = {
+            (artist_id, normalize_email(email)): {
+                "id": new_id(),
+                "workspace_id": self.workspace_id,
+                "artist_id": artist_id,
+                "email": normalize_email(email),
+                "source": source,
+                "consent_state": consent_state,
+            }
+            for artist_id, email in contacts
+        }
+        if not rows:
+            return 0
+        result = await self.session.execute(
+            insert(ArtistContact)
+            .values(list(rows.values()))
+            .on_conflict_do_nothing()
+            .returning(ArtistContact.id)
+        )
+        return len(result.all())
+
+    async def update(self, row_id: uuid.UUID, values: Mapping[str, Any]) -> ArtistContact:
+        """Change a contact; a new email is normalised like one that is added."""
+        if "email" in values:
+            values = {**values, "email": normalize_email(values["email"])}
+        return await super().update(row_id, values)
+
+    async def get_for_artist(self, artist_id: uuid.UUID, contact_id: uuid.UUID) -> ArtistContact:
+        """The contact, if it is this workspace's and belongs to ``artist_id``."""
+        contact = await self.session.scalar(
+            self._scoped().where(
+                ArtistContact.id == contact_id, ArtistContact.artist_id == artist_id
+            )
+        )
+        if contact is None:
+            raise NotFound(f"contact {contact_id} not found")
+        return contact
+
+    async def count_for_artist(self, artist_id: uuid.UUID) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count(ArtistContact.id)).where(
+                    ArtistContact.workspace_id == self.workspace_id,
+                    ArtistContact.artist_id == artist_id,
+                )
+            )
+            or 0
+        )
+
+    async def emails_by_artist(self, artist_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+        """The workspace's addresses for each of ``artist_ids`` that has any, sorted."""
+        if not artist_ids:
+            return {}
+        rows = await self.session.execute(
+            select(ArtistContact.artist_id, ArtistContact.email)
+            .where(
+                ArtistContact.workspace_id == self.workspace_id,
+                ArtistContact.artist_id.in_(list(artist_ids)),
+            )
+            .order_by(ArtistContact.artist_id, ArtistContact.email)
+        )
+        emails: dict[uuid.UUID, list[str]] = {}
+        for artist_id, email in rows:
+            emails.setdefault(artist_id, []).append(email)
+        return emails
 
     async def for_artist(
         self, artist_id: uuid.UUID, *, limit: int = 50, cursor: str | None = None

@@ -17,9 +17,9 @@ from sqlalchemy.dialects.postgresql import insert
 
 from core.emails import normalize_email
 from core.enums import EmailStatus
-from core.errors import Conflict
+from core.errors import Conflict, NotFound
 from core.ids import new_id
-from storage.models import EmailRecord, OutreachCampaign
+from storage.models import Artist, EmailRecord, OutreachCampaign
 from storage.repositories.base import Page, ScopedRepository
 
 
@@ -32,9 +32,10 @@ class EmailRecordRepository(ScopedRepository[EmailRecord]):
         self, outreach_campaign_id: uuid.UUID, recipients: Iterable[Mapping[str, Any]]
     ) -> int:
         """Queue ``{to_email, artist_id?}`` recipients; one already queued for the campaign is
-        skipped. Returns how many were new."""
+        skipped. Returns how many were new. An ``artist_id`` missing from the catalogue is a
+        ``NotFound`` (and nothing is queued)."""
         await self.require(OutreachCampaign, outreach_campaign_id, "outreach campaign")
-        rows = {}
+        rows: dict[str, dict[str, Any]] = {}
         for recipient in recipients:
             email = normalize_email(recipient["to_email"], field="to_email")
             rows[email] = {
@@ -48,6 +49,9 @@ class EmailRecordRepository(ScopedRepository[EmailRecord]):
             }
         if not rows:
             return 0
+        await self._require_artists(
+            {row["artist_id"] for row in rows.values() if row["artist_id"] is not None}
+        )
         result = await self.session.execute(
             insert(EmailRecord)
             .values(list(rows.values()))
@@ -55,6 +59,17 @@ class EmailRecordRepository(ScopedRepository[EmailRecord]):
             .returning(EmailRecord.id)
         )
         return len(result.all())
+
+    async def _require_artists(self, artist_ids: set[uuid.UUID]) -> None:
+        # Checked first: a foreign-key violation in the bulk insert would abort the transaction.
+        if not artist_ids:
+            return
+        found = set(
+            (await self.session.scalars(select(Artist.id).where(Artist.id.in_(artist_ids)))).all()
+        )
+        missing = sorted(artist_ids - found)
+        if missing:
+            raise NotFound(f"artist {missing[0]} not found")
 
     async def claim_next(self, outreach_campaign_id: uuid.UUID, count: int) -> list[EmailRecord]:
         """Move up to ``count`` queued records to ``sending`` and return them. Concurrent

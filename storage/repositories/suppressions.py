@@ -35,6 +35,12 @@ class SuppressionRepository(ScopedRepository[Suppression]):
         )
         return result.first() is not None
 
+    async def find(self, email: str) -> Suppression | None:
+        """The suppression of ``email`` (any case), or ``None``."""
+        return await self.session.scalar(
+            self._scoped().where(Suppression.email == email.strip().lower())
+        )
+
     async def suppressed_among(self, emails: Iterable[str]) -> set[str]:
         wanted = {email.strip().lower() for email in emails}
         if not wanted:

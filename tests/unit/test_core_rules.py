@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -68,7 +68,13 @@ class TestSettings:
 class TestCursor:
     def test_round_trip_keeps_types(self) -> None:
         row_id = uuid.uuid4()
-        for value in (datetime(2026, 11, 26, 4, 30, tzinfo=UTC), "Solar", 1500, row_id):
+        for value in (
+            datetime(2026, 11, 26, 4, 30, tzinfo=UTC),
+            date(2026, 11, 26),
+            "Solar",
+            1500,
+            row_id,
+        ):
             decoded = Cursor.decode(Cursor("name", value, row_id).encode(), sort="name")
             assert (decoded.value, decoded.id) == (value, row_id)
 

@@ -312,3 +312,104 @@ class TestContactsAndNotes:
             await ArtistNoteRepository(session, workspace.id).add(
                 artist_id=uuid.uuid4(), author_id=None, body="x"
             )
+
+
+class TestPartialUpsert:
+    async def test_only_the_named_fields_of_a_known_artist_are_refreshed(
+        self, session: AsyncSession
+    ) -> None:
+        repo = ArtistRepository(session)
+        first = await repo.upsert_many(
+            [record(301, city="Berlin", followers=900, description="Keep", genres=["house"])]
+        )
+        result = await repo.upsert_fields(
+            [record(301, name="Renamed", followers=5), record(302, city="Oslo")],
+            {"soundcloud_id", "name", "permalink", "city"},
+        )
+        assert (result.inserted, result.updated) == (1, 1)
+        known = await repo.get(first.ids[301])
+        assert (known.name, known.city, known.followers, known.description, known.genres) == (
+            "Renamed",
+            None,
+            900,
+            "Keep",
+            ["house"],
+        )
+        new = await repo.get(result.ids[302])
+        assert (new.city, new.followers, new.genres) == ("Oslo", 0, [])
+
+    async def test_a_field_an_upsert_may_not_write_is_refused(self, session: AsyncSession) -> None:
+        with pytest.raises(ValueError, match="id"):
+            await ArtistRepository(session).upsert_fields([record(303)], {"name", "id"})
+
+
+class TestContactAndNoteLookups:
+    async def test_contacts_are_added_in_bulk_once_and_listed_per_artist(
+        self, session: AsyncSession
+    ) -> None:
+        workspace, other = await make_workspace(session), await make_workspace(session)
+        first, second = await make_artist(session), await make_artist(session)
+        repo = ArtistContactRepository(session, workspace.id)
+        added = await repo.add_many(
+            [(first.id, "B@x.example"), (first.id, "a@x.example"), (second.id, "c@x.example")],
+            source=ContactSource.IMPORT,
+        )
+        again = await repo.add_many([(first.id, "b@x.example")], source=ContactSource.IMPORT)
+        await ArtistContactRepository(session, other.id).add_many(
+            [(first.id, "theirs@x.example")], source=ContactSource.MANUAL
+        )
+        assert (added, again) == (3, 0)
+        assert await repo.emails_by_artist([first.id, second.id]) == {
+            first.id: ["a@x.example", "b@x.example"],
+            second.id: ["c@x.example"],
+        }
+        assert await repo.count_for_artist(first.id) == 2
+        contact = (await repo.for_artist(second.id)).items[0]
+        assert (contact.source, contact.consent_state) == (
+            ContactSource.IMPORT,
+            ConsentState.UNKNOWN,
+        )
+
+    async def test_a_bad_address_in_a_batch_is_refused(self, session: AsyncSession) -> None:
+        workspace, artist = await make_workspace(session), await make_artist(session)
+        with pytest.raises(InvalidInput):
+            await ArtistContactRepository(session, workspace.id).add_many(
+                [(artist.id, "nope")], source=ContactSource.IMPORT
+            )
+
+    async def test_a_changed_email_is_normalised(self, session: AsyncSession) -> None:
+        workspace, artist = await make_workspace(session), await make_artist(session)
+        repo = ArtistContactRepository(session, workspace.id)
+        contact = await repo.add(
+            artist_id=artist.id, email="a@x.example", source=ContactSource.MANUAL
+        )
+        changed = await repo.update(contact.id, {"email": " New@X.Example "})
+        assert changed.email == "new@x.example"
+
+    async def test_a_row_is_found_only_under_its_artist_and_workspace(
+        self, session: AsyncSession
+    ) -> None:
+        author = await make_user(session)
+        workspace, other = (
+            await make_workspace(session, owner=author),
+            await make_workspace(session),
+        )
+        artist, elsewhere = await make_artist(session), await make_artist(session)
+        contacts = ArtistContactRepository(session, workspace.id)
+        notes = ArtistNoteRepository(session, workspace.id)
+        contact = await contacts.add(
+            artist_id=artist.id, email="a@x.example", source=ContactSource.MANUAL
+        )
+        note = await notes.add(artist_id=artist.id, author_id=author.id, body="x")
+        assert (await contacts.get_for_artist(artist.id, contact.id)).id == contact.id
+        assert (await notes.get_for_artist(artist.id, note.id)).id == note.id
+        assert await notes.count_for_artist(artist.id) == 1
+        for lookup in (
+            contacts.get_for_artist(elsewhere.id, contact.id),
+            notes.get_for_artist(elsewhere.id, note.id),
+            ArtistContactRepository(session, other.id).get_for_artist(artist.id, contact.id),
+            ArtistNoteRepository(session, other.id).get_for_artist(artist.id, note.id),
+        ):
+            with pytest.raises(NotFound):
+                await lookup
+        assert await ArtistNoteRepository(session, other.id).count_for_artist(artist.id) == 0

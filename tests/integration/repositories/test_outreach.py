@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,7 +13,13 @@ from storage.repositories.email_records import EmailRecordRepository
 from storage.repositories.email_templates import EmailTemplateRepository
 from storage.repositories.outreach_campaigns import OutreachCampaignRepository
 from storage.repositories.suppressions import SuppressionRepository
-from tests.factories import make_campaign, make_outreach, make_template, make_workspace
+from tests.factories import (
+    make_artist,
+    make_campaign,
+    make_outreach,
+    make_template,
+    make_workspace,
+)
 
 
 class TestTemplates:
@@ -87,6 +95,24 @@ class TestEmailRecords:
         )
         assert await repo.count_by_status(outreach.id) == {EmailStatus.QUEUED: 3}
 
+    async def test_recipients_may_name_catalogue_artists_only(self, session: AsyncSession) -> None:
+        workspace = await make_workspace(session)
+        outreach = await make_outreach(session, workspace=workspace)
+        artist = await make_artist(session)
+        repo = EmailRecordRepository(session, workspace.id)
+        unknown = uuid.uuid4()
+        with pytest.raises(NotFound, match=f"artist {unknown} not found"):
+            await repo.enqueue(
+                outreach.id,
+                [{"to_email": "a@x.example"}, {"to_email": "b@x.example", "artist_id": unknown}],
+            )
+        assert await repo.count_by_status(outreach.id) == {}
+        assert await repo.enqueue(
+            outreach.id, [{"to_email": "a@x.example", "artist_id": artist.id}]
+        )
+        (record,) = (await repo.for_campaign(outreach.id)).items
+        assert record.artist_id == artist.id
+
     async def test_claimed_records_are_not_claimed_again(self, session: AsyncSession) -> None:
         workspace = await make_workspace(session)
         outreach = await make_outreach(session, workspace=workspace)
@@ -138,6 +164,16 @@ class TestSuppressions:
             "gone@x.example"
         }
         assert (await repo.list()).items[0].reason is SuppressionReason.UNSUBSCRIBED
+
+    async def test_finding_a_suppression_by_address(self, session: AsyncSession) -> None:
+        workspace, other = await make_workspace(session), await make_workspace(session)
+        repo = SuppressionRepository(session, workspace.id)
+        await repo.suppress("gone@x.example", SuppressionReason.BOUNCED)
+        found = await repo.find(" GONE@x.example")
+        assert found is not None
+        assert (found.email, found.reason) == ("gone@x.example", SuppressionReason.BOUNCED)
+        assert await repo.find("here@x.example") is None
+        assert await SuppressionRepository(session, other.id).find("gone@x.example") is None
 
     async def test_lifting_a_suppression(self, session: AsyncSession) -> None:
         workspace = await make_workspace(session)

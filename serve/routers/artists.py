@@ -1,0 +1,478 @@
+"""The shared artist catalogue, and what each workspace keeps about artists: contacts, notes."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
+from pydantic import ValidationError
+
+from core.enums import ContactSource
+from core.errors import Conflict, FieldProblem, InvalidInput
+from core.pagination import MAX_PAGE_SIZE
+from serve.dependencies import ActivityDep, CurrentPrincipal, Editor, ResourcesDep, SessionDep
+from serve.exports import MAX_IMPORT_BYTES, ExportRead, read_csv, save_export, to_csv
+from serve.reads import cached
+from serve.resources import Resources
+from serve.schemas.artists import (
+    CSV_COLUMNS,
+    CSV_FIELDS,
+    CSV_REQUIRED,
+    MAX_COUNT,
+    ArtistCreate,
+    ArtistCsvRow,
+    ArtistDetail,
+    ArtistRead,
+    ContactCreate,
+    ContactRead,
+    ContactUpdate,
+    ImportProblem,
+    ImportResult,
+    NoteCreate,
+    NoteRead,
+    NoteUpdate,
+    SnapshotRead,
+    SocialProfileRead,
+)
+from serve.schemas.common import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
+from storage.models import Artist
+from storage.repositories.artists import ArtistFilter, ArtistRepository
+from storage.repositories.contacts import ArtistContactRepository
+from storage.repositories.notes import ArtistNoteRepository
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/artists", tags=["artists"])
+
+ArtistSort = Annotated[
+    str,
+    Query(
+        pattern=r"^-?(followers|name|created_at|updated_at)$",
+        description="Field, '-' for descending.",
+    ),
+]
+
+# ``cached`` versions keys per workspace, but the catalogue is shared: a workspace's cached
+# search must go stale when *another* workspace adds an artist. So catalogue reads also carry
+# this global version, which every catalogue write bumps once committed. Contacts and notes are
+# recorded as "artist" activity, which bumps the caller's workspace version: ``has_contact`` and
+# the detail's counts depend on them, and on nothing another workspace can change.
+CATALOGUE_VERSION_KEY = "cm:readver:catalogue"
+# A file of nothing but bad rows must not make an answer as large as itself.
+MAX_REPORTED_ERRORS = 1000
+
+
+async def _bump_catalogue_after_commit(
+    resources: ResourcesDep, session: SessionDep, activity: ActivityDep
+) -> AsyncIterator[None]:
+    # Depending on ``activity`` makes this exit first: commit, bump, then the activity's own
+    # after-commit work. Not reached if the route raises (nothing was written then).
+    yield
+    await session.commit()
+    try:
+        await resources.redis.incr(CATALOGUE_VERSION_KEY)
+    except Exception:
+        log.exception("invalidating cached catalogue reads failed")
+
+
+CatalogueWrite = Depends(_bump_catalogue_after_commit, scope="function")
+
+
+async def _catalogue_key(resources: Resources, *parts: object) -> str:
+    version = int(await resources.redis.get(CATALOGUE_VERSION_KEY) or 0)
+    # JSON, not ":"-joined text, so that no two different queries share a key.
+    return f"c{version}:{json.dumps(parts, default=str, separators=(',', ':'))}"
+
+
+async def artist_filter(
+    principal: CurrentPrincipal,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Text in the name, permalink or username.")
+    ] = None,
+    genre: Annotated[str | None, Query(max_length=100)] = None,
+    city: Annotated[str | None, Query(max_length=200)] = None,
+    country: Annotated[
+        str | None, Query(pattern=r"^[A-Za-z]{2}$", description="ISO 3166 code.")
+    ] = None,
+    min_followers: Annotated[int | None, Query(ge=0, le=MAX_COUNT)] = None,
+    max_followers: Annotated[int | None, Query(ge=0, le=MAX_COUNT)] = None,
+    verified: bool | None = None,
+    has_contact: Annotated[
+        bool | None, Query(description="Has an email contact in the caller's workspace.")
+    ] = None,
+) -> ArtistFilter:
+    if min_followers is not None and max_followers is not None and min_followers > max_followers:
+        message = "min_followers must not be more than max_followers"
+        raise InvalidInput(
+            message,
+            [FieldProblem("min_followers", message), FieldProblem("max_followers", message)],
+        )
+    return ArtistFilter(
+        text=q,
+        genre=genre,
+        city=city,
+        country=country,
+        min_followers=min_followers,
+        max_followers=max_followers,
+        verified=verified,
+        has_contact=has_contact,
+        workspace_id=principal.workspace_id,
+    )
+
+
+ArtistFilterDep = Annotated[ArtistFilter, Depends(artist_filter)]
+
+
+@router.get("", response_model=Page[ArtistRead])
+async def search_artists(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    resources: ResourcesDep,
+    criteria: ArtistFilterDep,
+    sort: ArtistSort = "-followers",
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Any:
+    """Search the shared catalogue, a page at a time."""
+
+    async def load() -> dict[str, object]:
+        page = await ArtistRepository(session).search(
+            criteria, sort=sort, limit=limit, cursor=cursor
+        )
+        return page_of(page, ArtistRead)
+
+    key = await _catalogue_key(
+        resources, "search", dataclasses.asdict(criteria), sort, limit, cursor
+    )
+    return await cached(resources, principal, "artist", key, load)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ArtistRead,
+    dependencies=[CatalogueWrite],
+)
+async def create_artist(
+    body: ArtistCreate, principal: Editor, session: SessionDep, activity: ActivityDep
+) -> ArtistRead:
+    """Add an artist to the shared catalogue by hand (409 if its SoundCloud id is there)."""
+    repo = ArtistRepository(session)
+    result = await repo.upsert_many([body.model_dump()])
+    if result.inserted == 0:
+        # The upsert refreshed a catalogue row that other workspaces share; raising rolls it back.
+        raise Conflict(f"an artist with soundcloud_id {body.soundcloud_id} is already listed")
+    artist_id = result.ids[body.soundcloud_id]
+    await activity.record(
+        "artist.create", "artist", artist_id, {"soundcloud_id": body.soundcloud_id}
+    )
+    return ArtistRead.model_validate(await repo.get(artist_id))
+
+
+@router.post("/import", response_model=ImportResult, dependencies=[CatalogueWrite])
+async def import_artists(
+    file: Annotated[UploadFile, File(description="CSV with a header row, UTF-8.")],
+    principal: Editor,
+    session: SessionDep,
+    activity: ActivityDep,
+) -> ImportResult:
+    """Add or refresh catalogue artists from a CSV file, and their emails as contacts."""
+    data = await file.read(MAX_IMPORT_BYTES + 1)
+    columns, count, rows, errors = await asyncio.to_thread(_parse_import, data)
+    result = await ArtistRepository(session).upsert_fields(
+        [row.catalogue_record() for row in rows],
+        # Columns the file leaves out are kept, not cleared: the catalogue is shared.
+        {CSV_FIELDS[column] for column in columns if column in CSV_FIELDS},
+    )
+    contacts_added = await ArtistContactRepository(session, principal.workspace_id).add_many(
+        [(result.ids[row.soundcloud_id], email) for row in rows for email in row.email],
+        source=ContactSource.IMPORT,
+    )
+    answer = ImportResult(
+        rows=count,
+        inserted=result.inserted,
+        updated=result.updated,
+        contacts_added=contacts_added,
+        errors=errors[:MAX_REPORTED_ERRORS],
+    )
+    await activity.record(
+        "artist.import",
+        "artist",
+        None,
+        {
+            **answer.model_dump(exclude={"errors"}),
+            "skipped": len({error.row for error in errors}),
+            "filename": file.filename or "",
+        },
+    )
+    return answer
+
+
+def _parse_import(
+    data: bytes,
+) -> tuple[list[str], int, list[ArtistCsvRow], list[ImportProblem]]:
+    """The file's columns, its row count, the valid rows and the problems of the others."""
+    cells = read_csv(data, required=CSV_REQUIRED)
+    rows: list[ArtistCsvRow] = []
+    errors: list[ImportProblem] = []
+    for number, row in enumerate(cells, start=2):
+        try:
+            rows.append(ArtistCsvRow.model_validate(row))
+        except ValidationError as exc:
+            errors.extend(
+                ImportProblem(
+                    row=number,
+                    field=str(error["loc"][0]) if error["loc"] else "row",
+                    message=error["msg"],
+                )
+                for error in exc.errors()
+            )
+    return list(cells[0]) if cells else [], len(cells), rows, errors
+
+
+@router.post("/export", status_code=status.HTTP_201_CREATED, response_model=ExportRead)
+async def export_artists(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    resources: ResourcesDep,
+    activity: ActivityDep,
+    criteria: ArtistFilterDep,
+    sort: ArtistSort = "-followers",
+) -> ExportRead:
+    """Write the artists a search finds to a CSV file (re-importable) and link to it."""
+    repo = ArtistRepository(session)
+    contacts = ArtistContactRepository(session, principal.workspace_id)
+    rows: list[list[object]] = []
+    cursor: str | None = None
+    while True:
+        page = await repo.search(criteria, sort=sort, limit=MAX_PAGE_SIZE, cursor=cursor)
+        emails = await contacts.emails_by_artist([artist.id for artist in page.items])
+        rows.extend(_csv_row(artist, emails.get(artist.id, [])) for artist in page.items)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    data = await asyncio.to_thread(to_csv, CSV_COLUMNS, rows)
+    export = await save_export(resources, principal, stem="artists", data=data, rows=len(rows))
+    # Recorded on the export, not on "artist": nothing changed, so no cached read goes.
+    await activity.record(
+        "artist.export",
+        "export",
+        export.id,
+        {"rows": export.rows, "filters": _filters_of(criteria, sort)},
+    )
+    return export
+
+
+def _filters_of(criteria: ArtistFilter, sort: str) -> dict[str, object]:
+    chosen = {
+        name: value
+        for name, value in dataclasses.asdict(criteria).items()
+        if value not in (None, ()) and name not in {"workspace_id", "soundcloud_ids"}
+    }
+    return {**chosen, "sort": sort}
+
+
+def _csv_row(artist: Artist, emails: list[str]) -> list[object]:
+    values: dict[str, object] = {
+        column: getattr(artist, field) for column, field in CSV_FIELDS.items()
+    }
+    values["genres"] = ";".join(artist.genres)
+    values["verified"] = "true" if artist.verified else "false"
+    values["email"] = ";".join(emails)
+    return [values[column] for column in CSV_COLUMNS]
+
+
+@router.get("/{artist_id}", response_model=ArtistDetail)
+async def get_artist(
+    artist_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    resources: ResourcesDep,
+) -> Any:
+    """One catalogue artist with social profiles, and what the workspace holds on them."""
+
+    async def load() -> dict[str, object]:
+        artist = await ArtistRepository(session).get(artist_id, with_profiles=True)
+        detail = ArtistDetail(
+            **ArtistRead.model_validate(artist).model_dump(),
+            social_profiles=[SocialProfileRead.model_validate(p) for p in artist.social_profiles],
+            contacts_count=await ArtistContactRepository(
+                session, principal.workspace_id
+            ).count_for_artist(artist_id),
+            notes_count=await ArtistNoteRepository(
+                session, principal.workspace_id
+            ).count_for_artist(artist_id),
+        )
+        return detail.model_dump(mode="json")
+
+    key = await _catalogue_key(resources, "one", artist_id)
+    return await cached(resources, principal, "artist", key, load)
+
+
+@router.get("/{artist_id}/snapshots", response_model=list[SnapshotRead])
+async def list_snapshots(
+    artist_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    since: Annotated[
+        datetime | None, Query(description="Only from this time on (UTC unless it says).")
+    ] = None,
+) -> list[SnapshotRead]:
+    """An artist's followers and tracks over time, oldest first."""
+    repo = ArtistRepository(session)
+    await repo.get(artist_id)
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    return [SnapshotRead.model_validate(s) for s in await repo.snapshots(artist_id, since=since)]
+
+
+@router.get("/{artist_id}/contacts", response_model=Page[ContactRead])
+async def list_contacts(
+    artist_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> dict[str, object]:
+    """The workspace's email contacts for an artist, newest first."""
+    page = await ArtistContactRepository(session, principal.workspace_id).for_artist(
+        artist_id, limit=limit, cursor=cursor
+    )
+    return page_of(page, ContactRead)
+
+
+@router.post(
+    "/{artist_id}/contacts", status_code=status.HTTP_201_CREATED, response_model=ContactRead
+)
+async def add_contact(
+    artist_id: uuid.UUID,
+    body: ContactCreate,
+    principal: Editor,
+    session: SessionDep,
+    activity: ActivityDep,
+) -> ContactRead:
+    """Add an email contact for an artist to the workspace (409 if it is there)."""
+    await ArtistRepository(session).get(artist_id)
+    contact = await ArtistContactRepository(session, principal.workspace_id).add(
+        artist_id=artist_id, **body.model_dump()
+    )
+    await activity.record(
+        "artist.contact_add",
+        "artist",
+        artist_id,
+        {"contact_id": str(contact.id), "source": contact.source},
+    )
+    return ContactRead.model_validate(contact)
+
+
+@router.patch("/{artist_id}/contacts/{contact_id}", response_model=ContactRead)
+async def update_contact(
+    artist_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    body: ContactUpdate,
+    principal: Editor,
+    session: SessionDep,
+    activity: ActivityDep,
+) -> ContactRead:
+    """Change a contact's email, source or consent state."""
+    repo = ArtistContactRepository(session, principal.workspace_id)
+    await repo.get_for_artist(artist_id, contact_id)
+    changes = body.model_dump(exclude_unset=True)
+    contact = await repo.update(contact_id, changes)
+    await activity.record(
+        "artist.contact_update",
+        "artist",
+        artist_id,
+        {"contact_id": str(contact_id), "fields": sorted(changes)},
+    )
+    return ContactRead.model_validate(contact)
+
+
+@router.delete("/{artist_id}/contacts/{contact_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_contact(
+    artist_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    principal: Editor,
+    session: SessionDep,
+    activity: ActivityDep,
+) -> Response:
+    """Remove a contact from the workspace."""
+    repo = ArtistContactRepository(session, principal.workspace_id)
+    await repo.get_for_artist(artist_id, contact_id)
+    await repo.delete(contact_id)
+    await activity.record(
+        "artist.contact_delete", "artist", artist_id, {"contact_id": str(contact_id)}
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{artist_id}/notes", response_model=Page[NoteRead])
+async def list_notes(
+    artist_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> dict[str, object]:
+    """The workspace's notes on an artist, newest first."""
+    await ArtistRepository(session).get(artist_id)
+    page = await ArtistNoteRepository(session, principal.workspace_id).for_artist(
+        artist_id, limit=limit, cursor=cursor
+    )
+    return page_of(page, NoteRead)
+
+
+@router.post("/{artist_id}/notes", status_code=status.HTTP_201_CREATED, response_model=NoteRead)
+async def add_note(
+    artist_id: uuid.UUID,
+    body: NoteCreate,
+    principal: Editor,
+    session: SessionDep,
+    activity: ActivityDep,
+) -> NoteRead:
+    """Write a note on an artist, signed by the caller."""
+    note = await ArtistNoteRepository(session, principal.workspace_id).add(
+        artist_id=artist_id, author_id=principal.user_id, body=body.body
+    )
+    await activity.record("artist.note_add", "artist", artist_id, {"note_id": str(note.id)})
+    return NoteRead.model_validate(note)
+
+
+@router.patch("/{artist_id}/notes/{note_id}", response_model=NoteRead)
+async def update_note(
+    artist_id: uuid.UUID,
+    note_id: uuid.UUID,
+    body: NoteUpdate,
+    principal: Editor,
+    session: SessionDep,
+    activity: ActivityDep,
+) -> NoteRead:
+    """Edit a note's text."""
+    repo = ArtistNoteRepository(session, principal.workspace_id)
+    await repo.get_for_artist(artist_id, note_id)
+    note = await repo.update(note_id, body.model_dump(exclude_unset=True))
+    await activity.record("artist.note_update", "artist", artist_id, {"note_id": str(note_id)})
+    return NoteRead.model_validate(note)
+
+
+@router.delete("/{artist_id}/notes/{note_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_note(
+    artist_id: uuid.UUID,
+    note_id: uuid.UUID,
+    principal: Editor,
+    session: SessionDep,
+    activity: ActivityDep,
+) -> Response:
+    """Delete a note."""
+    repo = ArtistNoteRepository(session, principal.workspace_id)
+    await repo.get_for_artist(artist_id, note_id)
+    await repo.delete(note_id)
+    await activity.record("artist.note_delete", "artist", artist_id, {"note_id": str(note_id)})
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

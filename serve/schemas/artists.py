@@ -1,0 +1,213 @@
+"""Artist bodies: the shared catalogue, a workspace's contacts and notes, and CSV rows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from core.emails import normalize_email
+from core.enums import ConsentState, ContactSource, SocialPlatform
+from core.errors import InvalidInput
+from serve.schemas.common import ReadModel
+
+# PostgreSQL ``integer`` columns (followers, tracks) and the ``bigint`` SoundCloud id.
+MAX_COUNT = 2**31 - 1
+MAX_SOUNDCLOUD_ID = 2**63 - 1
+
+
+def _email(value: str) -> str:
+    try:
+        return normalize_email(value)
+    except InvalidInput as exc:
+        raise ValueError(exc.detail) from None
+
+
+def _not_null(value: Any) -> Any:
+    if value is None:
+        raise ValueError("may be left out but not set to null")
+    return value
+
+
+class ArtistCreate(BaseModel):
+    soundcloud_id: int = Field(gt=0, le=MAX_SOUNDCLOUD_ID)
+    name: str = Field(min_length=1, max_length=300)
+    permalink: str = Field(min_length=1, max_length=300, pattern=r"^\S+$")
+    soundcloud_username: str | None = Field(default=None, max_length=300)
+    permalink_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
+    description: str | None = Field(default=None, max_length=10_000)
+    genres: list[str] = Field(default_factory=list, max_length=50)
+    city: str | None = Field(default=None, max_length=200)
+    country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$", description="ISO 3166.")
+    followers: int = Field(default=0, ge=0, le=MAX_COUNT)
+    tracks: int = Field(default=0, ge=0, le=MAX_COUNT)
+    verified: bool = False
+    avatar_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
+
+    @field_validator("genres")
+    @classmethod
+    def _short_genres(cls, genres: list[str]) -> list[str]:
+        if any(len(genre) > 100 for genre in genres):
+            raise ValueError("a genre is at most 100 characters")
+        return genres
+
+
+class SocialProfileRead(ReadModel):
+    platform: SocialPlatform
+    username: str | None
+    url: str
+    followers_count: int | None
+
+
+class ArtistRead(ReadModel):
+    id: uuid.UUID
+    soundcloud_id: int
+    name: str
+    soundcloud_username: str | None
+    permalink: str
+    permalink_url: str | None
+    description: str | None
+    genres: list[str]
+    city: str | None
+    country: str | None
+    followers: int
+    tracks: int
+    verified: bool
+    avatar_url: str | None
+    fetched_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ArtistDetail(ArtistRead):
+    """A catalogue artist with what the caller's workspace holds about them."""
+
+    social_profiles: list[SocialProfileRead]
+    contacts_count: int = Field(description="Email contacts in the caller's workspace.")
+    notes_count: int = Field(description="Notes in the caller's workspace.")
+
+
+class SnapshotRead(ReadModel):
+    followers: int
+    tracks: int
+    captured_at: datetime
+
+
+class ContactCreate(BaseModel):
+    email: str = Field(max_length=320)
+    source: ContactSource = ContactSource.MANUAL
+    consent_state: ConsentState = ConsentState.UNKNOWN
+
+    _valid_email = field_validator("email")(_email)
+
+
+class ContactUpdate(BaseModel):
+    email: str | None = Field(default=None, max_length=320)
+    source: ContactSource | None = None
+    consent_state: ConsentState | None = None
+
+    _present = field_validator("email", "source", "consent_state")(_not_null)
+
+    @field_validator("email")
+    @classmethod
+    def _valid_email(cls, value: str) -> str:
+        return _email(value)
+
+
+class ContactRead(ReadModel):
+    id: uuid.UUID
+    artist_id: uuid.UUID
+    email: str
+    source: ContactSource
+    consent_state: ConsentState
+    created_at: datetime
+    updated_at: datetime
+
+
+class NoteCreate(BaseModel):
+    body: str = Field(min_length=1, max_length=10_000)
+
+
+class NoteUpdate(BaseModel):
+    body: str | None = Field(default=None, min_length=1, max_length=10_000)
+
+    _present = field_validator("body")(_not_null)
+
+
+class NoteRead(ReadModel):
+    id: uuid.UUID
+    artist_id: uuid.UUID
+    author_id: uuid.UUID | None
+    body: str
+    created_at: datetime
+    updated_at: datetime
+
+
+# The CSV format, import and export alike. Lists (genres, email) are separated by semicolons.
+CSV_REQUIRED = ("soundcloud_id", "name", "permalink")
+CSV_COLUMNS = (
+    *CSV_REQUIRED, "username", "permalink_url", "genres", "city", "country", "followers",
+    "tracks", "verified", "email",
+)  # fmt: skip
+# Catalogue fields each CSV column fills; ``email`` fills the workspace's contacts instead.
+CSV_FIELDS = {column: column for column in CSV_COLUMNS if column != "email"} | {
+    "username": "soundcloud_username"
+}
+
+
+def _split(value: Any) -> Any:
+    return (
+        [part.strip() for part in value.split(";") if part.strip()]
+        if isinstance(value, str)
+        else value
+    )
+
+
+class ArtistCsvRow(ArtistCreate):
+    """One row of an imported file, named by its columns. An empty cell is no value: no city,
+    no genres, 0 followers."""
+
+    soundcloud_username: str | None = Field(default=None, max_length=300, alias="username")
+    email: list[str] = Field(default_factory=list, max_length=20)
+
+    model_config = {"populate_by_name": True}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cells(cls, row: Any) -> Any:
+        if not isinstance(row, dict):
+            return row
+        cells = {}
+        for column, value in row.items():
+            if value == "":
+                continue
+            cells[column] = value
+        return cells
+
+    _lists = field_validator("genres", "email", mode="before")(_split)
+
+    @field_validator("email")
+    @classmethod
+    def _valid_emails(cls, emails: list[str]) -> list[str]:
+        return [_email(email) for email in emails]
+
+    def catalogue_record(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"email"})
+
+
+class ImportProblem(BaseModel):
+    row: int = Field(description="Spreadsheet row of the file; the header is row 1.")
+    field: str
+    message: str
+
+
+class ImportResult(BaseModel):
+    rows: int = Field(description="Data rows in the file.")
+    inserted: int = Field(description="Artists new to the catalogue.")
+    updated: int = Field(description="Catalogue artists refreshed from the file.")
+    contacts_added: int = Field(description="Email contacts new to the workspace.")
+    errors: list[ImportProblem] = Field(
+        description="Rows that were skipped, and why (the first 1000 problems)."
+    )

@@ -1,0 +1,179 @@
+"""Outreach bodies: email templates and their preview, outreach campaigns and their recipients,
+email records and the suppression list."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from core.emails import normalize_email
+from core.enums import EmailStatus, OutreachStatus, SuppressionReason
+from core.errors import InvalidInput
+from serve.schemas.common import ReadModel
+
+MAX_BODY_CHARS = 100_000
+MAX_RECIPIENTS = 1_000
+
+
+def _email(value: str) -> str:
+    try:
+        return normalize_email(value)
+    except InvalidInput as exc:
+        raise ValueError(exc.detail) from None
+
+
+# Trimmed and lower-cased; a bad address is a 422 naming its field with the other field errors.
+EmailAddress = Annotated[str, Field(max_length=320), AfterValidator(_email)]
+
+
+def _not_null(value: object) -> object:
+    # Runs only on a value the client sent (defaults are not validated): a field of an update
+    # may be left out, but a required column cannot be set to null.
+    if value is None:
+        raise ValueError("may be left out, but not null")
+    return value
+
+
+class EmailTemplateCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    subject: str = Field(min_length=1, max_length=500, description="A Jinja2 template, one line.")
+    body_html: str = Field(
+        default="", max_length=MAX_BODY_CHARS, description="A Jinja2 template, autoescaped."
+    )
+    body_text: str = Field(
+        default="", max_length=MAX_BODY_CHARS, description="A Jinja2 template, not escaped."
+    )
+
+
+class EmailTemplateUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    subject: str | None = Field(default=None, min_length=1, max_length=500)
+    body_html: str | None = Field(default=None, max_length=MAX_BODY_CHARS)
+    body_text: str | None = Field(default=None, max_length=MAX_BODY_CHARS)
+
+    _present = field_validator("name", "subject", "body_html", "body_text", mode="before")(
+        _not_null
+    )
+
+
+class EmailTemplateRead(ReadModel):
+    id: uuid.UUID
+    name: str
+    subject: str
+    body_html: str
+    body_text: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class TemplateVariableRead(ReadModel):
+    name: str = Field(examples=["artist.name"])
+    description: str
+
+
+class PreviewRequest(BaseModel):
+    artist_id: uuid.UUID = Field(description="A catalogue artist to render the template for.")
+    campaign_id: uuid.UUID | None = Field(
+        default=None, description="A campaign of the workspace, for ``campaign.name``."
+    )
+    contact_email: EmailAddress | None = Field(
+        default=None,
+        description="For ``contact.email``; default: the workspace's newest contact of the artist.",
+    )
+
+
+class PreviewRead(ReadModel):
+    subject: str
+    html: str
+    text: str
+
+
+class OutreachCampaignCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    template_id: uuid.UUID
+    campaign_id: uuid.UUID | None = None
+    scheduled_at: AwareDatetime | None = None
+    sender_email: EmailAddress
+    sender_name: str = Field(default="", max_length=200)
+    daily_limit: int = Field(default=50, ge=1, le=10_000, description="Messages a day at most.")
+
+
+class OutreachCampaignUpdate(BaseModel):
+    # ``status`` is not here on purpose: it moves only through sending. Unknown fields are a
+    # 422 rather than silently ignored, so {"status": ...} says so instead of answering 200.
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    template_id: uuid.UUID | None = None
+    campaign_id: uuid.UUID | None = None
+    scheduled_at: AwareDatetime | None = None
+    sender_email: EmailAddress | None = None
+    sender_name: str | None = Field(default=None, max_length=200)
+    daily_limit: int | None = Field(default=None, ge=1, le=10_000)
+
+    _present = field_validator(
+        "name", "template_id", "sender_email", "sender_name", "daily_limit", mode="before"
+    )(_not_null)
+
+
+class OutreachCampaignRead(ReadModel):
+    id: uuid.UUID
+    name: str
+    template_id: uuid.UUID
+    campaign_id: uuid.UUID | None
+    status: OutreachStatus
+    scheduled_at: datetime | None
+    sender_email: str
+    sender_name: str
+    daily_limit: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class Recipient(BaseModel):
+    to_email: EmailAddress
+    artist_id: uuid.UUID | None = Field(default=None, description="A catalogue artist.")
+
+
+class RecipientsAdd(BaseModel):
+    recipients: list[Recipient] = Field(min_length=1, max_length=MAX_RECIPIENTS)
+
+
+class RecipientsQueued(BaseModel):
+    """Where each recipient of the request went; the three counts add up to all of them."""
+
+    queued: int
+    skipped_suppressed: int = Field(description="On the workspace's suppression list.")
+    skipped_duplicates: int = Field(description="Already queued, or repeated in the request.")
+
+
+class EmailRecordRead(ReadModel):
+    id: uuid.UUID
+    outreach_campaign_id: uuid.UUID
+    artist_id: uuid.UUID | None
+    to_email: str
+    status: EmailStatus
+    message_id: str | None
+    attempts: int
+    error: str | None
+    sent_at: datetime | None
+    opened_at: datetime | None
+    clicked_at: datetime | None
+    replied_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class SuppressionCreate(BaseModel):
+    email: EmailAddress
+    reason: SuppressionReason = SuppressionReason.MANUAL
+
+
+class SuppressionRead(ReadModel):
+    id: uuid.UUID
+    email: str
+    reason: SuppressionReason
+    created_at: datetime
