@@ -9,12 +9,19 @@ DEV := $(VENV)/.installed-dev
 
 export RAY_USAGE_STATS_ENABLED := 0
 
-.PHONY: run test lint format lock clean help
+LOADTEST_HOST ?= http://127.0.0.1:8000
+LOADTEST_USERS ?= 32
+LOADTEST_SPAWN_RATE ?= 8
+LOADTEST_RUN_TIME ?= 1m
+
+.PHONY: run test lint format lock clean help bench loadtest
 
 help:
 	@echo "make run    install and start the service on embedded defaults"
 	@echo "make test   install what the tests need and run the whole suite"
 	@echo "make lint   ruff, mypy and the import-layer contract"
+	@echo "make bench  Serve against plain uvicorn, side by side (~4 min)"
+	@echo "make loadtest  Locust against a running service (LOADTEST_HOST)"
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -34,10 +41,18 @@ run: $(RUNTIME)
 test: $(DEV)
 	$(BIN)/pytest
 
+bench: $(DEV)
+	$(BIN)/python -m loadtests.bench_api
+
+loadtest: $(DEV)
+	$(BIN)/locust -f loadtests/locustfile.py --headless --only-summary \
+		--host $(LOADTEST_HOST) --users $(LOADTEST_USERS) \
+		--spawn-rate $(LOADTEST_SPAWN_RATE) --run-time $(LOADTEST_RUN_TIME) --stop-timeout 10
+
 lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy core storage scraping actors serve
+	$(BIN)/mypy core storage scraping actors serve loadtests
 	$(BIN)/lint-imports
 
 format: $(DEV)

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # Above serve_replicas, Serve autoscales between the two on in-flight requests.
     serve_max_replicas: int | None = Field(default=None, ge=1, le=64)
     serve_replica_cpus: float = Field(default=0.5, gt=0, le=64)
+    # "haproxy": Serve's HAProxy ingress instead of its Python proxy (about 2x the throughput
+    # here, see the README); its stats and metrics ports bind all interfaces whatever CM_HOST is.
+    serve_proxy: Literal["python", "haproxy"] = "python"
     # Serve's default of 5 queues requests at the proxy and collapses throughput under load.
     serve_max_ongoing_requests: int = Field(default=100, ge=1, le=10_000)
     host: str = "127.0.0.1"

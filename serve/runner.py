@@ -35,6 +35,11 @@ def ensure_port_free(host: str, port: int) -> None:
 
 
 def start_ray(settings: Settings) -> None:
+    if settings.serve_proxy == "haproxy":
+        # Read by Ray's Serve constants at import, in every Ray process: set before ray starts.
+        # With CM_RAY_ADDRESS the cluster must have been started with it instead.
+        os.environ["RAY_SERVE_ENABLE_HA_PROXY"] = "1"
+        os.environ.setdefault("RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S", "0")
     import ray
 
     if settings.ray_address:
@@ -107,7 +112,10 @@ def run_service(settings: Settings, say: Callable[[str], None]) -> None:
                 say(f"started {part}")
             store = f"s3://{settings.s3_bucket}" if settings.uses_s3 else str(settings.objects_dir)
             say(f"object store: {store}")
-            say(f"starting Ray ({settings.ray_address or 'local'}) and Ray Serve ...")
+            say(
+                f"starting Ray ({settings.ray_address or 'local'}) and Ray Serve "
+                f"({settings.serve_proxy} proxy) ..."
+            )
             try:
                 start_ray(stack.settings)
                 base_url = deploy(stack.settings)

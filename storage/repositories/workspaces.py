@@ -25,13 +25,22 @@ class WorkspaceRepository:
         self.session = session
 
     async def create(self, *, name: str, owner_id: uuid.UUID) -> Workspace:
-        """Create a workspace with ``owner_id`` as its owner; the slug gets a suffix if taken."""
-        slug = slugify(name)
+        """Create a workspace with ``owner_id`` as its owner; a taken slug gets a suffix (also
+        when another transaction takes it between the check and the insert)."""
+        base = slugify(name)
+        slug = base
         if await self.session.scalar(select(Workspace.id).where(Workspace.slug == slug)):
-            slug = f"{slug}-{secrets.token_hex(3)}"
-        workspace = Workspace(name=name, slug=slug)
-        async with write_guard(self.session, "workspace"):
-            self.session.add(workspace)
+            slug = f"{base}-{secrets.token_hex(3)}"
+        for attempt in range(3):
+            workspace = Workspace(name=name, slug=slug)
+            try:
+                async with write_guard(self.session, "workspace"):
+                    self.session.add(workspace)
+                break
+            except Conflict:
+                if attempt == 2:
+                    raise
+                slug = f"{base}-{secrets.token_hex(3)}"
         async with write_guard(self.session, "membership"):
             self.session.add(
                 Membership(workspace_id=workspace.id, user_id=owner_id, role=Role.OWNER)

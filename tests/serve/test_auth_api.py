@@ -3,6 +3,8 @@ logout, switching workspaces, members and invitations."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from tests.serve.conftest import Account, join, register
@@ -27,6 +29,12 @@ class TestRegister:
         assert me["role"] == "owner"
         assert [w["id"] for w in me["workspaces"]] == [account.workspace_id]
         assert me["workspaces"][0]["name"] == "Nova's workspace"
+
+    async def test_simultaneous_registrations_with_one_name_all_succeed(
+        self, api: httpx.AsyncClient
+    ) -> None:
+        accounts = await asyncio.gather(*(register(api, name="Twin") for _ in range(4)))
+        assert len({a.workspace_id for a in accounts}) == 4
 
     async def test_an_email_registers_once(self, api: httpx.AsyncClient, owner: Account) -> None:
         again = await api.post(
