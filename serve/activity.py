@@ -61,6 +61,10 @@ class Activity:
         )
         self._entity_types.add(entity_type)
 
+    def invalidate(self, *entity_types: str) -> None:
+        """Also make cached reads of these entity types stale (a write with side effects)."""
+        self._entity_types.update(entity_types)
+
     async def after_commit(self) -> None:
         """Invalidate, then publish. Best effort: the data is committed whatever Redis does."""
         try:

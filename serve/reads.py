@@ -20,6 +20,9 @@ from storage.cache import Cache
 
 READ_CACHE_TTL_SECONDS = 60.0
 _NAMESPACE = "cm:readver"
+# The artist catalogue is shared by all workspaces: its reads also carry this global version,
+# bumped after every committed catalogue write (API imports now, discovery jobs later).
+CATALOGUE_VERSION_KEY = f"{_NAMESPACE}:catalogue"
 
 
 def _version_key(workspace_id: uuid.UUID, entity_type: str) -> str:

@@ -19,7 +19,7 @@ from core.errors import Conflict, FieldProblem, InvalidInput
 from core.pagination import MAX_PAGE_SIZE
 from serve.dependencies import ActivityDep, CurrentPrincipal, Editor, ResourcesDep, SessionDep
 from serve.exports import MAX_IMPORT_BYTES, ExportRead, read_csv, save_export, to_csv
-from serve.reads import cached
+from serve.reads import CATALOGUE_VERSION_KEY, cached
 from serve.resources import Resources
 from serve.schemas.artists import (
     CSV_COLUMNS,
@@ -64,7 +64,6 @@ ArtistSort = Annotated[
 # this global version, which every catalogue write bumps once committed. Contacts and notes are
 # recorded as "artist" activity, which bumps the caller's workspace version: ``has_contact`` and
 # the detail's counts depend on them, and on nothing another workspace can change.
-CATALOGUE_VERSION_KEY = "cm:readver:catalogue"
 # A file of nothing but bad rows must not make an answer as large as itself.
 MAX_REPORTED_ERRORS = 1000
 

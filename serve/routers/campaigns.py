@@ -133,6 +133,7 @@ async def delete_campaign(
     """Delete a campaign and its artist list (its transactions are kept, unlinked)."""
     await CampaignRepository(session, principal.workspace_id).delete(campaign_id)
     await activity.record("campaign.delete", "campaign", campaign_id)
+    activity.invalidate("transaction")  # its transactions were unlinked
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

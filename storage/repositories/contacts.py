@@ -43,26 +43,10 @@ class ArtistContactRepository(ScopedRepository[ArtistContact]):
         Ones the workspace already holds are left as they are: their consent state is the team's
         to set, not the crawler's.
         """
-        rows = {
-            (c["artist_id"], normalize_email(c["email"])): {
-                "id": new_id(),
-                "workspace_id": self.workspace_id,
-                "artist_id": c["artist_id"],
-                "email": normalize_email(c["email"]),
-                "source": ContactSource(c["source"]),
-                "consent_state": ConsentState.PUBLIC_BUSINESS,
-            }
-            for c in contacts
-        }
-        if not rows:
-            return 0
-        result = await self.session.execute(
-            insert(ArtistContact)
-            .values(list(rows.values()))
-            .on_conflict_do_nothing()
-            .returning(ArtistContact.id)
+        return await self._insert_missing(
+            ((c["artist_id"], c["email"], ContactSource(c["source"])) for c in contacts),
+            ConsentState.PUBLIC_BUSINESS,
         )
-        return len(result.all())
 
     async def add_many(
         self,
@@ -76,17 +60,26 @@ class ArtistContactRepository(ScopedRepository[ArtistContact]):
         Pairs the workspace already holds are left as they are. Raises ``InvalidInput`` on an
         address that is not one, so validate first when a bad row must not fail the batch.
         """
-        rows = {
-            (artist_id, normalize_email(email)): {
+        return await self._insert_missing(
+            ((artist_id, email, source) for artist_id, email in contacts), consent_state
+        )
+
+    async def _insert_missing(
+        self,
+        contacts: Iterable[tuple[uuid.UUID, str, ContactSource]],
+        consent_state: ConsentState,
+    ) -> int:
+        rows: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
+        for artist_id, raw_email, source in contacts:
+            email = normalize_email(raw_email)
+            rows[(artist_id, email)] = {
                 "id": new_id(),
                 "workspace_id": self.workspace_id,
                 "artist_id": artist_id,
-                "email": normalize_email(email),
+                "email": email,
                 "source": source,
                 "consent_state": consent_state,
             }
-            for artist_id, email in contacts
-        }
         if not rows:
             return 0
         result = await self.session.execute(

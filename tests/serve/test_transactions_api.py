@@ -455,3 +455,22 @@ class TestExportRoundTrip:
         text = (await api.get(export["download_url"], headers=owner.headers)).text
         assert [r["category"] for r in csv.DictReader(io.StringIO(text))] == ["fees"]
         assert (await api.get(export["download_url"], headers=stranger.headers)).status_code == 404
+
+
+class TestCachedReadsAfterCampaignDelete:
+    async def test_a_deleted_campaign_disappears_from_cached_transactions(
+        self, api: httpx.AsyncClient, owner: Account
+    ) -> None:
+        campaign_id = await new_campaign(api, owner)
+        tx = await created(api, owner, campaign_id=campaign_id)
+        before = await api.get(f"{URL}/{tx['id']}", headers=owner.headers)
+        assert before.json()["campaign_id"] == campaign_id
+        listed = await api.get(URL, params={"campaign_id": campaign_id}, headers=owner.headers)
+        assert [t["id"] for t in listed.json()["items"]] == [tx["id"]]
+
+        deleted = await api.delete(f"/api/v1/campaigns/{campaign_id}", headers=owner.headers)
+        assert deleted.status_code == 204
+        after = await api.get(f"{URL}/{tx['id']}", headers=owner.headers)
+        assert after.json()["campaign_id"] is None
+        relisted = await api.get(URL, params={"campaign_id": campaign_id}, headers=owner.headers)
+        assert relisted.json()["items"] == []
