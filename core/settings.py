@@ -15,6 +15,7 @@ import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.discovery import LINK_IN_BIO_HOSTS
 from core.errors import ConfigurationError
 
 ENV_PREFIX = "CM_"
@@ -57,6 +58,9 @@ class Settings(BaseSettings):
     requests_window_seconds: int = Field(default=60, ge=1)
 
     ray_address: str | None = None
+    # The Jobs API of the cluster at ray_address (`discover` submits there); unset: port 8265
+    # on ray_address's host.
+    ray_dashboard_url: str | None = None
     ray_num_cpus: int | None = Field(default=None, ge=1)
     ray_object_store_mb: int = Field(default=512, ge=78)
     serve_replicas: int = Field(default=1, ge=1, le=64)
@@ -68,6 +72,23 @@ class Settings(BaseSettings):
     serve_proxy: Literal["python", "haproxy"] = "python"
     # Serve's default of 5 queues requests at the proxy and collapses throughput under load.
     serve_max_ongoing_requests: int = Field(default=100, ge=1, le=10_000)
+    # Discovery. Every base URL is a setting so any SoundCloud-shaped site can be the target
+    # (the project's fixture site in tests, benchmarks and `campaign-manager demo`).
+    soundcloud_web_url: str = "https://soundcloud.com"
+    soundcloud_api_url: str = "https://api-v2.soundcloud.com"
+    # Hosts whose pages are fetched as link-in-bio pages (comma-separated host or host:port).
+    soundcloud_link_in_bio_hosts: str = ",".join(LINK_IN_BIO_HOSTS)
+    # A fixed API client id; unset, it is found on the home page or in its JS bundles.
+    soundcloud_client_id: str | None = None
+    # Requests per second per host, across the whole cluster; 0 lifts the limit. Public clients
+    # report about 600 requests per 10 minutes per client id as a pace SoundCloud accepts.
+    soundcloud_requests_per_second: float = Field(default=1.0, ge=0, le=10_000)
+    link_in_bio_requests_per_second: float = Field(default=1.0, ge=0, le=10_000)
+    scraper_actors: int = Field(default=2, ge=1, le=64)
+    # Concurrent requests in flight per scraper actor (pacing still decides when each leaves).
+    scraper_concurrency: int = Field(default=8, ge=1, le=256)
+    # Link-in-bio pages that show no links over plain HTTP are rendered here; "" turns it off.
+    chromium_path: str = "/usr/bin/chromium"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -101,6 +122,14 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value
 
+    @field_validator("soundcloud_web_url", "soundcloud_api_url")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
     @field_validator("data_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
@@ -133,6 +162,11 @@ class Settings(BaseSettings):
     @property
     def uses_s3(self) -> bool:
         return self.s3_bucket is not None
+
+    @property
+    def link_in_bio_hosts(self) -> tuple[str, ...]:
+        hosts = self.soundcloud_link_in_bio_hosts.split(",")
+        return tuple(h.strip().lower() for h in hosts if h.strip())
 
 
 def setting_name(field: str) -> str:

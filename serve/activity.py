@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from serve.reads import bump_versions
 from serve.resources import Resources
 from serve.security import Principal
 from storage.events import EventBus
+from storage.read_versions import bump_versions
 from storage.repositories.audit_log import AuditLogRepository
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ import typer
 # Typer vendors its own click; its usage errors are instances of this class, not click's.
 from typer._click.exceptions import ClickException
 
-from core.errors import CampaignManagerError, ConfigurationError
+from core.errors import CampaignManagerError, ConfigurationError, InvalidInput
 from core.passwords import hash_password
 from core.settings import Settings, load_settings
 from serve.stack import LocalStack
@@ -143,6 +143,64 @@ def user_create(
         assert stack.settings.database_url is not None
         user_email, user_id, slug = asyncio.run(run(stack.settings.database_url))
     say(f"created user {user_email} ({user_id}), owner of workspace '{workspace_name}' ({slug})")
+
+
+@app.command()
+def discover(
+    ctx: typer.Context,
+    workspace: Annotated[str, typer.Option(help="Slug of the workspace that owns the job.")],
+    term: Annotated[list[str] | None, typer.Option("--term", help="Search term (repeat).")] = None,
+    genre: Annotated[list[str] | None, typer.Option("--genre", help="Genre (repeat).")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag (repeat).")] = None,
+    seed: Annotated[
+        list[str] | None, typer.Option("--seed", help="Seed artist URL or permalink (repeat).")
+    ] = None,
+    city: Annotated[str | None, typer.Option(help="Keep artists in this city.")] = None,
+    country: Annotated[str | None, typer.Option(help="Keep artists in this country (DE).")] = None,
+    min_followers: Annotated[int | None, typer.Option(help="At least this many followers.")] = None,
+    max_followers: Annotated[int | None, typer.Option(help="At most this many followers.")] = None,
+    active_within_days: Annotated[
+        int | None, typer.Option(help="Keep artists with a track this recent.")
+    ] = None,
+    max_artists: Annotated[int, typer.Option(help="Stop after keeping this many.")] = 500,
+    max_depth: Annotated[int, typer.Option(help="Steps away from the seeds.")] = 1,
+    detach: Annotated[
+        bool, typer.Option("--detach", help="Submit and return (needs CM_RAY_ADDRESS).")
+    ] = False,
+) -> None:
+    """Discover artists: a job walks SoundCloud from a query on the cluster at CM_RAY_ADDRESS
+    (as a Ray Job) or on a local Ray, and shows its progress. Ctrl-C cancels it."""
+    from pydantic import ValidationError
+
+    from core.discovery import DiscoveryQuery
+
+    settings = _settings(ctx)
+    try:
+        query = DiscoveryQuery(
+            terms=term or [],
+            genres=genre or [],
+            tags=tag or [],
+            seed_artists=seed or [],
+            city=city,
+            country=country,
+            min_followers=min_followers,
+            max_followers=max_followers,
+            active_within_days=active_within_days,
+            max_artists=max_artists,
+            max_depth=max_depth,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "query"
+        raise InvalidInput(f"{where}: {first['msg']}") from None
+    if detach and not settings.ray_address:
+        raise InvalidInput("--detach needs a cluster to run on: set CM_RAY_ADDRESS")
+    from serve.discovery_runs import run_discovery
+
+    with LocalStack(settings) as stack:
+        status = run_discovery(stack.settings, workspace, query, say, detach=detach)
+    if status not in {"completed", "running", "queued"}:
+        raise typer.Exit(1)
 
 
 def main(argv: list[str] | None = None) -> None:

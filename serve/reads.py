@@ -8,32 +8,15 @@ which no later reader asks for: no stale read survives a write, without locks.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any
-
-from redis.asyncio import Redis
 
 from serve.resources import Resources
 from serve.security import Principal
 from storage.cache import Cache
+from storage.read_versions import version_key
 
 READ_CACHE_TTL_SECONDS = 60.0
-_NAMESPACE = "cm:readver"
-# The artist catalogue is shared by all workspaces: its reads also carry this global version,
-# bumped after every committed catalogue write (API imports now, discovery jobs later).
-CATALOGUE_VERSION_KEY = f"{_NAMESPACE}:catalogue"
-
-
-def _version_key(workspace_id: uuid.UUID, entity_type: str) -> str:
-    return f"{_NAMESPACE}:{workspace_id}:{entity_type}"
-
-
-async def bump_versions(redis: Redis, workspace_id: uuid.UUID, entity_types: Iterable[str]) -> None:
-    async with redis.pipeline(transaction=False) as pipe:
-        for entity_type in entity_types:
-            pipe.incr(_version_key(workspace_id, entity_type))
-        await pipe.execute()
 
 
 async def cached(
@@ -45,7 +28,7 @@ async def cached(
 ) -> Any:
     """``load()``'s JSON-ready result, from the cache when an earlier read of the same version
     left it there."""
-    raw = await resources.redis.get(_version_key(principal.workspace_id, entity_type))
+    raw = await resources.redis.get(version_key(principal.workspace_id, entity_type))
     version = int(raw or 0)
     full_key = f"ws:{principal.workspace_id}:{entity_type}:v{version}:{key}"
     return await Cache(resources.redis).get_or_set(full_key, READ_CACHE_TTL_SECONDS, load)

@@ -3,6 +3,7 @@ SIGINT or SIGTERM; then stop everything that was started, in reverse order."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
@@ -14,6 +15,7 @@ from types import FrameType
 
 import httpx
 
+from actors.discovery import resume_unfinished
 from core.errors import ConfigurationError
 from core.settings import Settings
 from serve.stack import LocalStack
@@ -120,6 +122,9 @@ def run_service(settings: Settings, say: Callable[[str], None]) -> None:
                 start_ray(stack.settings)
                 base_url = deploy(stack.settings)
                 wait_until_healthy(base_url, stop)
+                resumed = asyncio.run(resume_unfinished(stack.settings))
+                if resumed:
+                    say(f"resumed {resumed} unfinished discovery job(s)")
                 if not stop.is_set():
                     say(f"Campaign Manager is running at {base_url}  (health: {base_url}/healthz)")
                     say("press Ctrl-C to stop")

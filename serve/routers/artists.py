@@ -19,7 +19,7 @@ from core.errors import Conflict, FieldProblem, InvalidInput
 from core.pagination import MAX_PAGE_SIZE
 from serve.dependencies import ActivityDep, CurrentPrincipal, Editor, ResourcesDep, SessionDep
 from serve.exports import MAX_IMPORT_BYTES, ExportRead, read_csv, save_export, to_csv
-from serve.reads import CATALOGUE_VERSION_KEY, cached
+from serve.reads import cached
 from serve.resources import Resources
 from serve.schemas.artists import (
     CSV_COLUMNS,
@@ -43,6 +43,7 @@ from serve.schemas.artists import (
 )
 from serve.schemas.common import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
 from storage.models import Artist
+from storage.read_versions import CATALOGUE_VERSION_KEY, bump_catalogue_version
 from storage.repositories.artists import ArtistFilter, ArtistRepository
 from storage.repositories.contacts import ArtistContactRepository
 from storage.repositories.notes import ArtistNoteRepository
@@ -76,7 +77,7 @@ async def _bump_catalogue_after_commit(
     yield
     await session.commit()
     try:
-        await resources.redis.incr(CATALOGUE_VERSION_KEY)
+        await bump_catalogue_version(resources.redis)
     except Exception:
         log.exception("invalidating cached catalogue reads failed")
 

@@ -19,7 +19,7 @@ from storage.models.artists import (
 )
 from storage.models.base import Base
 from storage.models.campaigns import Campaign, CampaignArtist
-from storage.models.discovery import DiscoveryJob
+from storage.models.discovery import DiscoveryJob, DiscoveryJobArtist
 from storage.models.finance import Transaction
 from storage.models.outreach import EmailRecord, EmailTemplate, OutreachCampaign, Suppression
 
@@ -35,6 +35,7 @@ __all__ = [
     "Campaign",
     "CampaignArtist",
     "DiscoveryJob",
+    "DiscoveryJobArtist",
     "EmailRecord",
     "EmailTemplate",
     "Invitation",

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Text
+from sqlalchemy import ForeignKey, Index, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.enums import DiscoveryJobStatus
@@ -29,3 +29,23 @@ class DiscoveryJob(IdMixin, TimestampMixin, WorkspaceScopedMixin, Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+
+
+class DiscoveryJobArtist(Base):
+    """An artist a job kept, with its score: the job's result list (one row per artist)."""
+
+    __tablename__ = "discovery_job_artists"
+    __table_args__ = (Index("ix_discovery_job_artists_job_score", "job_id", "score"),)
+
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("discovery_jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    artist_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("artists.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    score: Mapped[float]
+    depth: Mapped[int]
+    found_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -7,11 +7,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.enums import DiscoveryJobStatus
 from core.errors import Conflict, NotFound
-from storage.models import DiscoveryJob
-from storage.repositories.base import ScopedRepository, write_guard
+from storage.models import Artist, DiscoveryJob, DiscoveryJobArtist
+from storage.repositories.base import (
+    Page,
+    ScopedRepository,
+    SortOrder,
+    paginate,
+    write_guard,
+)
 
 
 class DiscoveryJobRepository(ScopedRepository[DiscoveryJob]):
@@ -48,6 +56,73 @@ class DiscoveryJobRepository(ScopedRepository[DiscoveryJob]):
             if checkpoint is not None:
                 job.checkpoint = checkpoint
         return job
+
+    async def locked(self, job_id: uuid.UUID) -> DiscoveryJob:
+        """The job, locked until the transaction ends (the runner's write lock; cancel waits)."""
+        return await self._locked(job_id)
+
+    async def record_results(
+        self, job_id: uuid.UUID, results: list[tuple[uuid.UUID, float, int]]
+    ) -> int:
+        """Add ``(artist_id, score, depth)`` rows to the job's result list; known ones are kept."""
+        if not results:
+            return 0
+        rows = {
+            artist_id: {
+                "job_id": job_id,
+                "artist_id": artist_id,
+                "workspace_id": self.workspace_id,
+                "score": score,
+                "depth": depth,
+            }
+            for artist_id, score, depth in results
+        }
+        inserted = await self.session.execute(
+            insert(DiscoveryJobArtist)
+            .values(list(rows.values()))
+            .on_conflict_do_nothing()
+            .returning(DiscoveryJobArtist.artist_id)
+        )
+        return len(inserted.all())
+
+    async def results(
+        self, job_id: uuid.UUID, *, limit: int = 50, cursor: str | None = None
+    ) -> tuple[Page[DiscoveryJobArtist], dict[uuid.UUID, Artist]]:
+        """The artists the job kept, best score first, and their catalogue rows by id."""
+        await self.get(job_id)
+        page = await paginate(
+            self.session,
+            select(DiscoveryJobArtist).where(
+                DiscoveryJobArtist.workspace_id == self.workspace_id,
+                DiscoveryJobArtist.job_id == job_id,
+            ),
+            id_column=DiscoveryJobArtist.artist_id,
+            order=SortOrder(key="score", column=DiscoveryJobArtist.score, descending=True),
+            limit=limit,
+            cursor=cursor,
+        )
+        ids = [row.artist_id for row in page.items]
+        artists = await self.session.scalars(select(Artist).where(Artist.id.in_(ids)))
+        return page, {artist.id: artist for artist in artists}
+
+    @staticmethod
+    async def workspace_of(session: AsyncSession, job_id: uuid.UUID) -> uuid.UUID:
+        """The workspace a job belongs to (for the operator's CLI and the job runner)."""
+        workspace_id = await session.scalar(
+            select(DiscoveryJob.workspace_id).where(DiscoveryJob.id == job_id)
+        )
+        if workspace_id is None:
+            raise NotFound(f"discovery job {job_id} not found")
+        return workspace_id
+
+    @staticmethod
+    async def unfinished(session: AsyncSession) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        """``(workspace_id, job_id)`` of every queued or running job, in all workspaces (for
+        resuming them when the service starts)."""
+        statement = select(DiscoveryJob.workspace_id, DiscoveryJob.id).where(
+            DiscoveryJob.status.in_([DiscoveryJobStatus.QUEUED, DiscoveryJobStatus.RUNNING])
+        )
+        return [(w, j) for w, j in (await session.execute(statement.order_by(DiscoveryJob.id)))]
 
     async def _locked(self, job_id: uuid.UUID) -> DiscoveryJob:
         job = await self.session.scalar(

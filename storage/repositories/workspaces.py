@@ -47,6 +47,13 @@ class WorkspaceRepository:
             )
         return workspace
 
+    async def get_by_slug(self, slug: str) -> Workspace:
+        """The workspace with this slug (for the CLI, which acts with the operator's rights)."""
+        workspace = await self.session.scalar(select(Workspace).where(Workspace.slug == slug))
+        if workspace is None:
+            raise NotFound(f"no workspace with slug {slug!r}")
+        return workspace
+
     async def get_for_member(self, workspace_id: uuid.UUID, user_id: uuid.UUID) -> Workspace:
         """The workspace, only if ``user_id`` is a member of it."""
         workspace = await self.session.scalar(

@@ -1,0 +1,488 @@
+"""Discovery jobs: a walk over SoundCloud from a query, run by one detached actor per job.
+
+The walk starts from what the query names (search terms, genres, tags, seed artists), reads
+each artist through the scraper pool, keeps those that pass the query's filters, and goes on to
+their related artists and followings, best-scored first, up to ``max_depth`` steps and
+``max_artists`` kept. Each batch is written in one transaction: artists, social profiles,
+follower snapshots, the workspace's contacts, the job's result rows, its counters and the
+checkpoint (frontier and seen set). A job whose actor dies is restarted by Ray and resumes from
+the last checkpoint: the batch in flight was not committed, so it is read again and nothing is
+written twice. A job is cancelled through the database (``status = cancelled``); the walk stops
+at its next batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import ray
+
+from actors.scraper_pool import ArtistDetails, ArtistLead, LeadSource, ScraperPool, Skipped
+from core.discovery import Candidate, DiscoveryQuery, matches, score, seed_permalink
+from core.enums import DiscoveryJobStatus
+from core.settings import Settings
+from storage.database import create_engine, create_sessionmaker
+from storage.events import EventBus
+from storage.read_versions import bump_catalogue_version, bump_versions
+from storage.redis_client import create_redis
+from storage.repositories.artists import ArtistRepository
+from storage.repositories.contacts import ArtistContactRepository
+from storage.repositories.discovery_jobs import DiscoveryJobRepository
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "campaign-manager"
+# Leads read per seed source, and neighbours per artist and list.
+LEADS_PER_SOURCE = 200
+NEIGHBOURS_PER_LIST = 50
+EXIT_DELAY_SECONDS = 2.0
+# Error text kept on a failed job.
+MAX_ERROR_CHARS = 500
+
+
+_OWNED: set[ray.ObjectRef[str]] = set()
+
+
+def actor_name(job_id: uuid.UUID) -> str:
+    return f"discovery-job-{job_id}"
+
+
+class _Stopped(Exception):
+    """The job was cancelled (or otherwise finished) by someone else."""
+
+
+@dataclass
+class WalkState:
+    """Where a walk is: what it has seen, what is left to read (a heap), what it counted."""
+
+    seeded: bool = False
+    frontier: list[tuple[float, int, int]] = field(default_factory=list)  # (-priority, id, depth)
+    seen: set[int] = field(default_factory=set)
+    counters: Counter[str] = field(default_factory=Counter)
+
+    def push(self, lead: ArtistLead, depth: int, *, now: datetime) -> bool:
+        if lead.soundcloud_id in self.seen:
+            return False
+        self.seen.add(lead.soundcloud_id)
+        rough = Candidate(
+            followers=lead.followers,
+            tracks=None,
+            verified=lead.verified,
+            has_email=False,
+            has_profiles=False,
+            last_track_at=None,
+        )
+        # Nearer artists first at equal promise: they are what the query asked for.
+        priority = score(rough, now=now) - 5 * depth
+        heapq.heappush(self.frontier, (-priority, lead.soundcloud_id, depth))
+        return True
+
+    def pop(self, count: int) -> list[tuple[int, int]]:
+        batch: list[tuple[int, int]] = []
+        while self.frontier and len(batch) < count:
+            _, soundcloud_id, depth = heapq.heappop(self.frontier)
+            batch.append((soundcloud_id, depth))
+        return batch
+
+    def checkpoint(self) -> dict[str, Any]:
+        return {
+            "seeded": self.seeded,
+            "frontier": [list(entry) for entry in self.frontier],
+            "seen": sorted(self.seen),
+            "counters": dict(self.counters),
+        }
+
+    @classmethod
+    def from_checkpoint(cls, data: dict[str, Any]) -> WalkState:
+        state = cls(
+            seeded=bool(data.get("seeded")),
+            frontier=[(float(p), int(i), int(d)) for p, i, d in data.get("frontier", [])],
+            seen={int(i) for i in data.get("seen", [])},
+            counters=Counter({str(k): int(v) for k, v in data.get("counters", {}).items()}),
+        )
+        heapq.heapify(state.frontier)
+        return state
+
+
+def candidate_of(details: ArtistDetails) -> Candidate:
+    user = details.user
+    return Candidate(
+        followers=user.followers_count,
+        tracks=user.track_count,
+        verified=user.verified,
+        has_email=bool(details.emails),
+        has_profiles=bool(details.profiles),
+        last_track_at=details.last_track_at,
+        city=user.city,
+        country=user.country_code,
+    )
+
+
+def catalogue_record(details: ArtistDetails, fetched_at: datetime) -> dict[str, Any]:
+    """The artist's catalogue row, cut to the columns' sizes."""
+    user = details.user
+    name = user.username or user.full_name or user.permalink
+    return {
+        "soundcloud_id": user.id,
+        "name": name[:300],
+        "soundcloud_username": user.username[:300] if user.username else None,
+        "permalink": user.permalink[:300],
+        "permalink_url": user.permalink_url[:500] if user.permalink_url else None,
+        "description": user.description,
+        "genres": details.genres,
+        "city": user.city[:200] if user.city else None,
+        "country": user.country_code,
+        "followers": user.followers_count or 0,
+        "tracks": user.track_count or 0,
+        "verified": user.verified,
+        "avatar_url": user.avatar_url if user.avatar_url and len(user.avatar_url) <= 500 else None,
+        "fetched_at": fetched_at,
+    }
+
+
+class DiscoveryWalk:
+    """One job's walk. ``run`` is idempotent: it resumes from the stored checkpoint."""
+
+    def __init__(self, settings: Settings, job_id: uuid.UUID, workspace_id: uuid.UUID) -> None:
+        if settings.database_url is None or settings.redis_url is None:
+            raise ValueError("resolve CM_DATABASE_URL and CM_REDIS_URL before running a job")
+        self.settings = settings
+        self.job_id = job_id
+        self.workspace_id = workspace_id
+        self._engine = create_engine(settings.database_url, pool_size=2)
+        self._sessions = create_sessionmaker(self._engine)
+        self._redis = create_redis(settings.redis_url)
+        self._bus = EventBus(self._redis)
+
+    async def run(self) -> DiscoveryJobStatus:
+        try:
+            query, state = await self._start()
+        except _Stopped:
+            return await self._final_status()
+        pool = ScraperPool(self.settings)
+        try:
+            if not state.seeded:
+                await self._seed(pool, query, state)
+            while state.frontier and state.counters["kept"] < query.max_artists:
+                await self._step(pool, query, state)
+            await self._finish(state, pool, DiscoveryJobStatus.COMPLETED)
+        except _Stopped:
+            pass
+        except Exception as exc:
+            log.exception("discovery job %s failed", self.job_id)
+            await self._finish(state, pool, DiscoveryJobStatus.FAILED, error=_describe(exc))
+        finally:
+            await pool.close()
+            await self._redis.aclose()
+            await self._engine.dispose()
+        return await self._final_status()
+
+    async def _start(self) -> tuple[DiscoveryQuery, WalkState]:
+        async with self._sessions.begin() as session:
+            repo = DiscoveryJobRepository(session, self.workspace_id)
+            job = await repo.locked(self.job_id)
+            if job.status.is_final:
+                raise _Stopped
+            if job.status is DiscoveryJobStatus.QUEUED:
+                await repo.set_status(self.job_id, DiscoveryJobStatus.RUNNING)
+            query = DiscoveryQuery.model_validate(job.query)
+            state = WalkState.from_checkpoint(job.checkpoint or {})
+        if state.counters:
+            state.counters["resumed"] += 1
+        await self._publish("discovery_job.running", state, {})
+        return query, state
+
+    async def _seed(self, pool: ScraperPool, query: DiscoveryQuery, state: WalkState) -> None:
+        sources: list[tuple[LeadSource, str]] = [
+            *(("term", term) for term in query.search_terms),
+            *(("genre", genre) for genre in query.genres),
+            *(("tag", tag) for tag in query.tags),
+            *(
+                ("seed", seed_permalink(seed, self.settings.soundcloud_web_url))
+                for seed in query.seed_artists
+            ),
+        ]
+        answers = await asyncio.gather(
+            *(pool.call("leads", source, value, LEADS_PER_SOURCE) for source, value in sources),
+            return_exceptions=True,
+        )
+        now = datetime.now(UTC)
+        for answer in answers:
+            leads: list[ArtistLead] | None = self._usable(state, answer)
+            for lead in leads or []:
+                if _outside_followers(query, lead):
+                    state.counters["filtered_early"] += 1
+                    continue
+                state.push(lead, 0, now=now)
+        state.seeded = True
+        await self._commit(state, [])
+
+    async def _step(self, pool: ScraperPool, query: DiscoveryQuery, state: WalkState) -> None:
+        wanted = query.max_artists - state.counters["kept"]
+        batch = state.pop(min(pool.parallelism, max(wanted, 1) * 2))
+        read = await asyncio.gather(
+            *(pool.call("details", soundcloud_id) for soundcloud_id, _ in batch),
+            return_exceptions=True,
+        )
+        now = datetime.now(UTC)
+        kept: list[tuple[ArtistDetails, float, int]] = []
+        expand: list[tuple[int, int]] = []
+        for (soundcloud_id, depth), answer in zip(batch, read, strict=True):
+            state.counters["examined"] += 1
+            details: ArtistDetails | None = self._usable(state, answer)
+            if details is None:
+                continue
+            candidate = candidate_of(details)
+            keep = matches(query, candidate, now=now) and len(kept) < wanted
+            if keep:
+                kept.append((details, score(candidate, now=now), depth))
+            else:
+                state.counters["filtered"] += 1
+            # Seeds always lead on; later artists only when they matched (their neighbourhood
+            # is the query's).
+            if depth < query.max_depth and query.expand and (keep or depth == 0):
+                expand.append((soundcloud_id, depth))
+        neighbours = await asyncio.gather(
+            *(
+                pool.call("neighbours", soundcloud_id, list(query.expand), NEIGHBOURS_PER_LIST)
+                for soundcloud_id, _ in expand
+            ),
+            return_exceptions=True,
+        )
+        for (_, depth), answer in zip(expand, neighbours, strict=True):
+            found: list[ArtistLead] | None = self._usable(state, answer)
+            for lead in found or []:
+                if _outside_followers(query, lead):
+                    if lead.soundcloud_id not in state.seen:
+                        state.counters["filtered_early"] += 1
+                        state.seen.add(lead.soundcloud_id)
+                    continue
+                state.push(lead, depth + 1, now=now)
+        await self._commit(state, kept, pool=pool)
+
+    async def _commit(
+        self,
+        state: WalkState,
+        kept: list[tuple[ArtistDetails, float, int]],
+        *,
+        pool: ScraperPool | None = None,
+    ) -> None:
+        """Write one batch and the checkpoint that follows it, atomically."""
+        fetched_at = datetime.now(UTC)
+        state.counters["kept"] += len(kept)
+        async with self._sessions.begin() as session:
+            jobs = DiscoveryJobRepository(session, self.workspace_id)
+            job = await jobs.locked(self.job_id)
+            if job.status.is_final:
+                raise _Stopped
+            if kept:
+                await self._write_artists(session, jobs, kept, state, fetched_at)
+            progress = await self._progress(state, pool)
+            await jobs.save_progress(self.job_id, progress, state.checkpoint())
+        if kept:
+            await bump_catalogue_version(self._redis)
+            await bump_versions(self._redis, self.workspace_id, ["artist", "discovery_job"])
+        await self._publish("discovery_job.progress", state, progress)
+
+    async def _write_artists(
+        self,
+        session: Any,
+        jobs: DiscoveryJobRepository,
+        kept: list[tuple[ArtistDetails, float, int]],
+        state: WalkState,
+        fetched_at: datetime,
+    ) -> None:
+        artists = ArtistRepository(session)
+        upserted = await artists.upsert_many(catalogue_record(d, fetched_at) for d, _, _ in kept)
+        state.counters["inserted"] += upserted.inserted
+        state.counters["updated"] += upserted.updated
+        ids = upserted.ids
+        state.counters["profiles"] += await artists.upsert_social_profiles(
+            {"artist_id": ids[d.user.id], "platform": platform, "url": url[:1000], "username": name}
+            for d, _, _ in kept
+            for platform, url, name in d.profiles
+        )
+        await artists.add_snapshots(
+            {
+                "artist_id": ids[d.user.id],
+                "followers": d.user.followers_count or 0,
+                "tracks": d.user.track_count or 0,
+                "captured_at": fetched_at,
+            }
+            for d, _, _ in kept
+        )
+        state.counters["contacts"] += await ArtistContactRepository(
+            session, self.workspace_id
+        ).add_found(
+            [
+                {"artist_id": ids[d.user.id], "email": email, "source": source}
+                for d, _, _ in kept
+                for email, source in d.emails
+            ]
+        )
+        await jobs.record_results(
+            self.job_id, [(ids[d.user.id], points, depth) for d, points, depth in kept]
+        )
+
+    async def _progress(self, state: WalkState, pool: ScraperPool | None) -> dict[str, Any]:
+        progress: dict[str, Any] = {**state.counters, "frontier": len(state.frontier)}
+        if pool is not None:
+            progress["scraper"] = await pool.stats()
+        return progress
+
+    @staticmethod
+    def _usable(state: WalkState, answer: Any) -> Any:
+        """A scraper's answer, or ``None`` for a skipped page (counted). A call that failed
+        otherwise (a dead actor, a bug) is raised: the job fails and says why."""
+        if isinstance(answer, BaseException):
+            raise answer
+        if isinstance(answer, Skipped):
+            state.counters["skipped"] += 1
+            state.counters[f"skipped_{answer.reason}"] += 1
+            return None
+        return answer
+
+    async def _finish(
+        self,
+        state: WalkState,
+        pool: ScraperPool,
+        status: DiscoveryJobStatus,
+        *,
+        error: str | None = None,
+    ) -> None:
+        async with self._sessions.begin() as session:
+            repo = DiscoveryJobRepository(session, self.workspace_id)
+            job = await repo.locked(self.job_id)
+            if job.status.is_final:
+                return
+            progress = await self._progress(state, pool)
+            await repo.save_progress(self.job_id, progress, state.checkpoint())
+            await repo.set_status(self.job_id, status, error=error)
+        await bump_versions(self._redis, self.workspace_id, ["discovery_job"])
+        await self._publish(f"discovery_job.{status}", state, progress)
+
+    async def _final_status(self) -> DiscoveryJobStatus:
+        async with self._sessions() as session:
+            job = await DiscoveryJobRepository(session, self.workspace_id).get(self.job_id)
+            return job.status
+
+    async def _publish(self, kind: str, state: WalkState, progress: dict[str, Any]) -> None:
+        try:
+            await self._bus.publish(
+                self.workspace_id,
+                {
+                    "type": kind,
+                    "entity_type": "discovery_job",
+                    "entity_id": str(self.job_id),
+                    "actor_id": None,
+                    "data": progress or dict(state.counters),
+                },
+            )
+        except Exception:
+            # Live updates are best effort; the counters are in the database either way.
+            log.warning("publishing progress of job %s failed", self.job_id, exc_info=True)
+
+
+def _outside_followers(query: DiscoveryQuery, lead: ArtistLead) -> bool:
+    """A lead whose known follower count already rules it out (saves reading it)."""
+    if lead.followers is None:
+        return False
+    if query.min_followers is not None and lead.followers < query.min_followers:
+        return True
+    return query.max_followers is not None and lead.followers > query.max_followers
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
+
+
+@ray.remote
+class DiscoveryJobActor:
+    """Runs one job. Detached and restarted by Ray after a crash; ``run`` then runs again
+    (``max_task_retries``) and resumes from the checkpoint."""
+
+    def __init__(self, settings: Settings, job_id: uuid.UUID, workspace_id: uuid.UUID) -> None:
+        self._walk = DiscoveryWalk(settings, job_id, workspace_id)
+        self._running: asyncio.Task[DiscoveryJobStatus] | None = None
+
+    async def run(self) -> str:
+        """The walk's final status. Calling it again joins the walk already under way."""
+        if self._running is None:
+            self._running = asyncio.create_task(self._walk.run())
+            self._running.add_done_callback(_exit_soon)
+        status = await asyncio.shield(self._running)
+        return str(status)
+
+
+def _exit_soon(_: object) -> None:
+    """A detached actor outlives its creator: end it once its walk is over, after the callers
+    of ``run`` have had their answer."""
+    me = ray.get_runtime_context().current_actor
+    asyncio.get_running_loop().call_later(EXIT_DELAY_SECONDS, lambda: ray.kill(me, no_restart=True))
+
+
+def launch(settings: Settings, job_id: uuid.UUID, workspace_id: uuid.UUID) -> ray.ObjectRef[str]:
+    """Start (or find) the job's actor and its walk; returns the walk's final status ref.
+
+    Raises:
+        RuntimeError: this process is not connected to Ray.
+    """
+    if not ray.is_initialized():
+        raise RuntimeError("this process is not connected to Ray")
+    actor = DiscoveryJobActor.options(  # type: ignore[attr-defined]
+        name=actor_name(job_id),
+        namespace=NAMESPACE,
+        get_if_exists=True,
+        lifetime="detached",
+        max_restarts=-1,
+        max_task_retries=-1,
+        num_cpus=0.05,
+    ).remote(settings, job_id, workspace_id)
+    ref: ray.ObjectRef[str] = actor.run.remote()
+    # Ray re-sends ``run`` to a restarted actor on behalf of this process, the call's owner:
+    # keep the reference alive here until the walk ends, whoever else holds it.
+    _OWNED.add(ref)
+    ref.future().add_done_callback(lambda _: _OWNED.discard(ref))
+    return ref
+
+
+async def resume_unfinished(settings: Settings) -> int:
+    """Start again every job left queued or running (the service stopped under it); returns
+    how many. Each resumes from its checkpoint."""
+    assert settings.database_url is not None
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            unfinished = await DiscoveryJobRepository.unfinished(session)
+    finally:
+        await engine.dispose()
+    for workspace_id, job_id in unfinished:
+        await asyncio.to_thread(launch, settings, job_id, workspace_id)
+    return len(unfinished)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of a submitted Ray Job: ``python -m actors.discovery JOB_ID WORKSPACE_ID``.
+
+    Settings come from the job's environment (``CM_*``); the walk runs in the job's driver and
+    fans out to scraper actors on the cluster.
+    """
+    import sys
+
+    from core.settings import load_settings
+
+    job_id, workspace_id = (uuid.UUID(value) for value in (argv or sys.argv[1:]))
+    ray.init(address="auto", namespace=NAMESPACE, log_to_driver=False)
+    status = asyncio.run(DiscoveryWalk(load_settings(), job_id, workspace_id).run())
+    print(f"discovery job {job_id}: {status}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,322 @@
+"""Scraper actors: each holds one HTTP session, a SoundCloud client and (lazily) a headless
+Chromium, and does the fetching and parsing a discovery job fans out to it.
+
+Every actor paces its requests through the same Redis schedule (``storage.pacing.RedisPacer``),
+so the per-host rate holds across the whole cluster however many actors and nodes there are.
+Answers are small picklable records; nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, TypeVar
+
+import aiohttp
+import ray
+from scraping.soundcloud import SoundCloudClient, SoundCloudEndpoints
+
+from core.pacing import PacingPolicy
+from core.settings import Settings
+from scraping.browser import BrowserUnavailable, LinkRenderer
+from scraping.contacts import (
+    ContactFindings,
+    contacts_from_link_in_bio,
+    contacts_from_profile,
+    links_from_html,
+)
+from scraping.errors import ScrapeError
+from scraping.fetcher import Fetcher, FetchStats, domain_of
+from scraping.objects import SoundCloudTrack, SoundCloudUser
+from storage.pacing import RedisPacer
+from storage.redis_client import create_redis
+
+T = TypeVar("T")
+LeadSource = Literal["term", "genre", "tag", "seed"]
+# Link-in-bio pages read per artist: the first one or two carry everything.
+MAX_LINK_IN_BIO_PAGES = 2
+# Tracks read per artist for its genres and last activity.
+TRACKS_PER_ARTIST = 10
+
+
+@dataclass(frozen=True)
+class ArtistLead:
+    """An artist seen in a list (search, followings ...): the short form, enough to rank it."""
+
+    soundcloud_id: int
+    followers: int | None
+    verified: bool
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A page that could not be read or parsed: counted by the job, never fatal to it.
+
+    Returned rather than raised: scraping's exceptions carry arguments that do not survive the
+    trip between processes, and a skip is an expected outcome, not a failure of the call.
+    """
+
+    reason: str  # the ScrapeError's class name: FetchError, MalformedPage, DisallowedHost ...
+    detail: str
+
+
+@dataclass(frozen=True)
+class ArtistDetails:
+    """One artist fully read: profile, genres and activity from its tracks, contacts found."""
+
+    user: SoundCloudUser
+    genres: list[str]
+    last_track_at: datetime | None
+    emails: list[tuple[str, str]] = field(default_factory=list)  # (address, ContactSource)
+    profiles: list[tuple[str, str, str | None]] = field(default_factory=list)  # platform, url, user
+
+
+def pacing_policy(settings: Settings) -> PacingPolicy:
+    """Per-host rates from settings: SoundCloud's two hosts and the link-in-bio hosts."""
+    endpoints = endpoints_of(settings)
+    rates: dict[str, float | None] = dict.fromkeys(
+        settings.link_in_bio_hosts, settings.link_in_bio_requests_per_second or None
+    )
+    for host in endpoints.hosts():
+        rates[host] = settings.soundcloud_requests_per_second or None
+    return PacingPolicy(rates=rates)
+
+
+def endpoints_of(settings: Settings) -> SoundCloudEndpoints:
+    return SoundCloudEndpoints(
+        web_url=settings.soundcloud_web_url, api_url=settings.soundcloud_api_url
+    )
+
+
+def lead_of(user: SoundCloudUser) -> ArtistLead:
+    return ArtistLead(user.id, user.followers_count, user.verified)
+
+
+def _top_genres(tracks: Sequence[SoundCloudTrack], limit: int = 3) -> list[str]:
+    counts: dict[str, int] = {}
+    for track in tracks:
+        if track.genre:
+            key = " ".join(track.genre.split()).lower()
+            counts[key] = counts.get(key, 0) + 1
+    return sorted(counts, key=lambda genre: -counts[genre])[:limit]
+
+
+class Scraper:
+    """The work of one scraper actor, usable without Ray (tests, the benchmark)."""
+
+    def __init__(self, settings: Settings) -> None:
+        if settings.redis_url is None:
+            raise ValueError("a scraper needs CM_REDIS_URL resolved (its pacing is kept there)")
+        self.settings = settings
+        self.stats = FetchStats()
+        self._redis = create_redis(settings.redis_url)
+        self._pacer = RedisPacer(self._redis, pacing_policy(settings))
+        self._endpoints = endpoints_of(settings)
+        self._session: aiohttp.ClientSession | None = None
+        self._client: SoundCloudClient | None = None
+        self._fetcher: Fetcher | None = None
+        self._renderer: LinkRenderer | None = None
+        self._started = asyncio.Lock()
+
+    async def _ready(self) -> tuple[SoundCloudClient, Fetcher]:
+        async with self._started:
+            if self._client is None or self._fetcher is None:
+                connector = aiohttp.TCPConnector(limit=self.settings.scraper_concurrency * 2)
+                self._session = aiohttp.ClientSession(connector=connector)
+                self._fetcher = Fetcher(
+                    self._session,
+                    pacer=self._pacer,
+                    allowed_hosts={*self._endpoints.hosts(), *self.settings.link_in_bio_hosts},
+                    stats=self.stats,
+                )
+                self._client = SoundCloudClient(
+                    self._fetcher, self._endpoints, client_id=self.settings.soundcloud_client_id
+                )
+            return self._client, self._fetcher
+
+    async def leads(self, source: LeadSource, value: str, limit: int) -> list[ArtistLead]:
+        """Artists to start from: users matching a term, makers of tracks in a genre or with a
+        tag, or one seed profile."""
+        client, _ = await self._ready()
+        if source == "seed":
+            return [lead_of(await client.profile(value))]
+        found: dict[int, ArtistLead] = {}
+        if source == "term":
+            async for user in client.search_users(value, limit=limit):
+                found.setdefault(user.id, lead_of(user))
+            return list(found.values())
+        tracks = (
+            client.search_tracks("*", genre_or_tag=value, limit=limit)
+            if source == "genre"
+            else client.recent_tracks(value, limit=limit)
+        )
+        async for track in tracks:
+            if track.user is not None:
+                found.setdefault(track.user.id, lead_of(track.user))
+            elif track.user_id is not None:
+                found.setdefault(track.user_id, ArtistLead(track.user_id, None, False))
+        return list(found.values())
+
+    async def neighbours(
+        self, soundcloud_id: int, expand: Sequence[str], limit: int
+    ) -> list[ArtistLead]:
+        """Artists one step away: related artists and followings."""
+        client, _ = await self._ready()
+        lists: list[AsyncIterator[SoundCloudUser]] = []
+        if "related" in expand:
+            lists.append(client.related_artists(soundcloud_id, limit=limit))
+        if "followings" in expand:
+            lists.append(client.followings(soundcloud_id, limit=limit))
+        found: dict[int, ArtistLead] = {}
+        for users in lists:
+            async for user in users:
+                if user.id != soundcloud_id:
+                    found.setdefault(user.id, lead_of(user))
+        return list(found.values())
+
+    async def details(self, soundcloud_id: int) -> ArtistDetails:
+        """Read one artist: profile, tracks, web profiles and link-in-bio pages.
+
+        Raises:
+            ScrapeError: the profile itself could not be read (counted by the caller).
+        """
+        client, _ = await self._ready()
+        user = await client.user(soundcloud_id)
+        tracks: list[SoundCloudTrack] = []
+        if user.track_count != 0:
+            tracks = [t async for t in client.user_tracks(user.id, limit=TRACKS_PER_ARTIST)]
+        web_profiles = await client.web_profiles(user.id)
+        findings = contacts_from_profile(
+            user.description, web_profiles, link_in_bio_hosts=self.settings.link_in_bio_hosts
+        )
+        emails = [(e.email, str(e.source)) for e in findings.emails]
+        profiles = [(str(p.platform), p.url, p.username) for p in findings.profiles]
+        for url in findings.link_in_bio_urls[:MAX_LINK_IN_BIO_PAGES]:
+            extra = await self._link_in_bio(url)
+            emails += [(e.email, str(e.source)) for e in extra.emails]
+            profiles += [(str(p.platform), p.url, p.username) for p in extra.profiles]
+        dates = [t.created_at for t in tracks if t.created_at is not None]
+        return ArtistDetails(
+            user=user,
+            genres=_top_genres(tracks),
+            last_track_at=max(dates, default=None),
+            emails=list(dict.fromkeys(emails)),
+            profiles=list({url: (p, url, name) for p, url, name in profiles}.values()),
+        )
+
+    async def _link_in_bio(self, url: str) -> ContactFindings:
+        """Links on a link-in-bio page: plain HTTP first, the browser only when that shows none."""
+        _, fetcher = await self._ready()
+        hosts = self.settings.link_in_bio_hosts
+        try:
+            links = links_from_html(await fetcher.get_text(url), url)
+        except ScrapeError:
+            self.stats.count("link_in_bio_failed")
+            return contacts_from_link_in_bio([], link_in_bio_hosts=hosts)
+        if not links and self.settings.chromium_path:
+            links = await self._rendered_links(url)
+        return contacts_from_link_in_bio(links, link_in_bio_hosts=hosts)
+
+    async def _rendered_links(self, url: str) -> list[str]:
+        if self._renderer is None:
+            self._renderer = LinkRenderer(executable_path=self.settings.chromium_path)
+        await self._pacer.wait_turn(domain_of(url))
+        try:
+            links = await self._renderer.links(url)
+        except BrowserUnavailable:
+            self.stats.count("browser_unavailable")
+            return []
+        except ScrapeError:
+            self.stats.count("link_in_bio_failed")
+            return []
+        self.stats.count("pages_rendered")
+        return links
+
+    async def close(self) -> None:
+        if self._renderer is not None:
+            await self._renderer.aclose()
+        if self._session is not None:
+            await self._session.close()
+        await self._redis.aclose()
+
+
+async def _or_skipped(work: Awaitable[T]) -> T | Skipped:
+    try:
+        return await work
+    except ScrapeError as exc:
+        return Skipped(type(exc).__name__, str(exc)[:300])
+
+
+@ray.remote
+class ScraperActor:
+    """A ``Scraper`` in its own process; an async actor, so many calls run at once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._scraper = Scraper(settings)
+
+    async def leads(self, source: LeadSource, value: str, limit: int) -> list[ArtistLead] | Skipped:
+        return await _or_skipped(self._scraper.leads(source, value, limit))
+
+    async def neighbours(
+        self, soundcloud_id: int, expand: list[str], limit: int
+    ) -> list[ArtistLead] | Skipped:
+        return await _or_skipped(self._scraper.neighbours(soundcloud_id, expand, limit))
+
+    async def details(self, soundcloud_id: int) -> ArtistDetails | Skipped:
+        return await _or_skipped(self._scraper.details(soundcloud_id))
+
+    async def stats(self) -> dict[str, Any]:
+        return self._scraper.stats.snapshot()
+
+    async def close(self) -> None:
+        await self._scraper.close()
+
+
+class ScraperPool:
+    """A few scraper actors and a cap on calls in flight; calls go to them in turn."""
+
+    def __init__(self, settings: Settings, size: int | None = None) -> None:
+        size = size or settings.scraper_actors
+        self.actors = [
+            ScraperActor.options(  # type: ignore[attr-defined]
+                num_cpus=0.05,
+                max_concurrency=settings.scraper_concurrency * 4,
+                # A crashed scraper comes back, and the calls it held are sent again: reads
+                # are safe to repeat.
+                max_restarts=3,
+                max_task_retries=3,
+            ).remote(settings)
+            for _ in range(size)
+        ]
+        self._next = itertools.cycle(self.actors)
+        self.parallelism = size * settings.scraper_concurrency
+        self._slots = asyncio.Semaphore(self.parallelism)
+
+    async def call(self, method: str, *args: Any) -> Any:
+        async with self._slots:
+            actor = next(self._next)
+            return await getattr(actor, method).remote(*args)
+
+    async def stats(self) -> dict[str, Any]:
+        """The actors' counters added up (statuses merged)."""
+        snapshots = await asyncio.gather(*(actor.stats.remote() for actor in self.actors))
+        total: dict[str, Any] = {}
+        for snapshot in snapshots:
+            for key, value in snapshot.items():
+                if key == "statuses":
+                    merged = total.setdefault("statuses", {})
+                    for status, count in value.items():
+                        merged[status] = merged.get(status, 0) + count
+                elif isinstance(value, int | float) and key != "mean_latency_ms":
+                    total[key] = total.get(key, 0) + value
+        return total
+
+    async def close(self) -> None:
+        await asyncio.gather(
+            *(actor.close.remote() for actor in self.actors), return_exceptions=True
+        )
+        for actor in self.actors:
+            ray.kill(actor)

@@ -1,0 +1,57 @@
+"""A pacer for one process: the ``core.pacing`` rule kept in memory.
+
+Good for the scraper used on its own (a script, a test). Scraper pools spread over several
+processes or nodes use the Redis pacer (``storage.pacing.RedisPacer``), which keeps the same
+rule in one place for all of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from core.pacing import PacingPolicy
+
+
+@dataclass
+class _DomainState:
+    next_slot: float = 0.0
+    factor: float = 1.0
+    error_at: float = 0.0
+
+
+class LocalPacer:
+    def __init__(self, policy: PacingPolicy) -> None:
+        self.policy = policy
+        self._domains: dict[str, _DomainState] = {}
+
+    def _state(self, domain: str) -> _DomainState:
+        return self._domains.setdefault(domain, _DomainState())
+
+    async def wait_turn(self, domain: str) -> None:
+        interval = self.policy.interval(domain)
+        if interval is None:
+            return
+        state = self._state(domain)
+        while True:
+            now = time.monotonic()
+            factor = self.policy.decayed(state.factor, now - state.error_at)
+            slot = max(now, state.next_slot)
+            state.next_slot = slot + interval * factor
+            if slot > now:
+                await asyncio.sleep(slot - now)
+            if time.monotonic() - slot <= self.policy.late_tolerance:
+                return
+
+    async def slow_down(self, domain: str) -> None:
+        interval = self.policy.interval(domain)
+        if interval is None:
+            return
+        state = self._state(domain)
+        now = time.monotonic()
+        state.factor = self.policy.after_error(
+            self.policy.decayed(state.factor, now - state.error_at)
+        )
+        state.error_at = now
+        state.next_slot = max(state.next_slot, now + interval * state.factor)

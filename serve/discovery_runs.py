@@ -1,0 +1,188 @@
+"""``campaign-manager discover``: create a job, run it on Ray, show its progress until it ends.
+
+With ``CM_RAY_ADDRESS`` the job goes to that cluster as a Ray Job (through its dashboard's Jobs
+API, at ``CM_RAY_DASHBOARD_URL``); without it, a local Ray starts and the job's actor runs
+there. Either way the job's row in PostgreSQL is the truth, and progress is read from it, so the
+same command shows a job wherever it runs. Ctrl-C cancels the job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from core.discovery import DiscoveryQuery, seed_permalink
+from core.enums import DiscoveryJobStatus
+from core.settings import Settings
+from storage.database import create_engine, create_sessionmaker
+from storage.repositories.discovery_jobs import DiscoveryJobRepository
+from storage.repositories.workspaces import WorkspaceRepository
+
+POLL_SECONDS = 1.0
+
+
+def dashboard_url(settings: Settings) -> str:
+    """The Jobs API of the cluster at ``CM_RAY_ADDRESS`` (its dashboard, port 8265)."""
+    if settings.ray_dashboard_url:
+        return settings.ray_dashboard_url
+    address = settings.ray_address or ""
+    host = "127.0.0.1" if address == "auto" else urlsplit(f"//{address.split('://')[-1]}").hostname
+    return f"http://{host or '127.0.0.1'}:8265"
+
+
+async def create_job(settings: Settings, workspace_slug: str, query: DiscoveryQuery) -> uuid.UUID:
+    for seed in query.seed_artists:
+        seed_permalink(seed, settings.soundcloud_web_url)
+    assert settings.database_url is not None
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        async with create_sessionmaker(engine).begin() as session:
+            workspace = await WorkspaceRepository(session).get_by_slug(workspace_slug)
+            job = await DiscoveryJobRepository(session, workspace.id).submit(
+                query=query.model_dump(mode="json"), created_by=None
+            )
+            return job.id
+    finally:
+        await engine.dispose()
+
+
+async def read_job(settings: Settings, job_id: uuid.UUID) -> tuple[str, dict[str, Any], str | None]:
+    """``(status, progress, error)`` of a job, whatever its workspace."""
+    assert settings.database_url is not None
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            workspace_id = await DiscoveryJobRepository.workspace_of(session, job_id)
+            job = await DiscoveryJobRepository(session, workspace_id).get(job_id)
+            return str(job.status), dict(job.progress), job.error
+    finally:
+        await engine.dispose()
+
+
+async def cancel_job(settings: Settings, job_id: uuid.UUID) -> None:
+    assert settings.database_url is not None
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        async with create_sessionmaker(engine).begin() as session:
+            workspace_id = await DiscoveryJobRepository.workspace_of(session, job_id)
+            repo = DiscoveryJobRepository(session, workspace_id)
+            if not (await repo.get(job_id)).status.is_final:
+                await repo.set_status(job_id, DiscoveryJobStatus.CANCELLED)
+    finally:
+        await engine.dispose()
+
+
+def submit_ray_job(settings: Settings, job_id: uuid.UUID, workspace_id: uuid.UUID) -> str:
+    """Submit the job's walk to the cluster's Jobs API; returns the Ray Job's id."""
+    from ray.job_submission import JobSubmissionClient
+
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name.startswith("CM_") and name not in {"CM_RAY_ADDRESS", "CM_DATA_DIR"}
+    }
+    # The cluster cannot reach this machine's embedded servers' sockets, but on one machine it
+    # can: pass the resolved URLs along.
+    env["CM_DATABASE_URL"] = settings.database_url or ""
+    env["CM_REDIS_URL"] = settings.redis_url or ""
+    env["RAY_AUTH_MODE"] = os.environ.get("RAY_AUTH_MODE", "disabled")
+    client = JobSubmissionClient(dashboard_url(settings))
+    return client.submit_job(
+        entrypoint=f"{sys.executable} -m actors.discovery {job_id} {workspace_id}",
+        runtime_env={"env_vars": env},
+        submission_id=f"discovery-{job_id}",
+    )
+
+
+def watch(
+    settings: Settings,
+    job_id: uuid.UUID,
+    say: Callable[[str], None],
+    stop: threading.Event,
+) -> str:
+    """Print progress lines until the job ends (or ``stop`` is set); returns the final status."""
+    last = ""
+    while True:
+        status, progress, error = asyncio.run(read_job(settings, job_id))
+        line = describe(status, progress)
+        if line != last:
+            say(line)
+            last = line
+        if DiscoveryJobStatus(status).is_final:
+            if error:
+                say(f"error: {error}")
+            return status
+        if stop.wait(POLL_SECONDS):
+            return status
+
+
+def describe(status: str, progress: dict[str, Any]) -> str:
+    scraper = progress.get("scraper") or {}
+    return (
+        f"[{time.strftime('%H:%M:%S')}] {status}: kept {progress.get('kept', 0)} "
+        f"(new {progress.get('inserted', 0)}), examined {progress.get('examined', 0)}, "
+        f"contacts {progress.get('contacts', 0)}, skipped {progress.get('skipped', 0)}, "
+        f"queued {progress.get('frontier', 0)}, requests {scraper.get('requests', 0)}"
+    )
+
+
+def run_discovery(
+    settings: Settings,
+    workspace_slug: str,
+    query: DiscoveryQuery,
+    say: Callable[[str], None],
+    *,
+    detach: bool = False,
+) -> str:
+    """Create the job, start it (Ray Job or local actor), watch it; returns its last status."""
+    import signal
+
+    from actors.discovery import launch
+    from serve.runner import start_ray, stop_ray
+
+    job_id = asyncio.run(create_job(settings, workspace_slug, query))
+    workspace_id = asyncio.run(_workspace_of(settings, job_id))
+    say(f"discovery job {job_id} created in workspace {workspace_slug}")
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    try:
+        if settings.ray_address:
+            submission = submit_ray_job(settings, job_id, workspace_id)
+            say(f"submitted as Ray Job {submission} to {dashboard_url(settings)}")
+            if detach:
+                return "queued"
+            status = watch(settings, job_id, say, stop)
+        else:
+            say("starting a local Ray ...")
+            start_ray(settings)
+            try:
+                launch(settings, job_id, workspace_id)
+                status = watch(settings, job_id, say, stop)
+            finally:
+                if stop.is_set():
+                    asyncio.run(cancel_job(settings, job_id))
+                stop_ray()
+        if stop.is_set():
+            asyncio.run(cancel_job(settings, job_id))
+            say(f"discovery job {job_id} cancelled")
+            return "cancelled"
+        return status
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+async def _workspace_of(settings: Settings, job_id: uuid.UUID) -> uuid.UUID:
+    assert settings.database_url is not None
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            return await DiscoveryJobRepository.workspace_of(session, job_id)
+    finally:
+        await engine.dispose()
