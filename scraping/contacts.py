@@ -14,22 +14,13 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import SplitResult, parse_qs, unquote, urljoin, urlsplit
 
+from core.discovery import LINK_IN_BIO_HOSTS
 from core.emails import normalize_email
 from core.enums import ContactSource, SocialPlatform
 from core.errors import InvalidInput
 
-DEFAULT_LINK_IN_BIO_HOSTS: tuple[str, ...] = (
-    "linktr.ee",
-    "lnk.bio",
-    "beacons.ai",
-    "solo.to",
-    "bio.site",
-    "hoo.be",
-    "linkin.bio",
-    "campsite.bio",
-    "tap.bio",
-    "msha.ke",
-)
+# Well-known link-in-bio services; the list is core's, so settings default to the same.
+DEFAULT_LINK_IN_BIO_HOSTS: tuple[str, ...] = LINK_IN_BIO_HOSTS
 
 
 @dataclass(frozen=True, slots=True)

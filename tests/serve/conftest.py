@@ -4,21 +4,45 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from core.settings import Settings
+from scraping.fixture import FixtureGraph, FixtureSite
 from tests.conftest import free_port
 
 
 @pytest.fixture(scope="session")
+async def soundcloud_site() -> AsyncIterator[FixtureSite]:
+    """The SoundCloud-shaped fixture site the app's discovery jobs walk (2,000 artists)."""
+    async with FixtureSite(FixtureGraph(artists=2000, seed=11)) as site:
+        yield site
+
+
+def fixture_site_settings(site: FixtureSite) -> dict[str, object]:
+    """Settings that point discovery at a fixture site, unpaced."""
+    return {
+        "soundcloud_web_url": site.web_url,
+        "soundcloud_api_url": site.api_url,
+        "soundcloud_link_in_bio_hosts": urlsplit(site.links_url).netloc,
+        "soundcloud_requests_per_second": 0,
+        "link_in_bio_requests_per_second": 0,
+    }
+
+
+@pytest.fixture(scope="session")
 def app_settings(
-    database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+    database_url: str,
+    redis_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    soundcloud_site: FixtureSite,
 ) -> Settings:
     return Settings(
+        **fixture_site_settings(soundcloud_site),  # type: ignore[arg-type]
         data_dir=tmp_path_factory.mktemp("app-data"),
         database_url=database_url,
         redis_url=redis_url,
