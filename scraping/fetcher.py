@@ -52,11 +52,15 @@ class RetryPolicy:
     max_delay: float = 30.0
     statuses: frozenset[int] = frozenset({408, 429, 500, 502, 503, 504})
 
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError(f"attempts must be at least 1, got {self.attempts}")
+
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait before try ``attempt + 1``: full jitter under a capped exponential."""
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.max_delay)
-        ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        ceiling = min(self.max_delay, self.base_delay * 2 ** min(attempt - 1, 30))
         return random.uniform(ceiling / 2, ceiling)
 
 

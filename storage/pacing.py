@@ -18,8 +18,8 @@ from core.pacing import PacingPolicy
 # KEYS[1]: the domain's hash {slot (µs), factor, error_at (µs)}.
 # ARGV: mode ("turn" | "error"), interval (µs), half_life (µs), max_factor.
 # "turn" takes the next slot and returns how many µs away it is; "error" raises the factor and
-# pushes the next slot out. Numbers are written with string.format: Redis turns Lua numbers into
-# strings with 14 significant digits, too few for microseconds since the epoch.
+# pushes the next slot out. Slots are written with string.format('%d'): whole microseconds, never
+# a fraction or an exponent, whatever Lua's number formatting does.
 _PACE = """
 local key = KEYS[1]
 local interval = tonumber(ARGV[2])
