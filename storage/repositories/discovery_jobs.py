@@ -44,6 +44,8 @@ class DiscoveryJobRepository(ScopedRepository[DiscoveryJob]):
             if status.is_final:
                 job.finished_at = now
             job.error = error
+        # updated_at is set by the database: load it now rather than lazily later.
+        await self.session.refresh(job)
         return job
 
     async def save_progress(

@@ -1,0 +1,314 @@
+"""Discovery jobs end to end: the API on Ray Serve starts a job, its actor walks the fixture
+SoundCloud site through scraper actors, and what it keeps lands in the catalogue.
+
+Jobs here share the session's Ray, PostgreSQL and Redis. Jobs that measure the fixture site
+get a site of their own, so no other job's requests are in its log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+import ray
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from actors.discovery import NAMESPACE, actor_name, launch
+from core.discovery import DiscoveryQuery
+from core.settings import Settings
+from scraping.fixture import FixtureGraph, FixtureSite
+from storage.database import create_sessionmaker
+from storage.models import ArtistContact, ArtistSnapshot, DiscoveryJobArtist
+from storage.repositories.discovery_jobs import DiscoveryJobRepository
+from storage.repositories.users import UserRepository
+from storage.repositories.workspaces import WorkspaceRepository
+from tests.serve.conftest import Account, fixture_site_settings, join
+
+JOBS = "/api/v1/discovery-jobs"
+JOB_TIMEOUT_SECONDS = 180
+
+
+async def wait_for_job(api: httpx.AsyncClient, who: Account, job_id: str) -> dict[str, Any]:
+    for _ in range(JOB_TIMEOUT_SECONDS * 4):
+        job = (await api.get(f"{JOBS}/{job_id}", headers=who.headers)).json()
+        if job["status"] in {"completed", "failed", "cancelled"}:
+            return job
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"job {job_id} did not finish: {job}")
+
+
+class TestStartingAJobThroughTheApi:
+    async def test_a_job_finishes_and_its_artists_are_searchable(
+        self, api: httpx.AsyncClient, owner: Account, soundcloud_site: FixtureSite
+    ) -> None:
+        graph = soundcloud_site.graph
+        seed = max(graph.users, key=lambda u: len(graph.followings(u.id)))
+        started = await api.post(
+            JOBS,
+            json={
+                "seed_artists": [f"{soundcloud_site.web_url}/{seed.permalink}"],
+                "max_artists": 25,
+                "max_depth": 1,
+            },
+            headers=owner.headers,
+        )
+        assert started.status_code == 201, started.text
+        assert started.json()["status"] == "queued"
+        job = await wait_for_job(api, owner, started.json()["id"])
+        assert job["status"] == "completed", job
+        assert job["progress"]["kept"] == 25
+
+        results = await api.get(
+            f"{JOBS}/{job['id']}/artists", params={"limit": 100}, headers=owner.headers
+        )
+        found = results.json()["items"]
+        assert len(found) == 25
+        scores = [item["score"] for item in found]
+        assert scores == sorted(scores, reverse=True)
+        assert {item["artist"]["soundcloud_id"] for item in found} >= {seed.id}
+
+        # Every kept artist is in the catalogue under its real name and permalink.
+        for item in found[:5]:
+            artist = item["artist"]
+            searched = await api.get(
+                "/api/v1/artists", params={"q": artist["permalink"]}, headers=owner.headers
+            )
+            assert artist["id"] in [a["id"] for a in searched.json()["items"]]
+            real = graph.user_by_id(artist["soundcloud_id"])
+            assert artist["permalink"] == real.permalink
+            assert artist["followers"] == (real.followers_count or 0)
+
+    async def test_contacts_found_by_the_job_belong_to_its_workspace_only(
+        self,
+        api: httpx.AsyncClient,
+        owner: Account,
+        stranger: Account,
+        soundcloud_site: FixtureSite,
+    ) -> None:
+        graph = soundcloud_site.graph
+        with_email = [u for u in graph.users if graph.expected_emails(u)][:3]
+        started = await api.post(
+            JOBS,
+            json={"seed_artists": [u.permalink for u in with_email], "max_depth": 0},
+            headers=owner.headers,
+        )
+        job = await wait_for_job(api, owner, started.json()["id"])
+        assert job["status"] == "completed", job
+        assert job["progress"]["contacts"] >= 1
+        results = (await api.get(f"{JOBS}/{job['id']}/artists", headers=owner.headers)).json()
+        for item in results["items"]:
+            artist_id = item["artist"]["id"]
+            mine = await api.get(f"/api/v1/artists/{artist_id}/contacts", headers=owner.headers)
+            theirs = await api.get(
+                f"/api/v1/artists/{artist_id}/contacts", headers=stranger.headers
+            )
+            expected = graph.expected_emails(graph.user_by_id(item["artist"]["soundcloud_id"]))
+            assert {c["email"] for c in mine.json()["items"]} == set(expected)
+            assert theirs.json()["items"] == []
+        assert (await api.get(f"{JOBS}/{job['id']}", headers=stranger.headers)).status_code == 404
+
+
+class TestBadQueries:
+    async def test_a_query_without_a_starting_point_is_a_422(
+        self, api: httpx.AsyncClient, owner: Account
+    ) -> None:
+        answer = await api.post(JOBS, json={"min_followers": 10}, headers=owner.headers)
+        assert answer.status_code == 422
+        assert "seed_artists" in answer.text
+
+    async def test_a_seed_on_another_host_is_refused_before_anything_is_fetched(
+        self, api: httpx.AsyncClient, owner: Account
+    ) -> None:
+        answer = await api.post(
+            JOBS, json={"seed_artists": ["http://169.254.169.254/latest"]}, headers=owner.headers
+        )
+        assert answer.status_code == 422
+        assert answer.json()["errors"][0]["field"] == "seed_artists"
+        listed = await api.get(JOBS, headers=owner.headers)
+        assert listed.json()["items"] == []
+
+    @pytest.mark.parametrize(
+        ("body", "field"),
+        [
+            ({"terms": ["x"], "min_followers": 10, "max_followers": 5}, "min_followers"),
+            ({"terms": ["x"], "country": "Germany"}, "country"),
+            ({"terms": ["x"], "max_artists": 0}, "max_artists"),
+            ({"terms": ["x"], "unknown": 1}, "unknown"),
+        ],
+    )
+    async def test_invalid_parameters_name_the_field(
+        self, api: httpx.AsyncClient, owner: Account, body: dict[str, Any], field: str
+    ) -> None:
+        answer = await api.post(JOBS, json=body, headers=owner.headers)
+        assert answer.status_code == 422
+        assert field in answer.text
+
+    async def test_viewers_cannot_start_jobs(self, api: httpx.AsyncClient, owner: Account) -> None:
+        viewer = await join(api, owner, "viewer")
+        answer = await api.post(JOBS, json={"terms": ["techno"]}, headers=viewer.headers)
+        assert answer.status_code == 403
+
+
+class TestCancelling:
+    async def test_a_cancelled_job_stops_and_keeps_what_it_found(
+        self, api: httpx.AsyncClient, owner: Account
+    ) -> None:
+        started = await api.post(
+            JOBS, json={"terms": ["a"], "max_artists": 5000, "max_depth": 3}, headers=owner.headers
+        )
+        job_id = started.json()["id"]
+        cancelled = await api.post(f"{JOBS}/{job_id}/cancel", headers=owner.headers)
+        assert cancelled.status_code == 200
+        assert cancelled.json()["status"] == "cancelled"
+        await asyncio.sleep(2)
+        job = (await api.get(f"{JOBS}/{job_id}", headers=owner.headers)).json()
+        assert job["status"] == "cancelled"
+        again = await api.post(f"{JOBS}/{job_id}/cancel", headers=owner.headers)
+        assert again.status_code == 409
+
+
+async def new_job(engine: AsyncEngine, query: DiscoveryQuery) -> tuple[uuid.UUID, uuid.UUID]:
+    """A committed job in a new workspace: ``(job_id, workspace_id)``."""
+    async with create_sessionmaker(engine).begin() as session:
+        user = await UserRepository(session).create(
+            email=f"walker-{uuid.uuid4().hex[:8]}@label.example",
+            password_hash="x",
+            display_name="Walker",
+        )
+        workspace = await WorkspaceRepository(session).create(name="walks", owner_id=user.id)
+        job = await DiscoveryJobRepository(session, workspace.id).submit(
+            query=query.model_dump(mode="json"), created_by=user.id
+        )
+        return job.id, workspace.id
+
+
+async def job_row(engine: AsyncEngine, job_id: uuid.UUID, workspace_id: uuid.UUID) -> Any:
+    async with create_sessionmaker(engine)() as session:
+        return await DiscoveryJobRepository(session, workspace_id).get(job_id)
+
+
+class TestClusterWideRateLimit:
+    async def test_four_scraper_actors_never_exceed_the_configured_rate(
+        self, app_settings: Settings, ray_cluster: None, engine: AsyncEngine
+    ) -> None:
+        rate = 8
+        async with FixtureSite(FixtureGraph(artists=600, seed=5), rate_limit=rate) as site:
+            settings = app_settings.model_copy(
+                update={
+                    **fixture_site_settings(site),
+                    "soundcloud_requests_per_second": rate,
+                    "link_in_bio_requests_per_second": rate,
+                    "scraper_actors": 4,
+                }
+            )
+            seed = site.graph.users[0]
+            job_id, workspace_id = await new_job(
+                engine, DiscoveryQuery(seed_artists=[seed.permalink], max_artists=12)
+            )
+            status = await launch(settings, job_id, workspace_id)
+            job = await job_row(engine, job_id, workspace_id)
+            assert status == "completed", job.error
+            assert job.progress["kept"] == 12
+            api_requests = sum(1 for entry in site.log if entry[0] == "api")
+            assert api_requests > 2 * rate  # long enough to have measured something
+            for listener in ("web", "api", "links"):
+                assert site.max_in_window(listener, 1.0) <= rate, listener
+            assert not any(entry[3] == 429 for entry in site.log)
+
+
+class TestSurvivingTheSite:
+    async def test_client_id_expiry_and_a_429_storm_are_survived(
+        self, app_settings: Settings, ray_cluster: None, engine: AsyncEngine
+    ) -> None:
+        # The site allows 10 requests a second; the scrapers are told 40: 429s follow, and
+        # the adaptive delay has to bring the pace down for the job to finish.
+        async with FixtureSite(
+            FixtureGraph(artists=600, seed=6), rate_limit=10, client_id_ttl=6.0
+        ) as site:
+            settings = app_settings.model_copy(
+                update={
+                    **fixture_site_settings(site),
+                    "soundcloud_requests_per_second": 40,
+                    "scraper_actors": 2,
+                }
+            )
+            job_id, workspace_id = await new_job(
+                engine,
+                DiscoveryQuery(seed_artists=[site.graph.users[1].permalink], max_artists=15),
+            )
+            status = await launch(settings, job_id, workspace_id)
+            job = await job_row(engine, job_id, workspace_id)
+            assert status == "completed", job.error
+            assert job.progress["kept"] == 15, job.progress
+            statuses = job.progress["scraper"]["statuses"]
+            assert statuses.get("429", 0) > 0
+            assert job.progress["scraper"]["client_id_refreshes"] >= 1
+
+
+class TestResuming:
+    async def test_a_job_killed_mid_run_resumes_without_duplicates(
+        self, app_settings: Settings, ray_cluster: None, engine: AsyncEngine
+    ) -> None:
+        async with FixtureSite(FixtureGraph(artists=800, seed=9)) as site:
+            settings = app_settings.model_copy(
+                update={
+                    **fixture_site_settings(site),
+                    "soundcloud_requests_per_second": 30,
+                    "scraper_actors": 2,
+                    "scraper_concurrency": 2,
+                }
+            )
+            job_id, workspace_id = await new_job(
+                engine,
+                DiscoveryQuery(
+                    seed_artists=[site.graph.users[2].permalink], max_artists=60, max_depth=2
+                ),
+            )
+            done = launch(settings, job_id, workspace_id)
+            for _ in range(600):
+                job = await job_row(engine, job_id, workspace_id)
+                if job.progress.get("kept", 0) >= 8:
+                    break
+                await asyncio.sleep(0.1)
+            assert 8 <= job.progress["kept"] < 60, "the job must be killed mid-run"
+            actor = ray.get_actor(actor_name(job_id), namespace=NAMESPACE)
+            ray.kill(actor, no_restart=False)
+
+            status = await done
+            job = await job_row(engine, job_id, workspace_id)
+            assert status == "completed", job.error
+            assert job.progress["resumed"] >= 1
+            assert job.progress["kept"] == 60
+            async with create_sessionmaker(engine)() as session:
+                results = await session.scalar(
+                    select(func.count()).where(DiscoveryJobArtist.job_id == job_id)
+                )
+                assert results == 60
+                kept_ids = select(DiscoveryJobArtist.artist_id).where(
+                    DiscoveryJobArtist.job_id == job_id
+                )
+                # Other tests' jobs may have read the same artists: count this job's snapshots.
+                snapshots = (
+                    await session.execute(
+                        select(ArtistSnapshot.artist_id, func.count())
+                        .where(
+                            ArtistSnapshot.artist_id.in_(kept_ids),
+                            ArtistSnapshot.captured_at.between(job.started_at, job.finished_at),
+                        )
+                        .group_by(ArtistSnapshot.artist_id)
+                    )
+                ).all()
+                assert len(snapshots) == 60
+                assert {count for _, count in snapshots} == {1}
+                contacts = (
+                    await session.execute(
+                        select(ArtistContact.artist_id, ArtistContact.email, func.count())
+                        .where(ArtistContact.workspace_id == workspace_id)
+                        .group_by(ArtistContact.artist_id, ArtistContact.email)
+                    )
+                ).all()
+                assert all(count == 1 for _, _, count in contacts)
