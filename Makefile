@@ -20,7 +20,7 @@ help:
 	@echo "make run    install and start the service on embedded defaults"
 	@echo "make test   install what the tests need and run the whole suite"
 	@echo "make lint   ruff, mypy and the import-layer contract"
-	@echo "make bench  Serve against plain uvicorn, side by side (~4 min)"
+	@echo "make bench  Serve against plain uvicorn, discovery against a bare fetch loop (~7 min)"
 	@echo "make loadtest  Locust against a running service (LOADTEST_HOST)"
 
 $(UV):
@@ -43,6 +43,7 @@ test: $(DEV)
 
 bench: $(DEV)
 	$(BIN)/python -m loadtests.bench_api
+	$(BIN)/python -m loadtests.bench_discovery
 
 loadtest: $(DEV)
 	$(BIN)/locust -f loadtests/locustfile.py --headless --only-summary \

@@ -69,6 +69,33 @@ def serve(
 
 
 @app.command()
+def demo(
+    ctx: typer.Context,
+    artists: Annotated[int, typer.Option(help="Artists on the fixture site.", min=100)] = 10_000,
+    seed: Annotated[int, typer.Option(help="The same seed gives the same artists.")] = 7,
+    rate: Annotated[
+        float, typer.Option(help="Requests per second per host for discovery.", min=0.1)
+    ] = 20.0,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (CM_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="HTTP port (CM_PORT).")] = None,
+) -> None:
+    """Run the service offline with a SoundCloud-shaped fixture site to discover artists on,
+    and a demo account to sign in with. Ctrl-C stops everything."""
+    from serve.demo import FixtureSiteThread, demo_settings, ensure_demo_account
+    from serve.runner import run_service
+
+    settings = _settings(ctx, host=host, port=port)
+    say(f"data folder: {settings.data_dir}")
+    with FixtureSiteThread(artists, seed) as site:
+        say(f"fixture SoundCloud: {site.web_url} (API {site.api_url}), {artists} artists")
+        run_service(
+            demo_settings(settings, site, rate),
+            say,
+            on_ready=lambda base_url: ensure_demo_account(base_url, say),
+        )
+
+
+@app.command()
 def migrate(
     ctx: typer.Context,
     revision: Annotated[str, typer.Option(help="Target revision.")] = "head",

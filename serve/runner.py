@@ -99,8 +99,15 @@ def wait_until_healthy(base_url: str, stop: threading.Event) -> httpx.Response:
     raise ConfigurationError("service", f"{base_url}/healthz did not become healthy: {detail}")
 
 
-def run_service(settings: Settings, say: Callable[[str], None]) -> None:
-    """Blocking: start everything, print where it is, serve until a stop signal."""
+def run_service(
+    settings: Settings,
+    say: Callable[[str], None],
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Blocking: start everything, print where it is, serve until a stop signal.
+
+    ``on_ready(base_url)`` runs once the service answers (the demo signs its user in there).
+    """
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -127,6 +134,8 @@ def run_service(settings: Settings, say: Callable[[str], None]) -> None:
                     say(f"resumed {resumed} unfinished discovery job(s)")
                 if not stop.is_set():
                     say(f"Campaign Manager is running at {base_url}  (health: {base_url}/healthz)")
+                    if on_ready is not None:
+                        on_ready(base_url)
                     say("press Ctrl-C to stop")
                 while not stop.wait(0.5):
                     pass
