@@ -35,10 +35,21 @@ $(DEV): pyproject.toml constraints.txt $(RUNTIME)
 	$(UV) pip install --quiet --python $(BIN)/python -c constraints.txt -e '.[dev]'
 	@touch $@
 
+# Link-in-bio pages built by JavaScript are rendered in the system Chromium (Playwright cannot
+# download browsers here); the browser tests need it too.
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null
+
 run: $(RUNTIME)
+	@$(MAKE) --no-print-directory $(CHROMIUM) || \
+		echo "note: no Chromium at $(CHROMIUM); link-in-bio pages built by JavaScript will be skipped"
 	$(BIN)/campaign-manager serve
 
-test: $(DEV)
+test: $(DEV) $(CHROMIUM)
 	$(BIN)/pytest
 
 bench: $(DEV)
