@@ -162,10 +162,19 @@ class DiscoveryWalk:
         self._bus = EventBus(self._redis)
 
     async def run(self) -> DiscoveryJobStatus:
+        """Walk until done, cancelled or failed; returns the job's final status."""
+        try:
+            await self._walk()
+            return await self._final_status()
+        finally:
+            await self._redis.aclose()
+            await self._engine.dispose()
+
+    async def _walk(self) -> None:
         try:
             query, state = await self._start()
         except _Stopped:
-            return await self._final_status()
+            return
         pool = ScraperPool(self.settings)
         try:
             if not state.seeded:
@@ -180,9 +189,6 @@ class DiscoveryWalk:
             await self._finish(state, pool, DiscoveryJobStatus.FAILED, error=_describe(exc))
         finally:
             await pool.close()
-            await self._redis.aclose()
-            await self._engine.dispose()
-        return await self._final_status()
 
     async def _start(self) -> tuple[DiscoveryQuery, WalkState]:
         async with self._sessions.begin() as session:

@@ -199,7 +199,7 @@ def discover(
     (as a Ray Job) or on a local Ray, and shows its progress. Ctrl-C cancels it."""
     from pydantic import ValidationError
 
-    from core.discovery import DiscoveryQuery
+    from core.discovery import DiscoveryQuery, seed_permalink
 
     settings = _settings(ctx)
     try:
@@ -219,13 +219,18 @@ def discover(
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "query"
-        raise InvalidInput(f"{where}: {first['msg']}") from None
+        raise InvalidInput(f"{where}: {first['msg'].removeprefix('Value error, ')}") from None
+    # Refused before anything starts: nothing is fetched from a host the user named.
+    for url in query.seed_artists:
+        seed_permalink(url, settings.soundcloud_web_url)
     if detach and not settings.ray_address:
         raise InvalidInput("--detach needs a cluster to run on: set CM_RAY_ADDRESS")
-    from serve.discovery_runs import run_discovery
+    from serve.discovery_runs import INTERRUPTED, run_discovery
 
     with LocalStack(settings) as stack:
         status = run_discovery(stack.settings, workspace, query, say, detach=detach)
+    if status == INTERRUPTED:
+        raise typer.Exit(130)
     if status not in {"completed", "running", "queued"}:
         raise typer.Exit(1)
 
@@ -235,7 +240,11 @@ def main(argv: list[str] | None = None) -> None:
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app(args=argv, standalone_mode=False)
+        # Outside standalone mode click returns the code of a ``typer.Exit`` (and 130 for
+        # Ctrl-C) instead of exiting with it.
+        code = app(args=argv, standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except ConfigurationError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)

