@@ -13,9 +13,7 @@ import re
 import socket
 import sys
 import time
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -33,29 +31,6 @@ PATIENCE_SECONDS = 60.0
 DOMAIN = "api.example.com"
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def namespace() -> str:
-    return f"test-{uuid.uuid4().hex}"
-
-
-@pytest.fixture
-async def redis(redis_url: str, namespace: str) -> AsyncIterator[Redis]:
-    client = create_redis(redis_url)
-    yield client
-    keys = [key async for key in client.scan_iter(match=f"{namespace}:*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
-
-
-@pytest.fixture
-async def other_redis(redis_url: str) -> AsyncIterator[Redis]:
-    """A second client with its own connection pool, as another process would have."""
-    client = create_redis(redis_url)
-    yield client
-    await client.aclose()
 
 
 def pace_key(namespace: str, domain: str = DOMAIN) -> str:
