@@ -112,6 +112,26 @@ class TestStartingAJobThroughTheApi:
         assert (await api.get(f"{JOBS}/{job['id']}", headers=stranger.headers)).status_code == 404
 
 
+class TestMalformedPages:
+    async def test_a_malformed_profile_is_counted_and_skipped_not_fatal(
+        self, api: httpx.AsyncClient, owner: Account, soundcloud_site: FixtureSite
+    ) -> None:
+        graph = soundcloud_site.graph
+        broken = next(u for u in graph.users if u.malformed)
+        fine = next(u for u in graph.users if not u.malformed)
+        started = await api.post(
+            JOBS,
+            json={"seed_artists": [broken.permalink, fine.permalink], "max_depth": 0},
+            headers=owner.headers,
+        )
+        job = await wait_for_job(api, owner, started.json()["id"])
+        assert job["status"] == "completed", job
+        assert job["progress"]["skipped_MalformedPage"] == 1
+        assert job["progress"]["kept"] == 1
+        results = (await api.get(f"{JOBS}/{job['id']}/artists", headers=owner.headers)).json()
+        assert [item["artist"]["soundcloud_id"] for item in results["items"]] == [fine.id]
+
+
 class TestBadQueries:
     async def test_a_query_without_a_starting_point_is_a_422(
         self, api: httpx.AsyncClient, owner: Account
