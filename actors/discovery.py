@@ -16,8 +16,10 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
+import time
 import uuid
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +45,9 @@ NAMESPACE = "campaign-manager"
 LEADS_PER_SOURCE = 200
 NEIGHBOURS_PER_LIST = 50
 EXIT_DELAY_SECONDS = 2.0
+# A walk commits what it kept this often, reading on meanwhile.
+COMMIT_EVERY_SECONDS = 0.5
+COMMIT_EVERY_ARTISTS = 64
 # Error text kept on a failed job.
 MAX_ERROR_CHARS = 500
 
@@ -66,6 +71,8 @@ class WalkState:
     frontier: list[tuple[float, int, int]] = field(default_factory=list)  # (-priority, id, depth)
     seen: set[int] = field(default_factory=set)
     counters: Counter[str] = field(default_factory=Counter)
+    # Artists whose neighbours were being read when the checkpoint was taken: read again.
+    expanding: list[tuple[int, int]] = field(default_factory=list)
 
     def push(self, lead: ArtistLead, depth: int, *, now: datetime) -> bool:
         if lead.soundcloud_id in self.seen:
@@ -84,19 +91,19 @@ class WalkState:
         heapq.heappush(self.frontier, (-priority, lead.soundcloud_id, depth))
         return True
 
-    def pop(self, count: int) -> list[tuple[int, int]]:
-        batch: list[tuple[int, int]] = []
-        while self.frontier and len(batch) < count:
-            _, soundcloud_id, depth = heapq.heappop(self.frontier)
-            batch.append((soundcloud_id, depth))
-        return batch
-
-    def checkpoint(self) -> dict[str, Any]:
+    def checkpoint(
+        self,
+        reading: Iterable[tuple[float, int, int]] = (),
+        expanding: Iterable[tuple[int, int]] = (),
+    ) -> dict[str, Any]:
+        """The state to resume from if nothing after this moment is committed: artists being
+        read go back to the frontier, expansions under way are listed to start again."""
         return {
             "seeded": self.seeded,
-            "frontier": [list(entry) for entry in self.frontier],
+            "frontier": [list(entry) for entry in (*self.frontier, *reading)],
             "seen": sorted(self.seen),
             "counters": dict(self.counters),
+            "expanding": [list(entry) for entry in expanding],
         }
 
     @classmethod
@@ -106,6 +113,7 @@ class WalkState:
             frontier=[(float(p), int(i), int(d)) for p, i, d in data.get("frontier", [])],
             seen={int(i) for i in data.get("seen", [])},
             counters=Counter({str(k): int(v) for k, v in data.get("counters", {}).items()}),
+            expanding=[(int(i), int(d)) for i, d in data.get("expanding", [])],
         )
         heapq.heapify(state.frontier)
         return state
@@ -179,8 +187,7 @@ class DiscoveryWalk:
         try:
             if not state.seeded:
                 await self._seed(pool, query, state)
-            while state.frontier and state.counters["kept"] < query.max_artists:
-                await self._step(pool, query, state)
+            await self._stream(pool, query, state)
             await self._finish(state, pool, DiscoveryJobStatus.COMPLETED)
         except _Stopped:
             pass
@@ -222,56 +229,102 @@ class DiscoveryWalk:
         now = datetime.now(UTC)
         for answer in answers:
             leads: list[ArtistLead] | None = self._usable(state, answer)
-            for lead in leads or []:
-                if _outside_followers(query, lead):
-                    state.counters["filtered_early"] += 1
-                    continue
-                state.push(lead, 0, now=now)
+            self._push_all(query, state, leads or [], 0, now)
         state.seeded = True
         await self._commit(state, [])
 
-    async def _step(self, pool: ScraperPool, query: DiscoveryQuery, state: WalkState) -> None:
-        wanted = query.max_artists - state.counters["kept"]
-        batch = state.pop(min(pool.parallelism, max(wanted, 1) * 2))
-        read = await asyncio.gather(
-            *(pool.call("details", soundcloud_id) for soundcloud_id, _ in batch),
-            return_exceptions=True,
-        )
-        now = datetime.now(UTC)
+    async def _stream(self, pool: ScraperPool, query: DiscoveryQuery, state: WalkState) -> None:
+        """Read artists and their neighbourhoods with up to ``pool.parallelism`` calls in
+        flight, refilling as each one answers, and commit what is kept every
+        ``COMMIT_EVERY_SECONDS`` (or ``COMMIT_EVERY_ARTISTS``) while reading goes on."""
+        reading: dict[asyncio.Future[Any], tuple[float, int, int]] = {}
+        expanding: dict[asyncio.Future[Any], tuple[int, int]] = {}
         kept: list[tuple[ArtistDetails, float, int]] = []
-        expand: list[tuple[int, int]] = []
-        for (soundcloud_id, depth), answer in zip(batch, read, strict=True):
-            state.counters["examined"] += 1
-            details: ArtistDetails | None = self._usable(state, answer)
-            if details is None:
+
+        def expand(soundcloud_id: int, depth: int) -> None:
+            call = pool.call("neighbours", soundcloud_id, list(query.expand), NEIGHBOURS_PER_LIST)
+            expanding[asyncio.ensure_future(call)] = (soundcloud_id, depth)
+
+        def wanted() -> int:
+            return query.max_artists - state.counters["kept"] - len(kept)
+
+        for soundcloud_id, depth in state.expanding:
+            expand(soundcloud_id, depth)
+        last_commit = time.monotonic()
+        try:
+            while wanted() > 0:
+                # Some reads end up filtered out or skipped: read ahead, but not far beyond
+                # what can still be kept.
+                while (
+                    state.frontier
+                    and len(reading) + len(expanding) < pool.parallelism
+                    and len(reading) < 2 * wanted()
+                ):
+                    entry = heapq.heappop(state.frontier)
+                    reading[asyncio.ensure_future(pool.call("details", entry[1]))] = entry
+                if not reading and not expanding:
+                    break
+                done, _ = await asyncio.wait(
+                    [*reading, *expanding],
+                    timeout=COMMIT_EVERY_SECONDS,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                now = datetime.now(UTC)
+                for future in done:
+                    answer = future.exception() or future.result()
+                    if future in reading:
+                        _, soundcloud_id, depth = reading.pop(future)
+                        state.counters["examined"] += 1
+                        details: ArtistDetails | None = self._usable(state, answer)
+                        if details is None:
+                            continue
+                        candidate = candidate_of(details)
+                        keep = wanted() > 0 and matches(query, candidate, now=now)
+                        if keep:
+                            kept.append((details, score(candidate, now=now), depth))
+                        else:
+                            state.counters["filtered"] += 1
+                        # Seeds always lead on; later artists only when they matched (their
+                        # neighbourhood is the query's).
+                        if depth < query.max_depth and query.expand and (keep or depth == 0):
+                            expand(soundcloud_id, depth)
+                    else:
+                        _, depth = expanding.pop(future)
+                        found: list[ArtistLead] | None = self._usable(state, answer)
+                        self._push_all(query, state, found or [], depth + 1, now)
+                if (
+                    len(kept) >= COMMIT_EVERY_ARTISTS
+                    or time.monotonic() - last_commit >= COMMIT_EVERY_SECONDS
+                ):
+                    await self._commit(
+                        state,
+                        kept,
+                        pool=pool,
+                        reading=reading.values(),
+                        expanding=expanding.values(),
+                    )
+                    kept = []
+                    last_commit = time.monotonic()
+            await self._commit(state, kept, pool=pool)
+        finally:
+            for future in (*reading, *expanding):
+                future.cancel()
+
+    def _push_all(
+        self,
+        query: DiscoveryQuery,
+        state: WalkState,
+        leads: Iterable[ArtistLead],
+        depth: int,
+        now: datetime,
+    ) -> None:
+        for lead in leads:
+            if _outside_followers(query, lead):
+                if lead.soundcloud_id not in state.seen:
+                    state.counters["filtered_early"] += 1
+                    state.seen.add(lead.soundcloud_id)
                 continue
-            candidate = candidate_of(details)
-            keep = matches(query, candidate, now=now) and len(kept) < wanted
-            if keep:
-                kept.append((details, score(candidate, now=now), depth))
-            else:
-                state.counters["filtered"] += 1
-            # Seeds always lead on; later artists only when they matched (their neighbourhood
-            # is the query's).
-            if depth < query.max_depth and query.expand and (keep or depth == 0):
-                expand.append((soundcloud_id, depth))
-        neighbours = await asyncio.gather(
-            *(
-                pool.call("neighbours", soundcloud_id, list(query.expand), NEIGHBOURS_PER_LIST)
-                for soundcloud_id, _ in expand
-            ),
-            return_exceptions=True,
-        )
-        for (_, depth), answer in zip(expand, neighbours, strict=True):
-            found: list[ArtistLead] | None = self._usable(state, answer)
-            for lead in found or []:
-                if _outside_followers(query, lead):
-                    if lead.soundcloud_id not in state.seen:
-                        state.counters["filtered_early"] += 1
-                        state.seen.add(lead.soundcloud_id)
-                    continue
-                state.push(lead, depth + 1, now=now)
-        await self._commit(state, kept, pool=pool)
+            state.push(lead, depth, now=now)
 
     async def _commit(
         self,
@@ -279,19 +332,22 @@ class DiscoveryWalk:
         kept: list[tuple[ArtistDetails, float, int]],
         *,
         pool: ScraperPool | None = None,
+        reading: Iterable[tuple[float, int, int]] = (),
+        expanding: Iterable[tuple[int, int]] = (),
     ) -> None:
-        """Write one batch and the checkpoint that follows it, atomically."""
+        """Write what was kept since the last commit, and the checkpoint that follows it, in one
+        transaction; stop if the job was cancelled meanwhile."""
         fetched_at = datetime.now(UTC)
-        state.counters["kept"] += len(kept)
         async with self._sessions.begin() as session:
             jobs = DiscoveryJobRepository(session, self.workspace_id)
-            job = await jobs.locked(self.job_id)
-            if job.status.is_final:
+            if (await jobs.lock_status(self.job_id)).is_final:
                 raise _Stopped
             if kept:
                 await self._write_artists(session, jobs, kept, state, fetched_at)
+            state.counters["kept"] += len(kept)
             progress = await self._progress(state, pool)
-            await jobs.save_progress(self.job_id, progress, state.checkpoint())
+            checkpoint = state.checkpoint(reading, expanding)
+            await jobs.save_progress(self.job_id, progress, checkpoint)
         if kept:
             await bump_catalogue_version(self._redis)
             await bump_versions(self._redis, self.workspace_id, ["artist", "discovery_job"])

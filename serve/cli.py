@@ -225,6 +225,12 @@ def discover(
         seed_permalink(url, settings.soundcloud_web_url)
     if detach and not settings.ray_address:
         raise InvalidInput("--detach needs a cluster to run on: set CM_RAY_ADDRESS")
+    if detach and (settings.uses_embedded_postgres or settings.uses_embedded_redis):
+        # The embedded servers stop when this command exits, under the detached job.
+        raise InvalidInput(
+            "--detach needs a database and Redis that outlive this command: "
+            "set CM_DATABASE_URL and CM_REDIS_URL"
+        )
     from serve.discovery_runs import INTERRUPTED, run_discovery
 
     with LocalStack(settings) as stack:

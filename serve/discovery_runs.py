@@ -89,9 +89,9 @@ async def fail_job(settings: Settings, job_id: uuid.UUID, error: str) -> None:
     try:
         async with create_sessionmaker(engine).begin() as session:
             workspace_id = await DiscoveryJobRepository.workspace_of(session, job_id)
-            await DiscoveryJobRepository(session, workspace_id).set_status(
-                job_id, DiscoveryJobStatus.FAILED, error=error[:500]
-            )
+            repo = DiscoveryJobRepository(session, workspace_id)
+            if not (await repo.get(job_id)).status.is_final:
+                await repo.set_status(job_id, DiscoveryJobStatus.FAILED, error=error[:500])
     finally:
         await engine.dispose()
 
@@ -113,14 +113,12 @@ def submit_ray_job(settings: Settings, job_id: uuid.UUID, workspace_id: uuid.UUI
     """Submit the job's walk to the cluster's Jobs API; returns the Ray Job's id."""
     from ray.job_submission import JobSubmissionClient
 
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name.startswith("CM_") and name not in {"CM_RAY_ADDRESS", "CM_DATA_DIR"}
-    }
-    # What the walk reads, as this command resolved it: the embedded servers' URLs (unix sockets:
-    # only a cluster on this machine reaches them) and values from this folder's .env, which the
-    # job's driver (started in the cluster's folder) would not see.
+    # Only what the walk reads, as this command resolved it: the embedded servers' URLs (unix
+    # sockets: only a cluster on this machine reaches them) and values from this folder's .env,
+    # which the job's driver (started in the cluster's folder) would not see. Nothing else: a
+    # Ray Job's environment is readable by anyone who can reach the Jobs API, and secrets such
+    # as CM_SECRET_KEY have no business there.
+    env: dict[str, str] = {}
     for field in _WALK_SETTINGS:
         value = getattr(settings, field)
         if value is not None:
@@ -134,15 +132,40 @@ def submit_ray_job(settings: Settings, job_id: uuid.UUID, workspace_id: uuid.UUI
     )
 
 
+def ray_job_ended(dashboard: str, submission: str) -> Callable[[], str | None]:
+    """A check for ``watch``: why the Ray Job's driver has ended, or ``None`` while it runs (or
+    while the dashboard does not answer)."""
+    from ray.job_submission import JobSubmissionClient
+
+    def check() -> str | None:
+        try:
+            info = JobSubmissionClient(dashboard).get_job_info(submission)
+        except Exception:
+            return None
+        if not info.status.is_terminal():
+            return None
+        lines = [line.strip() for line in (info.message or "").splitlines() if line.strip()]
+        return f"the Ray Job {submission} ended {info.status}" + (f": {lines[-1]}" if lines else "")
+
+    return check
+
+
 def watch(
     settings: Settings,
     job_id: uuid.UUID,
     say: Callable[[str], None],
     stop: threading.Event,
+    driver_ended: Callable[[], str | None] | None = None,
 ) -> str:
-    """Print progress lines until the job ends (or ``stop`` is set); returns the final status."""
+    """Print progress lines until the job ends (or ``stop`` is set); returns the final status.
+
+    ``driver_ended`` tells when whatever runs the walk has gone without finishing the job (a
+    Ray Job that failed to start, or lost the database): the job is then marked failed."""
     last = ""
     while True:
+        # Asked before the row is read: a driver that ended after its walk finished the job
+        # leaves a final row, which wins.
+        ended = driver_ended() if driver_ended is not None else None
         status, progress, error = asyncio.run(read_job(settings, job_id))
         line = describe(status, progress)
         if line != last:
@@ -152,6 +175,9 @@ def watch(
             if error:
                 say(f"error: {error}")
             return status
+        if ended is not None:
+            asyncio.run(fail_job(settings, job_id, ended))
+            continue
         if stop.wait(POLL_SECONDS):
             return status
 
@@ -202,7 +228,8 @@ def run_discovery(
             say(f"submitted as Ray Job {submission} to {dashboard_url(settings)}")
             if detach:
                 return "queued"
-            status = watch(settings, job_id, say, stop)
+            ended = ray_job_ended(dashboard_url(settings), submission)
+            status = watch(settings, job_id, say, stop, ended)
         else:
             say("starting a local Ray ...")
             start_ray(settings)

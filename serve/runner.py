@@ -53,6 +53,8 @@ def start_ray(settings: Settings) -> None:
         )
         return
     ray.init(
+        # "local": always a new instance, whatever RAY_ADDRESS the shell has.
+        address="local",
         num_cpus=settings.ray_num_cpus or os.cpu_count() or 1,
         include_dashboard=False,
         object_store_memory=settings.ray_object_store_mb * 1024 * 1024,

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,18 +50,38 @@ class DiscoveryJobRepository(ScopedRepository[DiscoveryJob]):
 
     async def save_progress(
         self, job_id: uuid.UUID, progress: dict[str, Any], checkpoint: dict[str, Any] | None = None
-    ) -> DiscoveryJob:
-        """Store counters (and the resume checkpoint) in one write, so they never disagree."""
-        job = await self._locked(job_id)
-        async with write_guard(self.session, self.noun):
-            job.progress = progress
-            if checkpoint is not None:
-                job.checkpoint = checkpoint
-        return job
+    ) -> None:
+        """Store counters (and the resume checkpoint) in one write, so they never disagree.
+
+        One UPDATE, no read first: the runner writes these several times a second.
+        """
+        values: dict[str, Any] = {"progress": progress}
+        if checkpoint is not None:
+            values["checkpoint"] = checkpoint
+        result = await self.session.execute(
+            update(DiscoveryJob)
+            .where(DiscoveryJob.workspace_id == self.workspace_id, DiscoveryJob.id == job_id)
+            .values(**values)
+            .returning(DiscoveryJob.id)
+        )
+        if result.first() is None:
+            raise NotFound(f"discovery job {job_id} not found")
 
     async def locked(self, job_id: uuid.UUID) -> DiscoveryJob:
         """The job, locked until the transaction ends (the runner's write lock; cancel waits)."""
         return await self._locked(job_id)
+
+    async def lock_status(self, job_id: uuid.UUID) -> DiscoveryJobStatus:
+        """The job's status, its row locked until the transaction ends; nothing else is read
+        (the checkpoint can be large)."""
+        status = await self.session.scalar(
+            select(DiscoveryJob.status)
+            .where(DiscoveryJob.workspace_id == self.workspace_id, DiscoveryJob.id == job_id)
+            .with_for_update()
+        )
+        if status is None:
+            raise NotFound(f"discovery job {job_id} not found")
+        return status
 
     async def record_results(
         self, job_id: uuid.UUID, results: list[tuple[uuid.UUID, float, int]]
