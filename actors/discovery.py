@@ -26,8 +26,15 @@ from typing import Any
 
 import ray
 
-from actors.scraper_pool import ArtistDetails, ArtistLead, LeadSource, ScraperPool, Skipped
-from core.discovery import Candidate, DiscoveryQuery, matches, score, seed_permalink
+from actors.scraper_pool import (
+    ArtistDetails,
+    ArtistLead,
+    LeadSource,
+    ScraperPool,
+    Skipped,
+    Visit,
+)
+from core.discovery import Candidate, DiscoveryQuery, score, seed_permalink
 from core.enums import DiscoveryJobStatus
 from core.settings import Settings
 from storage.database import create_engine, create_sessionmaker
@@ -71,8 +78,6 @@ class WalkState:
     frontier: list[tuple[float, int, int]] = field(default_factory=list)  # (-priority, id, depth)
     seen: set[int] = field(default_factory=set)
     counters: Counter[str] = field(default_factory=Counter)
-    # Artists whose neighbours were being read when the checkpoint was taken: read again.
-    expanding: list[tuple[int, int]] = field(default_factory=list)
 
     def push(self, lead: ArtistLead, depth: int, *, now: datetime) -> bool:
         if lead.soundcloud_id in self.seen:
@@ -91,19 +96,14 @@ class WalkState:
         heapq.heappush(self.frontier, (-priority, lead.soundcloud_id, depth))
         return True
 
-    def checkpoint(
-        self,
-        reading: Iterable[tuple[float, int, int]] = (),
-        expanding: Iterable[tuple[int, int]] = (),
-    ) -> dict[str, Any]:
+    def checkpoint(self, reading: Iterable[tuple[float, int, int]] = ()) -> dict[str, Any]:
         """The state to resume from if nothing after this moment is committed: artists being
-        read go back to the frontier, expansions under way are listed to start again."""
+        read go back to the frontier."""
         return {
             "seeded": self.seeded,
             "frontier": [list(entry) for entry in (*self.frontier, *reading)],
             "seen": sorted(self.seen),
             "counters": dict(self.counters),
-            "expanding": [list(entry) for entry in expanding],
         }
 
     @classmethod
@@ -113,24 +113,9 @@ class WalkState:
             frontier=[(float(p), int(i), int(d)) for p, i, d in data.get("frontier", [])],
             seen={int(i) for i in data.get("seen", [])},
             counters=Counter({str(k): int(v) for k, v in data.get("counters", {}).items()}),
-            expanding=[(int(i), int(d)) for i, d in data.get("expanding", [])],
         )
         heapq.heapify(state.frontier)
         return state
-
-
-def candidate_of(details: ArtistDetails) -> Candidate:
-    user = details.user
-    return Candidate(
-        followers=user.followers_count,
-        tracks=user.track_count,
-        verified=user.verified,
-        has_email=bool(details.emails),
-        has_profiles=bool(details.profiles),
-        last_track_at=details.last_track_at,
-        city=user.city,
-        country=user.country_code,
-    )
 
 
 def catalogue_record(details: ArtistDetails, fetched_at: datetime) -> dict[str, Any]:
@@ -234,80 +219,58 @@ class DiscoveryWalk:
         await self._commit(state, [])
 
     async def _stream(self, pool: ScraperPool, query: DiscoveryQuery, state: WalkState) -> None:
-        """Read artists and their neighbourhoods with up to ``pool.parallelism`` calls in
-        flight, refilling as each one answers, and commit what is kept every
-        ``COMMIT_EVERY_SECONDS`` (or ``COMMIT_EVERY_ARTISTS``) while reading goes on."""
-        reading: dict[asyncio.Future[Any], tuple[float, int, int]] = {}
-        expanding: dict[asyncio.Future[Any], tuple[int, int]] = {}
+        """Visit artists with up to ``pool.parallelism`` calls in flight, refilling as each one
+        answers, and commit what is kept every ``COMMIT_EVERY_SECONDS`` (or
+        ``COMMIT_EVERY_ARTISTS``) while visiting goes on."""
+        visiting: dict[asyncio.Future[Any], tuple[float, int, int]] = {}
         kept: list[tuple[ArtistDetails, float, int]] = []
-
-        def expand(soundcloud_id: int, depth: int) -> None:
-            call = pool.call("neighbours", soundcloud_id, list(query.expand), NEIGHBOURS_PER_LIST)
-            expanding[asyncio.ensure_future(call)] = (soundcloud_id, depth)
 
         def wanted() -> int:
             return query.max_artists - state.counters["kept"] - len(kept)
 
-        for soundcloud_id, depth in state.expanding:
-            expand(soundcloud_id, depth)
         last_commit = time.monotonic()
         try:
             while wanted() > 0:
-                # Some reads end up filtered out or skipped: read ahead, but not far beyond
+                # Some visits end up filtered out or skipped: read ahead, but not far beyond
                 # what can still be kept.
                 while (
                     state.frontier
-                    and len(reading) + len(expanding) < pool.parallelism
-                    and len(reading) < 2 * wanted()
+                    and len(visiting) < pool.parallelism
+                    and len(visiting) < 2 * wanted()
                 ):
                     entry = heapq.heappop(state.frontier)
-                    reading[asyncio.ensure_future(pool.call("details", entry[1]))] = entry
-                if not reading and not expanding:
+                    call = pool.call("visit", entry[1], entry[2], query, NEIGHBOURS_PER_LIST)
+                    visiting[asyncio.ensure_future(call)] = entry
+                if not visiting:
                     break
                 done, _ = await asyncio.wait(
-                    [*reading, *expanding],
-                    timeout=COMMIT_EVERY_SECONDS,
-                    return_when=asyncio.FIRST_COMPLETED,
+                    visiting, timeout=COMMIT_EVERY_SECONDS, return_when=asyncio.FIRST_COMPLETED
                 )
                 now = datetime.now(UTC)
                 for future in done:
-                    answer = future.exception() or future.result()
-                    if future in reading:
-                        _, soundcloud_id, depth = reading.pop(future)
-                        state.counters["examined"] += 1
-                        details: ArtistDetails | None = self._usable(state, answer)
-                        if details is None:
-                            continue
-                        candidate = candidate_of(details)
-                        keep = wanted() > 0 and matches(query, candidate, now=now)
-                        if keep:
-                            kept.append((details, score(candidate, now=now), depth))
-                        else:
-                            state.counters["filtered"] += 1
-                        # Seeds always lead on; later artists only when they matched (their
-                        # neighbourhood is the query's).
-                        if depth < query.max_depth and query.expand and (keep or depth == 0):
-                            expand(soundcloud_id, depth)
+                    _, _, depth = visiting.pop(future)
+                    visit: Visit = self._usable(state, future.exception() or future.result())
+                    state.counters["examined"] += 1
+                    details: ArtistDetails | None = self._usable(state, visit.details)
+                    if details is None:
+                        continue
+                    if visit.matched and wanted() > 0:
+                        kept.append((details, visit.score, depth))
                     else:
-                        _, depth = expanding.pop(future)
-                        found: list[ArtistLead] | None = self._usable(state, answer)
+                        state.counters["filtered"] += 1
+                    if visit.leads is not None:
+                        found: list[ArtistLead] | None = self._usable(state, visit.leads)
                         self._push_all(query, state, found or [], depth + 1, now)
                 if (
                     len(kept) >= COMMIT_EVERY_ARTISTS
                     or time.monotonic() - last_commit >= COMMIT_EVERY_SECONDS
                 ):
-                    await self._commit(
-                        state,
-                        kept,
-                        pool=pool,
-                        reading=reading.values(),
-                        expanding=expanding.values(),
-                    )
+                    await self._commit(state, kept, pool=pool, reading=visiting.values())
                     kept = []
                     last_commit = time.monotonic()
             await self._commit(state, kept, pool=pool)
         finally:
-            for future in (*reading, *expanding):
+            for future in visiting:
                 future.cancel()
 
     def _push_all(
@@ -333,7 +296,6 @@ class DiscoveryWalk:
         *,
         pool: ScraperPool | None = None,
         reading: Iterable[tuple[float, int, int]] = (),
-        expanding: Iterable[tuple[int, int]] = (),
     ) -> None:
         """Write what was kept since the last commit, and the checkpoint that follows it, in one
         transaction; stop if the job was cancelled meanwhile."""
@@ -346,7 +308,7 @@ class DiscoveryWalk:
                 await self._write_artists(session, jobs, kept, state, fetched_at)
             state.counters["kept"] += len(kept)
             progress = await self._progress(state, pool)
-            checkpoint = state.checkpoint(reading, expanding)
+            checkpoint = state.checkpoint(reading)
             await jobs.save_progress(self.job_id, progress, checkpoint)
         if kept:
             await bump_catalogue_version(self._redis)

@@ -12,13 +12,13 @@ import asyncio
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 import aiohttp
 import ray
-from scraping.soundcloud import SoundCloudClient, SoundCloudEndpoints
 
+from core.discovery import Candidate, DiscoveryQuery, matches, score
 from core.pacing import PacingPolicy
 from core.settings import Settings
 from scraping.browser import BrowserUnavailable, LinkRenderer
@@ -31,6 +31,7 @@ from scraping.contacts import (
 from scraping.errors import ScrapeError
 from scraping.fetcher import Fetcher, FetchStats, domain_of
 from scraping.objects import SoundCloudTrack, SoundCloudUser
+from scraping.soundcloud import SoundCloudClient, SoundCloudEndpoints
 from storage.pacing import RedisPacer
 from storage.redis_client import create_redis
 
@@ -74,6 +75,17 @@ class ArtistDetails:
     profiles: list[tuple[str, str, str | None]] = field(default_factory=list)  # platform, url, user
 
 
+@dataclass(frozen=True)
+class Visit:
+    """One artist read by a scraper, judged against the query, and (when the walk should go on
+    from it) its neighbours: everything a walk needs from one call."""
+
+    details: ArtistDetails | Skipped
+    matched: bool = False
+    score: float = 0.0
+    leads: list[ArtistLead] | Skipped | None = None  # None: not expanded
+
+
 def pacing_policy(settings: Settings) -> PacingPolicy:
     """Per-host rates from settings: SoundCloud's two hosts and the link-in-bio hosts."""
     endpoints = endpoints_of(settings)
@@ -88,6 +100,21 @@ def pacing_policy(settings: Settings) -> PacingPolicy:
 def endpoints_of(settings: Settings) -> SoundCloudEndpoints:
     return SoundCloudEndpoints(
         web_url=settings.soundcloud_web_url, api_url=settings.soundcloud_api_url
+    )
+
+
+def candidate_of(details: ArtistDetails) -> Candidate:
+    """What the query's filters and the score look at."""
+    user = details.user
+    return Candidate(
+        followers=user.followers_count,
+        tracks=user.track_count,
+        verified=user.verified,
+        has_email=bool(details.emails),
+        has_profiles=bool(details.profiles),
+        last_track_at=details.last_track_at,
+        city=user.city,
+        country=user.country_code,
     )
 
 
@@ -260,13 +287,22 @@ class ScraperActor:
     async def leads(self, source: LeadSource, value: str, limit: int) -> list[ArtistLead] | Skipped:
         return await _or_skipped(self._scraper.leads(source, value, limit))
 
-    async def neighbours(
-        self, soundcloud_id: int, expand: list[str], limit: int
-    ) -> list[ArtistLead] | Skipped:
-        return await _or_skipped(self._scraper.neighbours(soundcloud_id, expand, limit))
-
-    async def details(self, soundcloud_id: int) -> ArtistDetails | Skipped:
-        return await _or_skipped(self._scraper.details(soundcloud_id))
+    async def visit(
+        self, soundcloud_id: int, depth: int, query: DiscoveryQuery, limit: int
+    ) -> Visit:
+        """Read an artist and judge it; read its neighbours too when the walk goes on from it:
+        always from a seed (depth 0), from later artists only when they matched (their
+        neighbourhood is the query's)."""
+        details = await _or_skipped(self._scraper.details(soundcloud_id))
+        if isinstance(details, Skipped):
+            return Visit(details)
+        now = datetime.now(UTC)
+        candidate = candidate_of(details)
+        matched = matches(query, candidate, now=now)
+        leads: list[ArtistLead] | Skipped | None = None
+        if depth < query.max_depth and query.expand and (matched or depth == 0):
+            leads = await _or_skipped(self._scraper.neighbours(soundcloud_id, query.expand, limit))
+        return Visit(details, matched, score(candidate, now=now), leads)
 
     async def stats(self) -> dict[str, Any]:
         return self._scraper.stats.snapshot()
