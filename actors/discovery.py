@@ -216,7 +216,7 @@ class DiscoveryWalk:
             leads: list[ArtistLead] | None = self._usable(state, answer)
             self._push_all(query, state, leads or [], 0, now)
         state.seeded = True
-        await self._commit(state, [])
+        await self._commit(state, [], self._snapshot(state, []), pool=pool)
 
     async def _stream(self, pool: ScraperPool, query: DiscoveryQuery, state: WalkState) -> None:
         """Visit artists with up to ``pool.parallelism`` calls in flight, refilling as each one
@@ -228,6 +228,8 @@ class DiscoveryWalk:
         def wanted() -> int:
             return query.max_artists - state.counters["kept"] - len(kept)
 
+        # Commits run beside the walk (one at a time), so visits go on while one is written.
+        committing: asyncio.Future[None] | None = None
         last_commit = time.monotonic()
         try:
             while wanted() > 0:
@@ -244,10 +246,15 @@ class DiscoveryWalk:
                 if not visiting:
                     break
                 done, _ = await asyncio.wait(
-                    visiting, timeout=COMMIT_EVERY_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                    [*visiting, *([committing] if committing else [])],
+                    timeout=COMMIT_EVERY_SECONDS,
+                    return_when=asyncio.FIRST_COMPLETED,
                 )
+                if committing is not None and committing.done():
+                    committing.result()  # a cancelled job or a failed write ends the walk here
+                    committing = None
                 now = datetime.now(UTC)
-                for future in done:
+                for future in done & visiting.keys():
                     _, _, depth = visiting.pop(future)
                     visit: Visit = self._usable(state, future.exception() or future.result())
                     state.counters["examined"] += 1
@@ -261,16 +268,22 @@ class DiscoveryWalk:
                     if visit.leads is not None:
                         found: list[ArtistLead] | None = self._usable(state, visit.leads)
                         self._push_all(query, state, found or [], depth + 1, now)
-                if (
+                if committing is None and (
                     len(kept) >= COMMIT_EVERY_ARTISTS
                     or time.monotonic() - last_commit >= COMMIT_EVERY_SECONDS
                 ):
-                    await self._commit(state, kept, pool=pool, reading=visiting.values())
+                    checkpoint = self._snapshot(state, kept, visiting.values())
+                    committing = asyncio.ensure_future(
+                        self._commit(state, kept, checkpoint, pool=pool)
+                    )
                     kept = []
                     last_commit = time.monotonic()
-            await self._commit(state, kept, pool=pool)
+            if committing is not None:
+                await committing
+                committing = None
+            await self._commit(state, kept, self._snapshot(state, kept), pool=pool)
         finally:
-            for future in visiting:
+            for future in (*visiting, *([committing] if committing else [])):
                 future.cancel()
 
     def _push_all(
@@ -289,26 +302,42 @@ class DiscoveryWalk:
                 continue
             state.push(lead, depth, now=now)
 
+    def _snapshot(
+        self,
+        state: WalkState,
+        kept: list[tuple[ArtistDetails, float, int]],
+        reading: Iterable[tuple[float, int, int]] = (),
+    ) -> dict[str, Any]:
+        """The checkpoint that goes with committing ``kept``: taken now, while the walk goes on
+        (artists being visited go back to the frontier in it)."""
+        state.counters["kept"] += len(kept)
+        return state.checkpoint(reading)
+
     async def _commit(
         self,
         state: WalkState,
         kept: list[tuple[ArtistDetails, float, int]],
+        checkpoint: dict[str, Any],
         *,
         pool: ScraperPool | None = None,
-        reading: Iterable[tuple[float, int, int]] = (),
     ) -> None:
-        """Write what was kept since the last commit, and the checkpoint that follows it, in one
-        transaction; stop if the job was cancelled meanwhile."""
+        """Write what was kept, and the checkpoint taken with it, in one transaction; stop if
+        the job was cancelled meanwhile."""
         fetched_at = datetime.now(UTC)
         async with self._sessions.begin() as session:
             jobs = DiscoveryJobRepository(session, self.workspace_id)
             if (await jobs.lock_status(self.job_id)).is_final:
                 raise _Stopped
+            written: Counter[str] = Counter()
             if kept:
-                await self._write_artists(session, jobs, kept, state, fetched_at)
-            state.counters["kept"] += len(kept)
-            progress = await self._progress(state, pool)
-            checkpoint = state.checkpoint(reading)
+                written = await self._write_artists(session, jobs, kept, fetched_at)
+            state.counters.update(written)
+            counters = Counter(checkpoint["counters"])
+            counters.update(written)
+            checkpoint["counters"] = dict(counters)
+            progress: dict[str, Any] = {**counters, "frontier": len(checkpoint["frontier"])}
+            if pool is not None:
+                progress["scraper"] = await pool.stats()
             await jobs.save_progress(self.job_id, progress, checkpoint)
         if kept:
             await bump_catalogue_version(self._redis)
@@ -320,15 +349,16 @@ class DiscoveryWalk:
         session: Any,
         jobs: DiscoveryJobRepository,
         kept: list[tuple[ArtistDetails, float, int]],
-        state: WalkState,
         fetched_at: datetime,
-    ) -> None:
+    ) -> Counter[str]:
+        """Write the kept artists and everything found with them; returns what was written."""
+        written: Counter[str] = Counter()
         artists = ArtistRepository(session)
         upserted = await artists.upsert_many(catalogue_record(d, fetched_at) for d, _, _ in kept)
-        state.counters["inserted"] += upserted.inserted
-        state.counters["updated"] += upserted.updated
+        written["inserted"] += upserted.inserted
+        written["updated"] += upserted.updated
         ids = upserted.ids
-        state.counters["profiles"] += await artists.upsert_social_profiles(
+        written["profiles"] += await artists.upsert_social_profiles(
             {"artist_id": ids[d.user.id], "platform": platform, "url": url[:1000], "username": name}
             for d, _, _ in kept
             for platform, url, name in d.profiles
@@ -342,9 +372,7 @@ class DiscoveryWalk:
             }
             for d, _, _ in kept
         )
-        state.counters["contacts"] += await ArtistContactRepository(
-            session, self.workspace_id
-        ).add_found(
+        written["contacts"] += await ArtistContactRepository(session, self.workspace_id).add_found(
             [
                 {"artist_id": ids[d.user.id], "email": email, "source": source}
                 for d, _, _ in kept
@@ -354,12 +382,10 @@ class DiscoveryWalk:
         await jobs.record_results(
             self.job_id, [(ids[d.user.id], points, depth) for d, points, depth in kept]
         )
+        return written
 
-    async def _progress(self, state: WalkState, pool: ScraperPool | None) -> dict[str, Any]:
-        progress: dict[str, Any] = {**state.counters, "frontier": len(state.frontier)}
-        if pool is not None:
-            progress["scraper"] = await pool.stats()
-        return progress
+    async def _progress(self, state: WalkState, pool: ScraperPool) -> dict[str, Any]:
+        return {**state.counters, "frontier": len(state.frontier), "scraper": await pool.stats()}
 
     @staticmethod
     def _usable(state: WalkState, answer: Any) -> Any:
