@@ -48,7 +48,6 @@ import itertools
 import json
 import logging
 import os
-import platform
 import queue
 import re
 import shutil
@@ -69,6 +68,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import aiohttp
 import psutil
+
+from loadtests.bench_api import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 LISTENERS = ("web", "api", "links")
@@ -735,23 +736,6 @@ class Bench:
             f"({len(run.log)} requests)",
             flush=True,
         )
-
-
-def machine() -> str:
-    memory = psutil.virtual_memory().total / 2**30
-    model = platform.processor() or "?"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    import ray
-
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"{os.cpu_count()} CPUs ({model}), {memory:.0f} GiB RAM, Python "
-        f"{platform.python_version()}, Ray {ray.__version__}; load average before: {load}"
-    )
 
 
 def _statuses(counts: Counter[int]) -> str:

@@ -41,6 +41,8 @@ _WALK_SETTINGS = (
     "scraper_concurrency",
     "chromium_path",
 )
+# How long a finished job's Ray Job driver gets to exit before this command stops the servers.
+DRIVER_EXIT_SECONDS = 30.0
 # What ``run_discovery`` returns when Ctrl-C cancelled the job it was watching.
 INTERRUPTED = "interrupted"
 
@@ -83,7 +85,10 @@ async def read_job(settings: Settings, job_id: uuid.UUID) -> tuple[str, dict[str
         await engine.dispose()
 
 
-async def fail_job(settings: Settings, job_id: uuid.UUID, error: str) -> None:
+async def end_job(
+    settings: Settings, job_id: uuid.UUID, status: DiscoveryJobStatus, error: str | None = None
+) -> None:
+    """Mark a job failed or cancelled, unless it has already finished."""
     assert settings.database_url is not None
     engine = create_engine(settings.database_url, pool_size=1)
     try:
@@ -91,20 +96,7 @@ async def fail_job(settings: Settings, job_id: uuid.UUID, error: str) -> None:
             workspace_id = await DiscoveryJobRepository.workspace_of(session, job_id)
             repo = DiscoveryJobRepository(session, workspace_id)
             if not (await repo.get(job_id)).status.is_final:
-                await repo.set_status(job_id, DiscoveryJobStatus.FAILED, error=error[:500])
-    finally:
-        await engine.dispose()
-
-
-async def cancel_job(settings: Settings, job_id: uuid.UUID) -> None:
-    assert settings.database_url is not None
-    engine = create_engine(settings.database_url, pool_size=1)
-    try:
-        async with create_sessionmaker(engine).begin() as session:
-            workspace_id = await DiscoveryJobRepository.workspace_of(session, job_id)
-            repo = DiscoveryJobRepository(session, workspace_id)
-            if not (await repo.get(job_id)).status.is_final:
-                await repo.set_status(job_id, DiscoveryJobStatus.CANCELLED)
+                await repo.set_status(job_id, status, error=error[:500] if error else None)
     finally:
         await engine.dispose()
 
@@ -176,7 +168,7 @@ def watch(
                 say(f"error: {error}")
             return status
         if ended is not None:
-            asyncio.run(fail_job(settings, job_id, ended))
+            asyncio.run(end_job(settings, job_id, DiscoveryJobStatus.FAILED, ended))
             continue
         if stop.wait(POLL_SECONDS):
             return status
@@ -220,7 +212,14 @@ def run_discovery(
                 submission = submit_ray_job(settings, job_id, workspace_id)
             except Exception as exc:  # no dashboard, or it refused: one line, and the job says so
                 reason = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-                asyncio.run(fail_job(settings, job_id, f"could not submit the job: {reason}"))
+                asyncio.run(
+                    end_job(
+                        settings,
+                        job_id,
+                        DiscoveryJobStatus.FAILED,
+                        f"could not submit the job: {reason}",
+                    )
+                )
                 raise ConfigurationError(
                     "CM_RAY_DASHBOARD_URL",
                     f"cannot submit a Ray Job to {dashboard_url(settings)} ({reason})",
@@ -230,6 +229,11 @@ def run_discovery(
                 return "queued"
             ended = ray_job_ended(dashboard_url(settings), submission)
             status = watch(settings, job_id, say, stop, ended)
+            # The driver writes its last lines a moment after the row turns final; the embedded
+            # servers it talks to stop when this command returns, so let it finish first.
+            deadline = time.monotonic() + DRIVER_EXIT_SECONDS
+            while ended() is None and time.monotonic() < deadline and not stop.wait(0.5):
+                pass
         else:
             say("starting a local Ray ...")
             start_ray(settings)
@@ -238,11 +242,11 @@ def run_discovery(
                 status = watch(settings, job_id, say, stop)
             finally:
                 if stop.is_set():
-                    asyncio.run(cancel_job(settings, job_id))
+                    asyncio.run(end_job(settings, job_id, DiscoveryJobStatus.CANCELLED))
                 # Not stop_ray(): no Serve runs here, and serve.shutdown() would log that.
                 ray.shutdown()
         if stop.is_set():
-            asyncio.run(cancel_job(settings, job_id))
+            asyncio.run(end_job(settings, job_id, DiscoveryJobStatus.CANCELLED))
             say(f"discovery job {job_id} cancelled")
             return INTERRUPTED
         return status

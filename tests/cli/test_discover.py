@@ -501,7 +501,7 @@ class TestRayJob:
             assert (last["status"], last["kept"]) == ("completed", "10"), cli.output
 
             ray_job = await head.ray_job(submission)
-            assert ray_job["status"] == "SUCCEEDED", ray_job
+            assert ray_job["status"] == "SUCCEEDED", (ray_job.get("message"), ray_job["logs"])
             assert re.fullmatch(
                 rf"{re.escape(sys.executable)} -m actors\.discovery {job_id} [0-9a-f-]{{36}}",
                 str(ray_job["entrypoint"]),
