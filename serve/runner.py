@@ -86,7 +86,9 @@ def deploy(settings: Settings) -> str:
     return f"http://{settings.host}:{settings.port}"
 
 
-def wait_until_healthy(base_url: str, stop: threading.Event) -> httpx.Response:
+def wait_until_healthy(base_url: str, stop: threading.Event) -> httpx.Response | None:
+    """The first healthy answer, or ``None`` when ``stop`` was set first (Ctrl-C while starting
+    is a stop, not a failure)."""
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     last: httpx.Response | None = None
     while time.monotonic() < deadline and not stop.is_set():
@@ -97,6 +99,8 @@ def wait_until_healthy(base_url: str, stop: threading.Event) -> httpx.Response:
         except httpx.HTTPError:
             pass
         stop.wait(0.5)
+    if stop.is_set():
+        return None
     detail = last.json().get("detail") if last is not None else "no answer"
     raise ConfigurationError("service", f"{base_url}/healthz did not become healthy: {detail}")
 
@@ -130,11 +134,10 @@ def run_service(
             try:
                 start_ray(stack.settings)
                 base_url = deploy(stack.settings)
-                wait_until_healthy(base_url, stop)
-                resumed = asyncio.run(resume_unfinished(stack.settings))
-                if resumed:
-                    say(f"resumed {resumed} unfinished discovery job(s)")
-                if not stop.is_set():
+                if wait_until_healthy(base_url, stop) is not None:
+                    resumed = asyncio.run(resume_unfinished(stack.settings))
+                    if resumed:
+                        say(f"resumed {resumed} unfinished discovery job(s)")
                     say(f"Campaign Manager is running at {base_url}  (health: {base_url}/healthz)")
                     if on_ready is not None:
                         on_ready(base_url)
