@@ -157,11 +157,24 @@ class DiscoveryWalk:
     async def run(self) -> DiscoveryJobStatus:
         """Walk until done, cancelled or failed; returns the job's final status."""
         try:
-            await self._walk()
+            try:
+                await self._walk()
+            except Exception as exc:
+                # Whatever went wrong, a job must not stay "running" with nothing behind it.
+                log.exception("discovery job %s failed", self.job_id)
+                await self._fail(_describe(exc))
             return await self._final_status()
         finally:
             await self._redis.aclose()
             await self._engine.dispose()
+
+    async def _fail(self, error: str) -> None:
+        """Mark the job failed in a transaction of its own, unless it already ended."""
+        async with self._sessions.begin() as session:
+            repo = DiscoveryJobRepository(session, self.workspace_id)
+            if not (await repo.lock_status(self.job_id)).is_final:
+                await repo.set_status(self.job_id, DiscoveryJobStatus.FAILED, error=error)
+        await bump_versions(self._redis, self.workspace_id, ["discovery_job"])
 
     async def _walk(self) -> None:
         try:
@@ -407,13 +420,15 @@ class DiscoveryWalk:
         *,
         error: str | None = None,
     ) -> None:
+        progress = await self._progress(state, pool)
         async with self._sessions.begin() as session:
             repo = DiscoveryJobRepository(session, self.workspace_id)
-            job = await repo.locked(self.job_id)
-            if job.status.is_final:
+            if (await repo.lock_status(self.job_id)).is_final:
                 return
-            progress = await self._progress(state, pool)
-            await repo.save_progress(self.job_id, progress, state.checkpoint())
+            # A failed job keeps the counters of its last commit: the ones in memory may count
+            # artists whose write never happened.
+            if status is DiscoveryJobStatus.COMPLETED:
+                await repo.save_progress(self.job_id, progress, state.checkpoint())
             await repo.set_status(self.job_id, status, error=error)
         await bump_versions(self._redis, self.workspace_id, ["discovery_job"])
         await self._publish(f"discovery_job.{status}", state, progress)

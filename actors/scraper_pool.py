@@ -337,10 +337,15 @@ class ScraperPool:
             return await getattr(actor, method).remote(*args)
 
     async def stats(self) -> dict[str, Any]:
-        """The actors' counters added up (statuses merged)."""
-        snapshots = await asyncio.gather(*(actor.stats.remote() for actor in self.actors))
+        """The actors' counters added up (statuses merged); an actor that does not answer (it
+        died) is left out rather than failing the report."""
+        answers = await asyncio.gather(
+            *(actor.stats.remote() for actor in self.actors), return_exceptions=True
+        )
         total: dict[str, Any] = {}
-        for snapshot in snapshots:
+        for snapshot in answers:
+            if isinstance(snapshot, BaseException):
+                continue
             for key, value in snapshot.items():
                 if key == "statuses":
                     merged = total.setdefault("statuses", {})

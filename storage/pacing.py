@@ -68,10 +68,13 @@ class RedisPacer:
         if interval is None:
             return
         while True:
+            # The slot as seen from before the call: Redis's answer time counts as lateness,
+            # never as headroom.
+            asked = time.monotonic()
             wait_us = int(await self._call("turn", domain, interval))
-            slot = time.monotonic() + wait_us / 1_000_000
-            if wait_us > 0:
-                await asyncio.sleep(wait_us / 1_000_000)
+            slot = asked + wait_us / 1_000_000
+            if slot > time.monotonic():
+                await asyncio.sleep(slot - time.monotonic())
             # Woken too late: the request would land too close to the next slots. Take another.
             if time.monotonic() - slot <= self.policy.late_tolerance:
                 return
