@@ -29,7 +29,7 @@ from scraping.contacts import (
     links_from_html,
 )
 from scraping.errors import ScrapeError
-from scraping.fetcher import Fetcher, FetchStats, domain_of
+from scraping.fetcher import Fetcher, FetchStats
 from scraping.objects import SoundCloudTrack, SoundCloudUser
 from scraping.soundcloud import SoundCloudClient, SoundCloudEndpoints
 from storage.pacing import RedisPacer
@@ -249,8 +249,11 @@ class Scraper:
 
     async def _rendered_links(self, url: str) -> list[str]:
         if self._renderer is None:
-            self._renderer = LinkRenderer(executable_path=self.settings.chromium_path)
-        await self._pacer.wait_turn(domain_of(url))
+            self._renderer = LinkRenderer(
+                executable_path=self.settings.chromium_path,
+                pacer=self._pacer,
+                allowed_hosts=self.settings.link_in_bio_hosts,
+            )
         try:
             links = await self._renderer.links(url)
         except BrowserUnavailable:

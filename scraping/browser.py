@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import os
+from collections.abc import Collection
 from types import TracebackType
 from typing import Self
+from urllib.parse import urlsplit
 
-from playwright.async_api import Browser, Playwright, async_playwright
+from playwright.async_api import Browser, Playwright, Route, async_playwright
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from scraping.contacts import collect_links
 from scraping.errors import FetchError, ScrapeError
+from scraping.fetcher import Pacer, domain_of
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 
@@ -37,6 +41,22 @@ _CHROMIUM_ARGS = (
 )
 
 _HREFS = "anchors => anchors.map(anchor => anchor.href)"
+# What a page needs to show its links: documents, scripts and their data. The rest is weight.
+_SKIPPED_RESOURCES = frozenset({"image", "media", "font", "stylesheet"})
+
+
+def _private_host(host: str) -> bool:
+    """Loopback, private and link-local addresses (and ``localhost``): never a page's business
+    unless the host was allowed by name."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return address.is_private or address.is_loopback or address.is_link_local
+
+
 """``anchor.href`` is the resolved, absolute URL, unlike the ``href`` attribute."""
 
 
@@ -55,11 +75,26 @@ class LinkRenderer:
         timeout: seconds allowed for a page, from the request until its network is idle
             (and for Chromium to start).
         max_pages: pages rendered at the same time.
+        pacer: paces every request the page makes (the page's own scripts and data too), per
+            host, like the fetcher's requests.
+        allowed_hosts: hosts (``host`` or ``host:port``) a page may reach on loopback or private
+            addresses; everything else private is refused, so a page cannot make the scraper
+            probe its own network.
+
+    Images, media, fonts and stylesheets are never loaded.
     """
 
     def __init__(
-        self, *, executable_path: str = DEFAULT_CHROMIUM, timeout: float = 15.0, max_pages: int = 2
+        self,
+        *,
+        executable_path: str = DEFAULT_CHROMIUM,
+        timeout: float = 15.0,
+        max_pages: int = 2,
+        pacer: Pacer | None = None,
+        allowed_hosts: Collection[str] = (),
     ) -> None:
+        self._pacer = pacer
+        self._allowed_hosts = frozenset(host.lower() for host in allowed_hosts)
         self._executable_path = executable_path
         self._timeout = timeout
         self._timeout_ms = timeout * 1000
@@ -113,6 +148,7 @@ class LinkRenderer:
         deadline = loop.time() + self._timeout
         context = await browser.new_context()
         try:
+            await context.route("**/*", self._gate)
             page = await context.new_page()
             response = await page.goto(url, wait_until="domcontentloaded", timeout=self._timeout_ms)
             if response is not None and response.status >= 400:
@@ -128,6 +164,20 @@ class LinkRenderer:
             return hrefs
         finally:
             await context.close()
+
+    async def _gate(self, route: Route) -> None:
+        """Every request of a page passes here: skipped, refused, or paced and sent."""
+        request = route.request
+        parts = urlsplit(request.url)
+        host = domain_of(request.url)
+        if request.resource_type in _SKIPPED_RESOURCES or (
+            host not in self._allowed_hosts and _private_host(parts.hostname or "")
+        ):
+            await route.abort()
+            return
+        if self._pacer is not None and parts.scheme in {"http", "https"}:
+            await self._pacer.wait_turn(host)
+        await route.continue_()
 
     async def _browser_started(self) -> Browser:
         async with self._starting:

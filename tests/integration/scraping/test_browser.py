@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -101,8 +102,15 @@ async def base_url() -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="module")
-async def renderer() -> AsyncIterator[LinkRenderer]:
-    async with LinkRenderer(timeout=15.0) as renderer:
+def host(base_url: str) -> list[str]:
+    """The test server's host:port, allowed by name (it is on loopback, which is refused
+    otherwise)."""
+    return [urlsplit(base_url).netloc]
+
+
+@pytest.fixture(scope="module")
+async def renderer(host: list[str]) -> AsyncIterator[LinkRenderer]:
+    async with LinkRenderer(timeout=15.0, allowed_hosts=host) as renderer:
         yield renderer
 
 
@@ -146,8 +154,10 @@ class TestRenderedLinks:
 
         assert [len(links) for links in results] == [4, 2, 4, 2]
 
-    async def test_a_page_that_never_goes_idle_still_gives_its_links(self, base_url: str) -> None:
-        async with LinkRenderer(timeout=2.0) as renderer:
+    async def test_a_page_that_never_goes_idle_still_gives_its_links(
+        self, base_url: str, host: list[str]
+    ) -> None:
+        async with LinkRenderer(timeout=2.0, allowed_hosts=host) as renderer:
             links = await renderer.links(f"{base_url}/polling")
 
         assert links == ["https://soundcloud.com/lena-sommer"]
@@ -160,8 +170,10 @@ class TestRenderedLinks:
 
         assert raised.value.status == 404
 
-    async def test_a_closed_renderer_starts_again_when_used(self, base_url: str) -> None:
-        async with LinkRenderer() as renderer:
+    async def test_a_closed_renderer_starts_again_when_used(
+        self, base_url: str, host: list[str]
+    ) -> None:
+        async with LinkRenderer(allowed_hosts=host) as renderer:
             await renderer.links(f"{base_url}/static")
             await renderer.aclose()
 
@@ -169,6 +181,36 @@ class TestRenderedLinks:
                 "https://ra.co/dj/lenasommer",
                 "https://x.com/lenasommer",
             ]
+
+
+class RecordingPacer:
+    def __init__(self) -> None:
+        self.turns: list[str] = []
+
+    async def wait_turn(self, domain: str) -> None:
+        self.turns.append(domain)
+
+    async def slow_down(self, domain: str) -> None:
+        pass
+
+
+@needs_chromium
+class TestWhatAPageMayLoad:
+    async def test_every_request_of_the_page_is_paced(self, base_url: str, host: list[str]) -> None:
+        pacer = RecordingPacer()
+        async with LinkRenderer(allowed_hosts=host, pacer=pacer) as renderer:
+            links = await renderer.links(f"{base_url}/scripted")
+
+        assert len(links) == 4
+        # The page itself and the data its script fetched: two requests, two turns.
+        assert pacer.turns == [host[0], host[0]]
+
+    async def test_a_page_on_a_private_address_not_allowed_by_name_is_refused(
+        self, base_url: str
+    ) -> None:
+        async with LinkRenderer(timeout=5.0) as renderer:
+            with pytest.raises(FetchError, match="did not render"):
+                await renderer.links(f"{base_url}/static")
 
 
 class TestRefusals:
@@ -183,8 +225,10 @@ class TestRefusals:
 
     @pytest.mark.parametrize("executable", ["/nonexistent/chromium", "/bin/false"])
     async def test_a_browser_that_cannot_start_is_unavailable(
-        self, executable: str, base_url: str
+        self, executable: str, base_url: str, host: list[str]
     ) -> None:
-        async with LinkRenderer(executable_path=executable, timeout=10.0) as renderer:
+        async with LinkRenderer(
+            executable_path=executable, timeout=10.0, allowed_hosts=host
+        ) as renderer:
             with pytest.raises(BrowserUnavailable):
                 await renderer.links(f"{base_url}/static")
