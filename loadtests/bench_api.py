@@ -64,6 +64,8 @@ import aiohttp
 import httpx
 import psutil
 
+from loadtests.processes import ProcessWatch, stack_processes
+
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parents[1]
 API = "/api/v1"
@@ -231,7 +233,7 @@ class ChildServer:
     log_path: Path
     obeys_stdin: bool = False  # reads "stop" on stdin (the Serve child); else SIGTERM
     process: subprocess.Popen[str] | None = None
-    known: dict[int, float] = field(default_factory=dict)  # pid -> create_time, for cleanup
+    watch: ProcessWatch = field(default_factory=ProcessWatch)  # its tree, for cleanup
     _lines: list[str] = field(default_factory=list)
     _cond: threading.Condition = field(default_factory=threading.Condition)
 
@@ -286,16 +288,11 @@ class ChildServer:
 
     def track(self) -> None:
         """Remember every process now in the child's tree, so none outlives the run."""
-        if self.process is None:
-            return
-        with contextlib.suppress(psutil.NoSuchProcess):
-            root = psutil.Process(self.process.pid)
-            for proc in [root, *root.children(recursive=True)]:
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    self.known.setdefault(proc.pid, proc.create_time())
+        if self.process is not None:
+            self.watch.track_tree(self.process.pid)
 
     def pids(self) -> list[int]:
-        return list(self.known)
+        return self.watch.pids()
 
     def stop(self) -> None:
         """Ask the child to stop (it shuts Ray down); then end whatever it started that is
@@ -319,27 +316,10 @@ class ChildServer:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     self.process.wait(10)
         # Ray's processes exit shortly after the driver's ray.shutdown(); give them a moment.
-        survivors = self.alive(wait_s=15.0)
-        for proc in survivors:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                proc.terminate()
-        _, still = psutil.wait_procs(survivors, timeout=5)
-        for proc in still:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                proc.kill()
+        self.watch.end_survivors(wait_s=15.0)
 
-    def alive(self, wait_s: float = 0.0) -> list[psutil.Process]:
-        deadline = time.monotonic() + wait_s
-        while True:
-            found = []
-            for pid, created in self.known.items():
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    proc = psutil.Process(pid)
-                    if proc.create_time() == created and proc.status() != psutil.STATUS_ZOMBIE:
-                        found.append(proc)
-            if not found or time.monotonic() >= deadline:
-                return found
-            time.sleep(0.5)
+    def alive(self) -> list[psutil.Process]:
+        return self.watch.alive()
 
     def tail_log(self, lines: int = 15) -> str:
         try:
@@ -924,7 +904,7 @@ def run(args: argparse.Namespace) -> int:
     bench: Bench | None = None
     try:
         with LocalStack(given) as stack:
-            stack_pids = _stack_processes(work)
+            stack_pids = stack_processes(work)
             print("bench: " + "; ".join(stack.started), flush=True)
             bench = Bench(args=args, work=work, settings=stack.settings)
             steps: list[tuple[str, Callable[[], None]]] = [
@@ -972,16 +952,6 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"bench: data and server logs kept in {work}")
     return code
-
-
-def _stack_processes(work: Path) -> list[psutil.Process]:
-    """The embedded PostgreSQL and Redis (their command lines name our data folder)."""
-    found = []
-    for proc in psutil.process_iter(["cmdline"]):
-        with contextlib.suppress(psutil.Error):
-            if any(str(work) in part for part in proc.info["cmdline"] or []):
-                found.append(proc)
-    return found
 
 
 def main(argv: list[str] | None = None) -> int:

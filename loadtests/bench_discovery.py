@@ -67,9 +67,9 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import aiohttp
-import psutil
 
 from loadtests.bench_api import machine
+from loadtests.processes import ProcessWatch, stack_processes
 
 ROOT = Path(__file__).resolve().parents[1]
 LISTENERS = ("web", "api", "links")
@@ -565,57 +565,6 @@ def pace_of(log: Sequence[Request], listener: str, max_in_1s: int) -> Pace:
 # Processes
 
 
-class ProcessWatch:
-    """Every process this run started (pid and start time, from its process tree), so that
-    none outlives the run and nobody else's is touched."""
-
-    def __init__(self) -> None:
-        self.known: dict[int, float] = {}
-
-    def track(self, extra: Sequence[psutil.Process] = ()) -> None:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            for proc in [*psutil.Process().children(recursive=True), *extra]:
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    self.known.setdefault(proc.pid, proc.create_time())
-
-    def alive(self, wait_s: float = 0.0) -> list[psutil.Process]:
-        deadline = time.monotonic() + wait_s
-        while True:
-            found = []
-            for pid, created in self.known.items():
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    proc = psutil.Process(pid)
-                    if proc.create_time() == created and proc.status() != psutil.STATUS_ZOMBIE:
-                        found.append(proc)
-            if not found or time.monotonic() >= deadline:
-                return found
-            time.sleep(0.5)
-
-    def end_survivors(self, wait_s: float) -> list[str]:
-        """Wait for every known process to exit; end the ones that do not, by pid."""
-        survivors = self.alive(wait_s)
-        names = []
-        for proc in survivors:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                names.append(f"{proc.pid} {proc.name()}")
-                proc.terminate()
-        _, still = psutil.wait_procs(survivors, timeout=5)
-        for proc in still:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                proc.kill()
-        return names
-
-
-def _stack_processes(work: Path) -> list[psutil.Process]:
-    """The embedded PostgreSQL and Redis (their command lines name our data folder)."""
-    found = []
-    for proc in psutil.process_iter(["cmdline"]):
-        with contextlib.suppress(psutil.Error):
-            if any(str(work) in part for part in proc.info["cmdline"] or []):
-                found.append(proc)
-    return found
-
-
 # --------------------------------------------------------------------------------------------
 # The run
 
@@ -938,7 +887,7 @@ def run(args: argparse.Namespace) -> int:
     code = 1
     try:
         with LocalStack(given) as stack:
-            watch.track(_stack_processes(work))
+            watch.track(stack_processes(work))
             print("bench: " + "; ".join(stack.started), flush=True)
             bench.settings = stack.settings
             began = time.monotonic()
@@ -956,7 +905,7 @@ def run(args: argparse.Namespace) -> int:
                 "limited", work, graph=args.graph, rate_limit=args.limit, error_rate=0.0
             )
             sites.append(limited)
-            watch.track()
+            watch.track_children()
             for site in sites:
                 site.wait_ready()
             print(
@@ -966,7 +915,7 @@ def run(args: argparse.Namespace) -> int:
             began = time.monotonic()
             start_ray(stack.settings)
             ray_up = True
-            watch.track()
+            watch.track_children()
             print(f"bench: Ray up in {time.monotonic() - began:.1f} s", flush=True)
             steps: list[tuple[str, Callable[[], None]]] = [
                 (case.label, functools.partial(bench.step_ingest, case)) for case in bench.cases
@@ -980,7 +929,7 @@ def run(args: argparse.Namespace) -> int:
                 except Exception as exc:
                     bench.failures.append(f"{name}: {type(exc).__name__}: {exc}")
                     print(f"bench: {name} failed: {type(exc).__name__}: {exc}", flush=True)
-                watch.track()
+                watch.track_children()
                 print(f"bench: {name} took {time.monotonic() - began:.0f} s", flush=True)
             began = time.monotonic()
             # stop_ray() also shuts Serve down, which says at INFO that there was none; Serve
