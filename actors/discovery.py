@@ -34,7 +34,7 @@ from actors.scraper_pool import (
     Skipped,
     Visit,
 )
-from core.discovery import Candidate, DiscoveryQuery, score, seed_permalink
+from core.discovery import Candidate, DiscoveryQuery, score
 from core.enums import DiscoveryJobStatus
 from core.settings import Settings
 from storage.database import create_engine, create_sessionmaker
@@ -215,10 +215,7 @@ class DiscoveryWalk:
             *(("term", term) for term in query.search_terms),
             *(("genre", genre) for genre in query.genres),
             *(("tag", tag) for tag in query.tags),
-            *(
-                ("seed", seed_permalink(seed, self.settings.soundcloud_web_url))
-                for seed in query.seed_artists
-            ),
+            *(("seed", p) for p in query.seed_permalinks(self.settings.soundcloud_web_url)),
         ]
         answers = await asyncio.gather(
             *(pool.call("leads", source, value, LEADS_PER_SOURCE) for source, value in sources),

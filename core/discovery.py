@@ -127,6 +127,14 @@ class DiscoveryQuery(BaseModel):
             )
         return self
 
+    def seed_permalinks(self, web_url: str) -> list[str]:
+        """The seeds as permalinks on the site at ``web_url`` (see :func:`seed_permalink`).
+
+        Raises:
+            InvalidInput: a seed on another host, or one that is not a profile.
+        """
+        return [seed_permalink(seed, web_url) for seed in self.seed_artists]
+
     @property
     def search_terms(self) -> list[str]:
         """Terms searched as users; a city with no other source is searched by name."""

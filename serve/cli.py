@@ -199,7 +199,7 @@ def discover(
     (as a Ray Job) or on a local Ray, and shows its progress. Ctrl-C cancels it."""
     from pydantic import ValidationError
 
-    from core.discovery import DiscoveryQuery, seed_permalink
+    from core.discovery import DiscoveryQuery
 
     settings = _settings(ctx)
     try:
@@ -221,8 +221,7 @@ def discover(
         where = ".".join(str(part) for part in first["loc"]) or "query"
         raise InvalidInput(f"{where}: {first['msg'].removeprefix('Value error, ')}") from None
     # Refused before anything starts: nothing is fetched from a host the user named.
-    for url in query.seed_artists:
-        seed_permalink(url, settings.soundcloud_web_url)
+    query.seed_permalinks(settings.soundcloud_web_url)
     if detach and not settings.ray_address:
         raise InvalidInput("--detach needs a cluster to run on: set CM_RAY_ADDRESS")
     if detach and (settings.uses_embedded_postgres or settings.uses_embedded_redis):

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from core.discovery import DiscoveryQuery, seed_permalink
+from core.discovery import DiscoveryQuery
 from core.enums import DiscoveryJobStatus
 from core.errors import ConfigurationError
 from core.settings import Settings, setting_name
@@ -57,8 +57,7 @@ def dashboard_url(settings: Settings) -> str:
 
 
 async def create_job(settings: Settings, workspace_slug: str, query: DiscoveryQuery) -> uuid.UUID:
-    for seed in query.seed_artists:
-        seed_permalink(seed, settings.soundcloud_web_url)
+    """A queued job for an already validated query (``discover`` checks the seeds first)."""
     assert settings.database_url is not None
     engine = create_engine(settings.database_url, pool_size=1)
     try:

@@ -78,7 +78,7 @@ def _forget_dead_handles(handle_file: Path) -> None:
         pids = json.loads(handle_file.read_text() or "[]")
     except (OSError, ValueError):
         pids = []
-    alive = [pid for pid in pids if pid != os.getpid() and psutil.pid_exists(pid)]
+    alive = [pid for pid in _read_handles(handle_file) if pid != os.getpid()]
     if alive != pids:
         handle_file.write_text(json.dumps(alive))
 

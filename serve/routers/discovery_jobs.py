@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from actors.discovery import launch
-from core.discovery import DiscoveryQuery, seed_permalink
+from core.discovery import DiscoveryQuery
 from core.enums import DiscoveryJobStatus
 from serve.dependencies import ActivityDep, CurrentPrincipal, Editor, ResourcesDep, SessionDep
 from serve.schemas.artists import ArtistRead
@@ -38,8 +38,7 @@ async def start_discovery_job(
     resources: ResourcesDep,
 ) -> DiscoveryJobRead:
     """Start a discovery job from a query; it runs on the cluster and reports as it goes."""
-    for seed in body.seed_artists:
-        seed_permalink(seed, resources.settings.soundcloud_web_url)
+    body.seed_permalinks(resources.settings.soundcloud_web_url)
     repo = DiscoveryJobRepository(session, principal.workspace_id)
     job = await repo.submit(query=body.model_dump(mode="json"), created_by=principal.user_id)
     await activity.record("discovery_job.create", "discovery_job", job.id, {"query": job.query})
