@@ -68,6 +68,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import aiohttp
 
+from core.pacing import PacingPolicy
 from loadtests.bench_api import machine
 from loadtests.processes import ProcessWatch, stack_processes
 
@@ -824,13 +825,15 @@ def report_limit(bench: Bench) -> None:
         )
     api = next((p for p in bench.paces if p.listener == "api"), None)
     if api is not None and api.steady_rate is not None:
+        margin = PacingPolicy().margin
         ratio = api.steady_rate / limit
         met = 0.9 <= ratio <= 1.0 and api.max_in_1s <= limit
         _fill(
             "Aim (on the API host, the one the walk keeps busy: achieved/limit at least 0.9, "
             f"never above 1): {'met' if met else 'not met'} ({ratio:.3f}; at most "
             f"{api.max_in_1s} requests in any 1 s window, limit {limit:g}; pacing spaces "
-            f"requests (1 + 0.05) / limit apart, so 0.952 is the most it can reach)"
+            f"requests (1 + {margin:g}) / limit apart, so {1 / (1 + margin):.3f} is the most it "
+            "can reach)"
         )
 
 

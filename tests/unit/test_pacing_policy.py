@@ -48,7 +48,7 @@ class TestUnpacedDomains:
         assert PacingPolicy(default_rate=rate).interval("a.example") is None
 
     def test_a_domain_can_be_exempted_from_the_default_rate(self) -> None:
-        policy = PacingPolicy(default_rate=10, rates={"cdn.example": None})
+        policy = PacingPolicy(default_rate=10, rates={"cdn.example": None}, margin=0.05)
         assert policy.interval("cdn.example") is None
         assert policy.interval("api.example") == pytest.approx(1.05 / 10)
 
@@ -59,7 +59,7 @@ class TestPerDomainOverride:
         assert (policy.rate("api.example"), policy.rate("www.example")) == (2, 10)
 
     def test_the_domain_is_matched_without_regard_to_case(self) -> None:
-        policy = PacingPolicy(default_rate=10, rates={"api.example": 2})
+        policy = PacingPolicy(default_rate=10, rates={"api.example": 2}, margin=0.05)
         assert policy.rate("API.Example") == 2
         assert policy.interval("Api.EXAMPLE") == pytest.approx(1.05 / 2)
 
