@@ -10,8 +10,10 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from core.settings import Settings
+from serve.app import build_app
 from scraping.fixture import FixtureGraph, FixtureSite
 from tests.conftest import free_port
 
@@ -90,6 +92,24 @@ def served_url(ray_cluster: None, app_settings: Settings) -> Iterator[str]:
 @pytest.fixture
 async def api(served_url: str) -> Iterator[httpx.AsyncClient]:  # type: ignore[misc]
     async with httpx.AsyncClient(base_url=served_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def local_app(app_settings: Settings) -> AsyncIterator[FastAPI]:
+    """The same app in this process, without Ray (fast; for what does not need Serve)."""
+    app = build_app(app_settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def local_api(local_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of :func:`local_app`; requests come from 127.0.0.1 like the Serve proxy's."""
+    transport = httpx.ASGITransport(app=local_app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://127.0.0.1", timeout=30
+    ) as client:
         yield client
 
 
