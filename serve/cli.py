@@ -129,15 +129,12 @@ def user_create(
     ctx: typer.Context,
     email: Annotated[str, typer.Option(help="Login email address.")],
     password: Annotated[
-        str,
+        str | None,
         typer.Option(
-            prompt=True,
-            hide_input=True,
-            confirmation_prompt=True,
             envvar="CM_NEW_USER_PASSWORD",
-            help="Password (prompted if not given).",
+            help="Password (asked for on a terminal if not given; needed otherwise).",
         ),
-    ],
+    ] = None,
     name: Annotated[str, typer.Option(help="Display name.")] = "",
     workspace: Annotated[
         str | None, typer.Option(help="Name of the user's first workspace.")
@@ -149,6 +146,14 @@ def user_create(
     from storage.repositories.workspaces import WorkspaceRepository
 
     settings = _settings(ctx)
+    if password is None:
+        if not sys.stdin.isatty():
+            raise typer.BadParameter(
+                "there is no terminal to ask for it on: pass --password or set "
+                "CM_NEW_USER_PASSWORD",
+                param_hint="--password",
+            )
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     password_hash = hash_password(password)
     workspace_name = workspace or f"{name or email.split('@')[0]}'s workspace"
 

@@ -147,3 +147,13 @@ class TestEmbeddedLifecycle:
         )
         assert result.returncode == 1
         assert one_error_line(result).startswith("error: password must be 8 to 256 characters")
+
+    def test_without_a_password_or_a_terminal_it_says_password_is_needed(
+        self, tmp_path: Path
+    ) -> None:
+        result = run("--data-dir", str(tmp_path), "user", "create", "--email", "a@b.example")
+        assert result.returncode == 2
+        line = one_error_line(result)
+        assert "--password" in line
+        assert "CM_NEW_USER_PASSWORD" in line
+        assert "abort" not in line.lower()
