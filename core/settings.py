@@ -7,6 +7,8 @@ embedded server in the data folder"; an unset ``CM_S3_BUCKET`` means "objects in
 
 from __future__ import annotations
 
+import functools
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -19,6 +21,7 @@ from core.discovery import LINK_IN_BIO_HOSTS
 from core.errors import ConfigurationError
 
 ENV_PREFIX = "CM_"
+IPNetwork = IPv4Network | IPv6Network
 
 
 def default_data_dir() -> Path:
@@ -54,8 +57,30 @@ class Settings(BaseSettings):
     login_attempts_per_ip: int = Field(default=30, ge=1)
     login_attempts_per_account: int = Field(default=10, ge=1)
     login_window_seconds: int = Field(default=300, ge=1)
+    # Only failed logins count. login_attempts_per_account counts one account's failures from
+    # one address, so a stranger cannot lock the owner out; this ceiling counts them from every
+    # address, against guessing spread over many addresses.
+    login_failures_per_account_total: int = Field(default=100, ge=1)
+    # New accounts per client address per window (each costs an Argon2 hash and a workspace).
+    registrations_per_ip: int = Field(default=10, ge=1)
+    registration_window_seconds: int = Field(default=3600, ge=1)
+    # Reverse proxies (addresses or CIDR networks, comma-separated) whose X-Forwarded-For is
+    # believed; empty: the connecting peer is the client, whatever the header says.
+    trusted_proxies: str = ""
     requests_per_token: int = Field(default=3000, ge=1)
     requests_window_seconds: int = Field(default=60, ge=1)
+    # Wall clock for rendering one email template (preview, save check, sending): a template is
+    # user-written code, and one that runs longer is refused (see core/template_runner.py).
+    template_render_seconds: float = Field(default=2.0, gt=0, le=60)
+    # An open live socket re-reads its membership this often, as a backstop for access changes
+    # that publish no event (a user or workspace deleted outside the API).
+    live_recheck_seconds: float = Field(default=30, ge=1, le=3600)
+
+    # Request bodies are refused with 413 above these sizes before any route reads them, so one
+    # client cannot make a replica buffer gigabytes; only routes that take files (the CSV imports)
+    # accept multipart bodies up to the upload size.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
 
     ray_address: str | None = None
     # The Jobs API of the cluster at ray_address (`discover` submits there); unset: port 8265
@@ -87,6 +112,13 @@ class Settings(BaseSettings):
     scraper_actors: int = Field(default=2, ge=1, le=64)
     # Concurrent requests in flight per scraper actor (pacing still decides when each leaves).
     scraper_concurrency: int = Field(default=8, ge=1, le=256)
+    # Bounds that keep one job from holding the cluster. An artist's link-in-bio pages get this
+    # many seconds in all: an optional host that is slow or dead must not stall the walk.
+    link_in_bio_budget_seconds: float = Field(default=20.0, gt=0, le=300)
+    # Queued or running jobs per workspace (each holds an actor and its scrapers' memory).
+    discovery_jobs_per_workspace: int = Field(default=2, ge=1, le=100)
+    # A job still running after this many seconds ends failed, keeping what it kept.
+    discovery_job_max_seconds: float = Field(default=86_400.0, gt=0)
     # Link-in-bio pages that show no links over plain HTTP are rendered here; "" turns it off.
     chromium_path: str = "/usr/bin/chromium"
     host: str = "127.0.0.1"
@@ -130,6 +162,12 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        proxy_networks(value)
+        return value
+
     @field_validator("data_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
@@ -164,9 +202,24 @@ class Settings(BaseSettings):
         return self.s3_bucket is not None
 
     @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return proxy_networks(self.trusted_proxies)
+
+    @property
     def link_in_bio_hosts(self) -> tuple[str, ...]:
         hosts = self.soundcloud_link_in_bio_hosts.split(",")
         return tuple(h.strip().lower() for h in hosts if h.strip())
+
+
+@functools.lru_cache(maxsize=16)
+def proxy_networks(text: str) -> tuple[IPNetwork, ...]:
+    """``"10.0.0.1, 192.168.0.0/16"`` as networks (an address is a one-address network)."""
+    try:
+        return tuple(ip_network(part.strip()) for part in text.split(",") if part.strip())
+    except ValueError as exc:
+        raise ValueError(
+            f"must be IP addresses or CIDR networks, comma-separated ({exc})"
+        ) from None
 
 
 def setting_name(field: str) -> str:

@@ -26,6 +26,7 @@ from serve.schemas.accounts import (
 from serve.schemas.common import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
 from storage.repositories.audit_log import AuditLogRepository
 from storage.repositories.invitations import InvitationLookup, InvitationRepository
+from storage.repositories.refresh_tokens import RefreshTokenRepository
 from storage.repositories.users import UserRepository
 from storage.repositories.workspaces import MembershipRepository, WorkspaceRepository
 
@@ -78,6 +79,27 @@ async def list_members(
     return page_of(page, MemberRead)
 
 
+# Declared before /members/{member_id}, whose UUID parameter would otherwise take "me" (a 422).
+@router.delete("/members/me", status_code=status.HTTP_204_NO_CONTENT)
+async def leave_workspace(
+    principal: CurrentPrincipal, session: SessionDep, activity: ActivityDep
+) -> Response:
+    """Leave the current workspace. The last owner must first make another member owner."""
+    membership = await MembershipRepository(session, principal.workspace_id).leave(
+        principal.user_id
+    )
+    await RefreshTokenRepository(session).revoke_for_membership(
+        principal.user_id, principal.workspace_id
+    )
+    await activity.record(
+        "member.leave",
+        "member",
+        membership.id,
+        {"user_id": str(principal.user_id), "role": membership.role},
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.patch("/members/{member_id}", response_model=MemberRead)
 async def change_member_role(
     member_id: uuid.UUID,
@@ -92,7 +114,10 @@ async def change_member_role(
     if Role.OWNER in {member.role, body.role} and principal.role is not Role.OWNER:
         raise Forbidden("only an owner can grant or remove the owner role")
     updated = await repo.change_role(member_id, body.role)
-    await activity.record("member.update", "member", member_id, {"role": body.role})
+    # The user id lets open sockets of that user re-check their access (serve/routers/live.py).
+    await activity.record(
+        "member.update", "member", member_id, {"user_id": str(member.user_id), "role": body.role}
+    )
     return MemberRead.model_validate(updated)
 
 
@@ -106,6 +131,9 @@ async def remove_member(
     if member.role is Role.OWNER and principal.role is not Role.OWNER:
         raise Forbidden("only an owner can remove an owner")
     await repo.remove(member_id)
+    await RefreshTokenRepository(session).revoke_for_membership(
+        member.user_id, principal.workspace_id
+    )
     await activity.record("member.delete", "member", member_id, {"user_id": str(member.user_id)})
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.ids import new_id
@@ -51,18 +51,22 @@ class RefreshTokenRepository:
         await self.session.flush()
 
     async def revoke_family(self, family_id: uuid.UUID) -> int:
-        result = await self.session.execute(
-            update(RefreshToken)
-            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=datetime.now(UTC))
-            .returning(RefreshToken.id)
-        )
-        return len(result.all())
+        return await self._revoke(RefreshToken.family_id == family_id)
 
     async def revoke_all_for_user(self, user_id: uuid.UUID) -> int:
+        return await self._revoke(RefreshToken.user_id == user_id)
+
+    async def revoke_for_membership(self, user_id: uuid.UUID, workspace_id: uuid.UUID) -> int:
+        """Revoke ``user_id``'s tokens that act in ``workspace_id`` (they left or were removed);
+        their tokens for other workspaces keep working."""
+        return await self._revoke(
+            RefreshToken.user_id == user_id, RefreshToken.workspace_id == workspace_id
+        )
+
+    async def _revoke(self, *conditions: ColumnElement[bool]) -> int:
         result = await self.session.execute(
             update(RefreshToken)
-            .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+            .where(*conditions, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=datetime.now(UTC))
             .returning(RefreshToken.id)
         )

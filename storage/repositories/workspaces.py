@@ -14,6 +14,8 @@ from core.errors import Conflict, NotFound
 from storage.models import Membership, Workspace
 from storage.repositories.base import ScopedRepository, write_guard
 
+_KEEP_AN_OWNER = "a workspace must keep at least one owner"
+
 
 def slugify(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60]
@@ -110,12 +112,26 @@ class MembershipRepository(ScopedRepository[Membership]):
         return await self.update(membership_id, {"role": role})
 
     async def remove(self, membership_id: uuid.UUID) -> None:
-        membership = await self.get(membership_id)
-        if membership.role is Role.OWNER:
-            await self._keep_an_owner()
-        await self.delete(membership_id)
+        await self._end(await self.get(membership_id), _KEEP_AN_OWNER)
 
-    async def _keep_an_owner(self) -> None:
+    async def leave(self, user_id: uuid.UUID) -> Membership:
+        """End ``user_id``'s own membership and return it; the last owner must first make
+        another member owner (``Conflict``)."""
+        membership = await self.find_for_user(user_id)
+        if membership is None:
+            raise NotFound("you are not a member of this workspace")
+        await self._end(
+            membership,
+            "you are the last owner of this workspace: make another member owner before leaving",
+        )
+        return membership
+
+    async def _end(self, membership: Membership, last_owner_detail: str) -> None:
+        if membership.role is Role.OWNER:
+            await self._keep_an_owner(last_owner_detail)
+        await self.delete(membership.id)
+
+    async def _keep_an_owner(self, detail: str = _KEEP_AN_OWNER) -> None:
         # Lock the owner rows so two concurrent demotions cannot both see "another owner left".
         owners = await self.session.scalars(
             select(Membership.id)
@@ -123,4 +139,4 @@ class MembershipRepository(ScopedRepository[Membership]):
             .with_for_update()
         )
         if len(owners.all()) <= 1:
-            raise Conflict("a workspace must keep at least one owner")
+            raise Conflict(detail)

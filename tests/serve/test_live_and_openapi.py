@@ -53,6 +53,22 @@ class TestLiveEvents:
             event = await next_event(socket, "campaign.create")
         assert event["data"] == {"name": "Yours"}
 
+    async def test_a_removed_member_is_disconnected_with_a_reason_through_serves_proxy(
+        self, api: httpx.AsyncClient, owner: Account
+    ) -> None:
+        viewer = await join(api, owner, "viewer")
+        members = (await api.get("/api/v1/members", headers=owner.headers)).json()["items"]
+        [membership] = [m for m in members if m["user_id"] == viewer.user_id]
+        async with websockets.connect(ws_url(api, viewer)) as socket:
+            await asyncio.wait_for(socket.recv(), timeout=15)
+            await api.delete(f"/api/v1/members/{membership['id']}", headers=owner.headers)
+            with pytest.raises(websockets.ConnectionClosed):
+                await next_event(socket, "never relayed")
+        assert (socket.close_code, socket.close_reason) == (
+            4403,
+            "no longer a member of this workspace",
+        )
+
     async def test_a_bad_token_is_refused(self, api: httpx.AsyncClient) -> None:
         base = str(api.base_url).replace("http://", "ws://").rstrip("/")
         with pytest.raises(websockets.exceptions.WebSocketException):
