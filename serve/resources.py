@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.settings import Settings
+from core.template_runner import RenderLimits, TemplateRunner
 from storage.database import create_engine, create_sessionmaker
 from storage.object_store import ObjectStore, build_object_store
 from storage.redis_client import create_redis
@@ -23,6 +24,8 @@ class Resources:
     sessionmaker: async_sessionmaker[AsyncSession]
     redis: Redis
     object_store: ObjectStore
+    # Child processes that render email templates; they start on first use.
+    templates: TemplateRunner
 
     @classmethod
     def open(cls, settings: Settings) -> Resources:
@@ -36,6 +39,7 @@ class Resources:
             sessionmaker=create_sessionmaker(engine),
             redis=create_redis(settings.redis_url),
             object_store=build_object_store(settings),
+            templates=TemplateRunner(RenderLimits(seconds=settings.template_render_seconds)),
         )
 
     @property
@@ -45,6 +49,7 @@ class Resources:
         return self.settings.secret_key.get_secret_value()
 
     async def close(self) -> None:
+        await self.templates.close()
         await self.object_store.close()
         await self.redis.aclose()
         await self.engine.dispose()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Annotated, Any
 
@@ -10,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import FieldProblem, InvalidInput
+from core.template_runner import TemplateRunner
 from core.templating import (
     TEMPLATE_FIELDS,
     ArtistFields,
@@ -17,13 +17,12 @@ from core.templating import (
     ContactFields,
     SenderFields,
     TemplateContext,
-    render_email,
     template_variables,
     validate_template,
 )
 from serve.dependencies import ActivityDep, CurrentPrincipal, Editor, ResourcesDep, SessionDep
 from serve.reads import cached
-from serve.schemas.common import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
+from serve.schemas.common import DEFAULT_LIMIT, Cursor, Limit, Page, Problem, page_of
 from serve.schemas.outreach import (
     EmailTemplateCreate,
     EmailTemplateRead,
@@ -33,7 +32,6 @@ from serve.schemas.outreach import (
     TemplateVariableRead,
 )
 from serve.security import Principal
-from storage.models import EmailTemplate
 from storage.repositories.artists import ArtistRepository
 from storage.repositories.campaigns import CampaignRepository
 from storage.repositories.contacts import ArtistContactRepository
@@ -44,6 +42,11 @@ router = APIRouter(prefix="/email-templates", tags=["email templates"])
 
 # Stands in for the per-recipient link that sending mints; ``.invalid`` never resolves.
 PREVIEW_UNSUBSCRIBE_URL = "https://unsubscribe.invalid/preview"
+
+# Rendering waits for a free renderer process, and says so when none frees up in time.
+RENDER_RESPONSES: dict[int | str, dict[str, Any]] = {
+    503: {"model": Problem, "description": "Every template renderer stayed busy; try again"}
+}
 
 TemplateSort = Annotated[
     str,
@@ -64,11 +67,8 @@ async def list_templates(
     """List the workspace's email templates, filtered and sorted, a page at a time."""
 
     async def load() -> dict[str, object]:
-        where = []
-        if q:
-            where.append(EmailTemplate.name.ilike(f"%{q.replace('%', '').replace('_', '')}%"))
         page = await EmailTemplateRepository(session, principal.workspace_id).list(
-            where=where, sort=sort, limit=limit, cursor=cursor
+            q=q, sort=sort, limit=limit, cursor=cursor
         )
         return page_of(page, EmailTemplateRead)
 
@@ -76,12 +76,22 @@ async def list_templates(
     return await cached(resources, principal, "email_template", key, load)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=EmailTemplateRead)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EmailTemplateRead,
+    responses=RENDER_RESPONSES,
+)
 async def create_template(
-    body: EmailTemplateCreate, principal: Editor, session: SessionDep, activity: ActivityDep
+    body: EmailTemplateCreate,
+    principal: Editor,
+    session: SessionDep,
+    activity: ActivityDep,
+    resources: ResourcesDep,
 ) -> EmailTemplateRead:
-    """Create an email template; a part that does not render is a 422 naming it and its line."""
-    validate_template(body.model_dump(include=set(TEMPLATE_FIELDS)))
+    """Create an email template; a part that does not render, or breaks a rendering bound, is a
+    422 naming it."""
+    await _check_parts(resources.templates, body.model_dump(include=set(TEMPLATE_FIELDS)))
     _require_a_body(body.body_html, body.body_text)
     template = await EmailTemplateRepository(session, principal.workspace_id).create(
         **body.model_dump()
@@ -114,17 +124,20 @@ async def get_template(
     return await cached(resources, principal, "email_template", f"one:{template_id}", load)
 
 
-@router.patch("/{template_id}", response_model=EmailTemplateRead)
+@router.patch("/{template_id}", response_model=EmailTemplateRead, responses=RENDER_RESPONSES)
 async def update_template(
     template_id: uuid.UUID,
     body: EmailTemplateUpdate,
     principal: Editor,
     session: SessionDep,
     activity: ActivityDep,
+    resources: ResourcesDep,
 ) -> EmailTemplateRead:
     """Change some fields of an email template; changed parts are checked as on create."""
     changes = body.model_dump(exclude_unset=True)
-    validate_template({k: v for k, v in changes.items() if k in TEMPLATE_FIELDS})
+    await _check_parts(
+        resources.templates, {k: v for k, v in changes.items() if k in TEMPLATE_FIELDS}
+    )
     repo = EmailTemplateRepository(session, principal.workspace_id)
     if changes.keys() & {"body_html", "body_text"}:
         current = await repo.get(template_id)
@@ -148,15 +161,19 @@ async def delete_template(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{template_id}/preview", response_model=PreviewRead)
+@router.post("/{template_id}/preview", response_model=PreviewRead, responses=RENDER_RESPONSES)
 async def preview_template(
-    template_id: uuid.UUID, body: PreviewRequest, principal: CurrentPrincipal, session: SessionDep
+    template_id: uuid.UUID,
+    body: PreviewRequest,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    resources: ResourcesDep,
 ) -> PreviewRead:
     """Render a template's subject and bodies for a catalogue artist, as sending would."""
     template = await EmailTemplateRepository(session, principal.workspace_id).get(template_id)
     context = await _preview_context(session, principal, body)
-    # Rendering is CPU work on user-written code: off the event loop.
-    rendered = await asyncio.to_thread(render_email, template, context)
+    # User-written code: rendered in a child process, bounded in time, memory and size.
+    rendered = await resources.templates.render(template, context)
     return PreviewRead(subject=rendered.subject, html=rendered.html, text=rendered.text)
 
 
@@ -183,6 +200,13 @@ async def _preview_context(
         sender=SenderFields(name=user.display_name, email=user.email),
         unsubscribe_url=PREVIEW_UNSUBSCRIBE_URL,
     )
+
+
+async def _check_parts(templates: TemplateRunner, parts: dict[str, str]) -> None:
+    """The static checks first (fast, every problem at once), then a trial render, so that a
+    template that breaks a bound is refused now rather than when it is previewed or sent."""
+    validate_template(parts)
+    await templates.check(parts)
 
 
 def _require_a_body(body_html: str, body_text: str) -> None:

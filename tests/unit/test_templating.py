@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pytest
 
@@ -13,7 +15,9 @@ from core.templating import (
     ContactFields,
     SenderFields,
     TemplateContext,
+    TemplateRefused,
     render_email,
+    sample_context,
     template_variables,
     validate_template,
 )
@@ -39,7 +43,7 @@ class ArtistRow:
     tracks: int = 42
 
 
-def context(**artist: object) -> TemplateContext:
+def context(**artist: Any) -> TemplateContext:
     row = replace(ArtistRow(genres=["house", "techno"]), **artist)
     return TemplateContext(
         artist=ArtistFields.of(row),  # type: ignore[arg-type]
@@ -158,6 +162,86 @@ class TestSandbox:
         assert problems({"body_html": "{% include 'secrets.html' %}"}) == [
             ("body_html", "line 1: a template cannot extend, include or import other templates")
         ]
+
+
+class TestSizeBounds:
+    @pytest.mark.parametrize(
+        "hostile",
+        [
+            '{% set ns = namespace(s="x") %}{% for i in range(40) %}'
+            "{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}",
+            '{% set ns = namespace(s="x") %}{% for i in range(40) %}'
+            "{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s|length }}",
+            '{% set ns = namespace(s="x") %}{% for i in range(40) %}'
+            "{% set ns.s %}{{ ns.s }}{{ ns.s }}{% endset %}{% endfor %}{{ ns.s|length }}",
+            "{% macro m(n) %}{% if n %}{{ m(n - 1) }}{{ m(n - 1) }}"
+            "{% else %}{{ 'x' * 99999 }}{% endif %}{% endmacro %}{{ m(40)|length }}",
+            "{% set ns = namespace(s=[1]) %}{% for i in range(40) %}"
+            "{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s|length }}",
+            '{{ "x"|center(1000000000) }}',
+            '{{ "a\nb"|indent(10**9) }}',
+            '{{ "a"|indent(10**9, first=true) }}',
+            '{{ "a b c"|wordwrap(1, wrapstring="-" * 999999) }}',
+            '{{ "%*s"|format(10**9, "x") }}',
+            '{{ "%.1000000000f"|format(1.5) }}',
+            '{{ "%*s" % (10**9, "x") }}',
+            '{{ "{:>1000000000}".format("x") }}',
+            '{{ "{:{}}".format("x", 10**9) }}',
+            '{{ "{a:>1000000000}".format_map({"a": 1}) }}',
+            '{{ ("x" * 999999)|replace("x", "xx") }}',
+            '{{ "ab"|replace("", "-" * 999999) }}',
+            "{{ range(100000)|join(range(100000)|join) }}",
+            '{{ ("-" * 1000).join(range(100000)) }}',
+            '{{ range(10)|batch(10**9, "x")|list|length }}',
+            "{{ [1, 2]|slice(10**9)|list|length }}",
+            '{{ "x".center(10**9) }}',
+            '{{ "x".rjust(10**9) }}',
+            '{{ "1".zfill(10**9) }}',
+            '{{ "\t\t".expandtabs(10**9) }}',
+            '{{ {"a": [1, [2]]}|tojson(indent=10**9) }}',
+        ],
+    )
+    def test_a_value_over_the_bound_is_refused_before_it_is_built(self, hostile: str) -> None:
+        with pytest.raises(TemplateRefused) as raised:
+            render_email(Template(body_text=hostile), context())
+        assert raised.value.part == "body_text"
+        assert raised.value.message.endswith("would be longer than 1000000 characters")
+
+    def test_ordinary_widths_and_joins_still_render(self) -> None:
+        template = Template(
+            body_text=(
+                '[{{ "ab"|center(6) }}][{{ "a\nb"|indent(2) }}][{{ "a b"|wordwrap(1) }}]'
+                '[{{ "%5s|%-3d"|format("x", 7) }}][{{ "%*s" % (3, "y") }}]'
+                '[{{ "{:>4}".format("z") }}][{{ artist.name|replace("a", "4") }}]'
+                '[{{ artist.genres|join("/") }}][{{ range(5)|batch(2, 0)|list|length }}]'
+                '[{{ "x".ljust(3, ".") }}][{{ artist.name ~ "!" }}][{{ "ab"|truncate(10**9) }}]'
+            )
+        )
+        assert render_email(template, context()).text == (
+            "[  ab  ][a\n  b][a\nb][    x|7  ][  y][   z][Nov4][house/techno][3][x..][Nova!][ab]"
+        )
+
+    def test_lists_cannot_be_changed_in_place(self) -> None:
+        # ``l.extend(l)`` forty times would need no ``+`` to reach a trillion items.
+        template = Template(body_text="{% set l = [1] %}{{ l.extend(l) }}")
+        with pytest.raises(TemplateRefused, match="'extend' of 'list' object is unsafe"):
+            render_email(template, context())
+
+
+class TestContextData:
+    def test_a_context_survives_the_trip_to_another_process(self) -> None:
+        original = context(city=None)
+        rebuilt = TemplateContext.from_data(json.loads(json.dumps(original.to_data())))
+        assert rebuilt == original
+        assert str(rebuilt.artist.genres) == "house, techno"
+
+    def test_the_sample_recipient_has_every_field_filled(self) -> None:
+        sample = sample_context().variables()
+        for variable in template_variables():
+            value = sample
+            for name in variable.name.split("."):
+                value = value[name] if isinstance(value, dict) else getattr(value, name)
+            assert value, variable.name
 
 
 class TestValidation:
