@@ -13,13 +13,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from core.errors import FieldProblem, InvalidInput, NotFound
+from core.csv_import import FORMULA_STARTS
+from core.errors import NotFound
 from core.ids import new_id
 from serve.resources import Resources
 from serve.security import Principal
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
-MAX_IMPORT_BYTES = 10 * 1024 * 1024
 
 
 class ExportRead(BaseModel):
@@ -43,47 +43,12 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-# Cells starting with these run as formulas in spreadsheet apps (CSV injection): exports quote
-# them with a leading "'", and imports take that quote off again, so files round-trip.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _safe_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    # A cell that a spreadsheet would run as a formula gets a leading "'"; imports
+    # (core.csv_import) take it off again, so files round-trip.
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
-
-
-def _unquote(value: str) -> str:
-    if value.startswith("'") and value[1:].startswith(_FORMULA_STARTS):
-        return value[1:]
-    return value
-
-
-def read_csv(data: bytes, *, required: Sequence[str]) -> list[dict[str, str]]:
-    """Parse an uploaded CSV (UTF-8, with a header row); a problem names the file or column."""
-    if len(data) > MAX_IMPORT_BYTES:
-        raise _bad_file(f"the file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MiB")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise _bad_file("the file is not UTF-8 text") from None
-    reader = csv.DictReader(io.StringIO(text))
-    columns = [c.strip() for c in reader.fieldnames or []]
-    missing = [c for c in required if c not in columns]
-    if missing:
-        raise _bad_file(f"missing column(s): {', '.join(missing)}")
-    rows = []
-    for row in reader:
-        if None in row:
-            # csv puts cells beyond the header under the key None.
-            raise _bad_file(f"row {reader.line_num} has more cells than the header")
-        rows.append({k.strip(): _unquote((v or "").strip()) for k, v in row.items()})
-    return rows
-
-
-def _bad_file(message: str) -> InvalidInput:
-    return InvalidInput(message, [FieldProblem("file", message)])
 
 
 async def save_export(
@@ -110,7 +75,19 @@ _FILENAME = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
 async def load_export(
     resources: Resources, principal: Principal, export_id: uuid.UUID, filename: str
 ) -> bytes:
-    """The export's bytes, only from the caller's workspace prefix."""
+    """The export's bytes, only from the caller's workspace prefix.
+
+    Raises:
+        NotFound: naming the export as the caller asked for it; where exports are kept (the
+            object key, with the workspace's id) is the store's business, not the caller's.
+    """
     if not _FILENAME.match(filename):
-        raise NotFound("export not found")
-    return await resources.object_store.get(_key(principal.workspace_id, export_id, filename))
+        # Not a name this service makes, and not worth echoing back.
+        raise NotFound(f"export {export_id} has no file of that name in this workspace")
+    try:
+        return await resources.object_store.get(_key(principal.workspace_id, export_id, filename))
+    except NotFound:
+        raise NotFound(
+            f"export {export_id} ({filename}) not found in this workspace: "
+            "an export downloads from the download_url that making it answered"
+        ) from None

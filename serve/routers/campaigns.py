@@ -21,7 +21,6 @@ from serve.schemas.campaigns import (
     StatusChange,
 )
 from serve.schemas.common import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
-from storage.models import Campaign
 from storage.repositories.campaigns import CampaignRepository
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
@@ -49,15 +48,8 @@ async def list_campaigns(
     """List the workspace's campaigns, filtered and sorted, a page at a time."""
 
     async def load() -> dict[str, object]:
-        where = []
-        if status_ is not None:
-            where.append(Campaign.status == status_)
-        if type_ is not None:
-            where.append(Campaign.type == type_)
-        if q:
-            where.append(Campaign.name.ilike(f"%{q.replace('%', '').replace('_', '')}%"))
-        page = await CampaignRepository(session, principal.workspace_id).list(
-            where=where, sort=sort, limit=limit, cursor=cursor
+        page = await CampaignRepository(session, principal.workspace_id).search(
+            status=status_, type=type_, q=q, sort=sort, limit=limit, cursor=cursor
         )
         return page_of(page, CampaignRead)
 

@@ -14,7 +14,6 @@ from core.errors import NotFound
 from serve.dependencies import ActivityDep, CurrentPrincipal, Editor, SessionDep
 from serve.schemas.common import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
 from serve.schemas.outreach import SuppressionCreate, SuppressionRead
-from storage.models import Suppression
 from storage.repositories.suppressions import SuppressionRepository
 
 router = APIRouter(prefix="/suppressions", tags=["outreach"])
@@ -35,13 +34,8 @@ async def list_suppressions(
     cursor: Cursor = None,
 ) -> dict[str, object]:
     """List the workspace's suppressed addresses, filtered and sorted, a page at a time."""
-    where = []
-    if reason is not None:
-        where.append(Suppression.reason == reason)
-    if q:
-        where.append(Suppression.email.ilike(f"%{q.replace('%', '').replace('_', '')}%"))
-    page = await SuppressionRepository(session, principal.workspace_id).list(
-        where=where, sort=sort, limit=limit, cursor=cursor
+    page = await SuppressionRepository(session, principal.workspace_id).search(
+        reason=reason, q=q, sort=sort, limit=limit, cursor=cursor
     )
     return page_of(page, SuppressionRead)
 

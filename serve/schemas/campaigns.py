@@ -4,23 +4,28 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
 from core.enums import CampaignArtistStatus, CampaignStatus, CampaignType
-from serve.schemas.common import ReadModel
+from serve.schemas.common import Day, ReadModel
+from serve.schemas.finance import MAX_AMOUNT_MINOR, CurrencyCode
 
-Currency = Field(default="EUR", pattern=r"^[A-Za-z]{3}$", description="ISO 4217 code.")
+# Strict like every amount: a JSON true or "1" is not a budget.
+_Budget = Field(
+    strict=True, ge=0, le=MAX_AMOUNT_MINOR, description="Budget in minor units, a JSON integer."
+)
 
 
 class CampaignCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=10_000)
     type: CampaignType = CampaignType.RELEASE
-    start_date: date | None = None
-    end_date: date | None = None
-    budget_minor: int = Field(default=0, ge=0, le=10**15, description="Budget in minor units.")
-    currency: str = Currency
+    start_date: Day | None = None
+    end_date: Day | None = None
+    budget_minor: Annotated[int, _Budget] = 0
+    currency: CurrencyCode = "EUR"
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> CampaignCreate:
@@ -33,10 +38,10 @@ class CampaignUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=10_000)
     type: CampaignType | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-    budget_minor: int | None = Field(default=None, ge=0, le=10**15)
-    currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
+    start_date: Day | None = None
+    end_date: Day | None = None
+    budget_minor: Annotated[int, _Budget] | None = None
+    currency: CurrencyCode | None = None
 
 
 class CampaignRead(ReadModel):

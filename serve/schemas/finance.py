@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     Field,
     ValidationError,
@@ -25,18 +26,24 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from core.enums import TransactionType
 from core.errors import InvalidInput
-from core.money import Money
-from serve.schemas.common import ReadModel
+from core.money import Money, normalize_currency
+from serve.schemas.common import Day, ReadModel
 
 MAX_AMOUNT_MINOR = 10**15
 CURRENCY_PATTERN = r"^[A-Za-z]{3}$"
 DECIMAL_AMOUNT_PATTERN = r"^[0-9]{1,16}(\.[0-9]{1,4})?$"
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_INTEGER_CELL = re.compile(r"^[+-]?[0-9]{1,20}$")
 
 SummaryGrouping = Literal["campaign", "category", "month"]
 
+# Strict: a JSON true or "1" is a client's mistake, not an amount (lax ints would take both).
 _AmountMinor = Field(
-    default=None, gt=0, le=MAX_AMOUNT_MINOR, description="Amount in the currency's minor unit."
+    default=None,
+    strict=True,
+    gt=0,
+    le=MAX_AMOUNT_MINOR,
+    description="Amount in the currency's minor unit, a JSON integer.",
 )
 _Amount = Field(
     default=None,
@@ -44,6 +51,25 @@ _Amount = Field(
     description="Amount in major units as a string (``'12.50'``), instead of amount_minor.",
     examples=["12.50"],
 )
+
+
+def _currency(code: str) -> str:
+    try:
+        return normalize_currency(code)
+    except InvalidInput as exc:
+        raise ValueError(exc.detail) from None
+
+
+# Every currency field of the API: a code money is held in (``core.money``), in any case.
+CurrencyCode = Annotated[
+    str,
+    Field(
+        pattern=CURRENCY_PATTERN,
+        description="ISO 4217 code of a currency (not XXX, XTS, metals or funds codes).",
+        examples=["EUR"],
+    ),
+    AfterValidator(_currency),
+]
 
 
 def major_units(amount_minor: int, currency: str) -> str:
@@ -81,10 +107,10 @@ class TransactionCreate(BaseModel):
     type: TransactionType
     amount_minor: int | None = _AmountMinor
     amount: str | None = _Amount
-    currency: str = Field(pattern=CURRENCY_PATTERN, description="ISO 4217 code.")
+    currency: CurrencyCode
     category: str = Field(default="uncategorized", min_length=1, max_length=100)
     description: str = Field(default="", max_length=10_000)
-    occurred_on: date
+    occurred_on: Day
     campaign_id: uuid.UUID | None = None
 
     @model_validator(mode="after")
@@ -108,6 +134,14 @@ class TransactionCreate(BaseModel):
 class TransactionImportRow(TransactionCreate):
     """One CSV row; empty cells count as absent."""
 
+    @field_validator("amount_minor", mode="before")
+    @classmethod
+    def _digits_are_minor_units(cls, value: object) -> object:
+        # Every CSV cell is text; the JSON API's strict integer applies once it is read as one.
+        if isinstance(value, str) and _INTEGER_CELL.match(value):
+            return int(value)
+        return value
+
     @field_validator("occurred_on", mode="before")
     @classmethod
     def _iso_date_only(cls, value: object) -> object:
@@ -126,10 +160,10 @@ class TransactionUpdate(BaseModel):
     type: TransactionType | None = None
     amount_minor: int | None = _AmountMinor
     amount: str | None = _Amount
-    currency: str | None = Field(default=None, pattern=CURRENCY_PATTERN)
+    currency: CurrencyCode | None = None
     category: str | None = Field(default=None, min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=10_000)
-    occurred_on: date | None = None
+    occurred_on: Day | None = None
     campaign_id: uuid.UUID | None = None
 
     @model_validator(mode="after")
@@ -157,8 +191,8 @@ class TransactionUpdate(BaseModel):
 class DateRange(BaseModel):
     """Query parameters bounding ``occurred_on``, both days included."""
 
-    occurred_from: date | None = Field(default=None, description="On or after this day.")
-    occurred_to: date | None = Field(default=None, description="On or before this day.")
+    occurred_from: Day | None = Field(default=None, description="On or after this day.")
+    occurred_to: Day | None = Field(default=None, description="On or before this day.")
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Self:

@@ -9,11 +9,44 @@ from typing import Any, Literal, get_args
 
 from sqlalchemy import ColumnElement, func, select
 
-from core.errors import FieldProblem, InvalidInput
-from storage.models import AnalyticsEvent
+from core.errors import FieldProblem, InvalidInput, NotFound
+from storage.models import (
+    AnalyticsEvent,
+    Artist,
+    ArtistContact,
+    ArtistNote,
+    Base,
+    Campaign,
+    DiscoveryJob,
+    EmailRecord,
+    EmailTemplate,
+    Invitation,
+    Membership,
+    OutreachCampaign,
+    Suppression,
+    Transaction,
+)
 from storage.repositories.base import Page, ScopedRepository
 
 Interval = Literal["day", "week", "month"]
+
+# The entity types the app keeps per workspace, named as the audit log names them: an event's
+# ``entity_id`` of one of these types must be a row of the event's own workspace. Other types
+# (and "artist", "workspace", "user", checked apart) are the caller's own vocabulary.
+WORKSPACE_ENTITIES: dict[str, type[Base]] = {
+    "analytics_event": AnalyticsEvent,
+    "campaign": Campaign,
+    "contact": ArtistContact,
+    "discovery_job": DiscoveryJob,
+    "email_record": EmailRecord,
+    "email_template": EmailTemplate,
+    "invitation": Invitation,
+    "member": Membership,
+    "note": ArtistNote,
+    "outreach_campaign": OutreachCampaign,
+    "suppression": Suppression,
+    "transaction": Transaction,
+}
 
 
 @dataclass(frozen=True)
@@ -40,6 +73,14 @@ class AnalyticsEventRepository(ScopedRepository[AnalyticsEvent]):
         data: dict[str, Any] | None = None,
         occurred_at: datetime | None = None,
     ) -> AnalyticsEvent:
+        """Record an event; one about an entity the app keeps must name an entity of this
+        workspace (or a catalogue artist), like every other reference.
+
+        Raises:
+            NotFound: ``entity_id`` names no such entity here.
+        """
+        if entity_id is not None:
+            await self._require_entity(entity_type, entity_id)
         values: dict[str, Any] = {
             "entity_type": entity_type,
             "entity_id": entity_id,
@@ -49,6 +90,27 @@ class AnalyticsEventRepository(ScopedRepository[AnalyticsEvent]):
         if occurred_at is not None:
             values["occurred_at"] = occurred_at
         return await self.create(**values)
+
+    async def _require_entity(self, entity_type: str, entity_id: uuid.UUID) -> None:
+        noun = entity_type.replace("_", " ")
+        model = WORKSPACE_ENTITIES.get(entity_type)
+        if model is not None:
+            await self.require(model, entity_id, noun)
+            return
+        if entity_type == "artist":
+            found = await self.session.scalar(select(Artist.id).where(Artist.id == entity_id))
+        elif entity_type == "workspace":
+            found = entity_id if entity_id == self.workspace_id else None
+        elif entity_type == "user":
+            found = await self.session.scalar(
+                select(Membership.id).where(
+                    Membership.workspace_id == self.workspace_id, Membership.user_id == entity_id
+                )
+            )
+        else:
+            return
+        if found is None:
+            raise NotFound(f"{noun} {entity_id} not found")
 
     def _filters(
         self,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, exists, func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -19,15 +19,15 @@ from core.enums import SocialPlatform
 from core.errors import NotFound
 from core.ids import new_id
 from storage.models import Artist, ArtistContact, ArtistSnapshot, ArtistSocialProfile
-from storage.repositories.base import Page, paginate, parse_sort
+from storage.repositories.base import Page, chunks, paginate, parse_sort, text_search
 
 # Columns an upsert may write; everything else (id, created_at) is the database's.
 UPSERT_COLUMNS = (
     "soundcloud_id", "name", "soundcloud_username", "permalink", "permalink_url", "description",
     "genres", "city", "country", "followers", "tracks", "verified", "avatar_url", "fetched_at",
 )  # fmt: skip
-# 14 bound parameters a row; PostgreSQL allows 32,767 a statement.
-_UPSERT_CHUNK = 1000
+# Bound values an artist row takes in an insert: its columns and the id.
+_VALUES_PER_ROW = len(UPSERT_COLUMNS) + 1
 
 SORTABLE = {
     "followers": Artist.followers,
@@ -42,6 +42,15 @@ class UpsertResult:
     ids: dict[int, uuid.UUID]
     inserted: int
     updated: int
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """Artists by SoundCloud id, whether this call listed them or they were listed before."""
+
+    ids: dict[int, uuid.UUID]
+    # SoundCloud ids of the artists this call added to the catalogue.
+    inserted: frozenset[int]
 
 
 @dataclass(frozen=True)
@@ -62,15 +71,9 @@ class ArtistFilter:
 
     def conditions(self) -> list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = []
-        if self.text:
-            pattern = f"%{_escape_like(self.text.strip())}%"
-            where.append(
-                or_(
-                    Artist.name.ilike(pattern, escape="\\"),
-                    Artist.permalink.ilike(pattern, escape="\\"),
-                    Artist.soundcloud_username.ilike(pattern, escape="\\"),
-                )
-            )
+        found = text_search((Artist.name, Artist.permalink, Artist.soundcloud_username), self.text)
+        if found is not None:
+            where.append(found)
         if self.genre:
             where.append(Artist.genres.contains([self.genre.strip().lower()]))
         if self.city:
@@ -94,10 +97,6 @@ class ArtistFilter:
             )
             where.append(has if self.has_contact else ~has)
         return where
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class ArtistRepository:
@@ -126,40 +125,47 @@ class ArtistRepository:
         """
         return await self._upsert(records, UPSERT_COLUMNS[1:])
 
-    async def upsert_fields(
-        self, records: Iterable[Mapping[str, Any]], fields: Iterable[str]
-    ) -> UpsertResult:
-        """Like :meth:`upsert_many`, but a known artist has only ``fields`` refreshed.
+    async def add_missing(self, records: Iterable[Mapping[str, Any]]) -> AddResult:
+        """List the artists the catalogue does not have yet, and leave listed ones as they are.
 
-        For sources that know part of an artist (a CSV file without a ``city`` column): what
-        they do not know is kept rather than cleared. New artists get defaults for the rest.
-
-        Raises:
-            ValueError: a field that an upsert may not write.
+        For sources that do not own the catalogue, such as a workspace's CSV file: like
+        ``POST /artists``, they may add an artist but not change one that others share. A
+        SoundCloud id repeated in ``records`` is listed as its first record says.
         """
-        wanted = set(fields)
-        unknown = wanted - set(UPSERT_COLUMNS)
-        if unknown:
-            raise ValueError(f"cannot upsert field(s): {', '.join(sorted(unknown))}")
-        return await self._upsert(records, [name for name in UPSERT_COLUMNS[1:] if name in wanted])
+        by_id: dict[int, dict[str, Any]] = {}
+        for record in records:
+            by_id.setdefault(int(record["soundcloud_id"]), _upsert_row(record))
+        ids: dict[int, uuid.UUID] = {}
+        statement = (
+            insert(Artist)
+            .on_conflict_do_nothing(index_elements=[Artist.soundcloud_id])
+            .returning(Artist.soundcloud_id, Artist.id)
+        )
+        for chunk in chunks(list(by_id.values()), values_per_item=_VALUES_PER_ROW):
+            # Rows as parameters, not .values(): SQLAlchemy compiles one row once and repeats
+            # it, where a .values() list is compiled bind by bind (about 1 ms a row).
+            inserted_rows = await self.session.execute(
+                statement, [{"id": new_id(), **row} for row in chunk]
+            )
+            ids.update((sc_id, artist_id) for sc_id, artist_id in inserted_rows)
+        inserted = frozenset(ids)
+        listed = [soundcloud_id for soundcloud_id in by_id if soundcloud_id not in inserted]
+        for id_chunk in chunks(listed, values_per_item=1):
+            found = await self.session.execute(
+                select(Artist.soundcloud_id, Artist.id).where(Artist.soundcloud_id.in_(id_chunk))
+            )
+            ids.update((sc_id, artist_id) for sc_id, artist_id in found)
+        return AddResult(ids=ids, inserted=inserted)
 
     async def _upsert(
         self, records: Iterable[Mapping[str, Any]], refresh: Sequence[str]
     ) -> UpsertResult:
         by_id: dict[int, dict[str, Any]] = {}
         for record in records:
-            row = {name: record.get(name) for name in UPSERT_COLUMNS}
-            row["genres"] = _clean_genres(record.get("genres") or [])
-            row["followers"] = row["followers"] or 0
-            row["tracks"] = row["tracks"] or 0
-            row["verified"] = bool(row["verified"])
-            row["country"] = row["country"].upper() if row["country"] else None
-            by_id[int(record["soundcloud_id"])] = row
+            by_id[int(record["soundcloud_id"])] = _upsert_row(record)
         ids: dict[int, uuid.UUID] = {}
         inserted = 0
-        rows = list(by_id.values())
-        for start in range(0, len(rows), _UPSERT_CHUNK):
-            chunk = rows[start : start + _UPSERT_CHUNK]
+        for chunk in chunks(list(by_id.values()), values_per_item=_VALUES_PER_ROW):
             values = insert(Artist).values([{"id": new_id(), **row} for row in chunk])
             changed = {name: values.excluded[name] for name in refresh}
             statement = values.on_conflict_do_update(
@@ -269,6 +275,16 @@ class ArtistRepository:
         return list(
             (await self.session.scalars(statement.order_by(ArtistSnapshot.captured_at))).all()
         )
+
+
+def _upsert_row(record: Mapping[str, Any]) -> dict[str, Any]:
+    row = {name: record.get(name) for name in UPSERT_COLUMNS}
+    row["genres"] = _clean_genres(record.get("genres") or [])
+    row["followers"] = row["followers"] or 0
+    row["tracks"] = row["tracks"] or 0
+    row["verified"] = bool(row["verified"])
+    row["country"] = row["country"].upper() if row["country"] else None
+    return row
 
 
 def _clean_genres(genres: Iterable[str]) -> list[str]:

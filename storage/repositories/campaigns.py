@@ -11,9 +11,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
 from core.campaign_rules import ensure_transition
-from core.enums import CampaignArtistStatus, CampaignStatus
+from core.enums import CampaignArtistStatus, CampaignStatus, CampaignType
 from core.errors import FieldProblem, InvalidInput, NotFound
-from core.money import normalize_currency
+from core.money import check_currency_change, normalize_currency
+from core.pagination import DEFAULT_PAGE_SIZE
 from storage.models import Artist, Campaign, CampaignArtist
 from storage.repositories.base import Page, ScopedRepository, paginate, parse_sort, write_guard
 
@@ -27,6 +28,25 @@ class CampaignRepository(ScopedRepository[Campaign]):
         "name": "name",
         "budget": "budget_minor",
     }
+    searchable = ("name",)
+
+    async def search(
+        self,
+        *,
+        status: CampaignStatus | None = None,
+        type: CampaignType | None = None,
+        q: str | None = None,
+        sort: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Page[Campaign]:
+        """Campaigns in ``status``, of ``type``, whose name contains ``q``."""
+        where = []
+        if status is not None:
+            where.append(Campaign.status == status)
+        if type is not None:
+            where.append(Campaign.type == type)
+        return await self.list(where=where, q=q, sort=sort, limit=limit, cursor=cursor)
 
     async def create(self, **values: Any) -> Campaign:
         if "status" in values:
@@ -43,8 +63,16 @@ class CampaignRepository(ScopedRepository[Campaign]):
                 "change status with a transition, not an update",
                 [FieldProblem("status", "read-only")],
             )
-        if "currency" in values:
+        # A null currency is left to the NOT NULL constraint, which names the field.
+        if values.get("currency") is not None:
             values = {**values, "currency": normalize_currency(values["currency"])}
+            current = await self.get(row_id)
+            check_currency_change(
+                currency=current.currency,
+                amount_minor=current.budget_minor,
+                changes=values,
+                amount_fields=("budget_minor",),
+            )
         return await super().update(row_id, values)
 
     async def transition(self, campaign_id: uuid.UUID, target: CampaignStatus) -> Campaign:

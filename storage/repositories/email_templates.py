@@ -10,3 +10,4 @@ class EmailTemplateRepository(ScopedRepository[EmailTemplate]):
     model = EmailTemplate
     noun = "email template"
     sortable = {"created_at": "created_at", "updated_at": "updated_at", "name": "name"}
+    searchable = ("name",)

@@ -11,14 +11,29 @@ from core.emails import normalize_email
 from core.enums import SuppressionReason
 from core.errors import NotFound
 from core.ids import new_id
+from core.pagination import DEFAULT_PAGE_SIZE
 from storage.models import Suppression
-from storage.repositories.base import ScopedRepository
+from storage.repositories.base import Page, ScopedRepository
 
 
 class SuppressionRepository(ScopedRepository[Suppression]):
     model = Suppression
     noun = "suppression"
     sortable = {"created_at": "created_at", "email": "email"}
+    searchable = ("email",)
+
+    async def search(
+        self,
+        *,
+        reason: SuppressionReason | None = None,
+        q: str | None = None,
+        sort: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Page[Suppression]:
+        """Suppressions for ``reason`` whose address contains ``q``."""
+        where = [] if reason is None else [Suppression.reason == reason]
+        return await self.list(where=where, q=q, sort=sort, limit=limit, cursor=cursor)
 
     async def suppress(self, email: str, reason: SuppressionReason) -> bool:
         """Add ``email``; returns False if it was already suppressed (the first reason is kept)."""

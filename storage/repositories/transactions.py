@@ -12,9 +12,9 @@ from sqlalchemy import ColumnElement, DateTime, SQLColumnExpression, cast, func,
 
 from core.enums import TransactionType
 from core.errors import NotFound
-from core.money import normalize_currency
+from core.money import check_currency_change, normalize_currency
 from storage.models import Campaign, Transaction
-from storage.repositories.base import Page, ScopedRepository, write_guard
+from storage.repositories.base import Page, ScopedRepository, chunks, write_guard
 
 SummaryGrouping = Literal["campaign", "category", "month"]
 
@@ -54,10 +54,18 @@ class TransactionRepository(ScopedRepository[Transaction]):
         await self.require(Campaign, values.get("campaign_id"), "campaign")
         if "currency" in values:
             values = {**values, "currency": normalize_currency(values["currency"])}
+            current = await self.get(row_id)
+            check_currency_change(
+                currency=current.currency,
+                amount_minor=current.amount_minor,
+                changes=values,
+                amount_fields=("amount_minor", "amount"),
+            )
         return await super().update(row_id, values)
 
     async def create_many(self, rows: Sequence[Mapping[str, Any]]) -> int:
-        """Insert ``rows`` (the fields of ``create``) in one batch and return how many.
+        """Insert ``rows`` (the fields of ``create``), a few statements for any number, and
+        return how many.
 
         Raises:
             NotFound: a row names a campaign outside this workspace (nothing is inserted).
@@ -76,20 +84,25 @@ class TransactionRepository(ScopedRepository[Transaction]):
             }
             for row in rows
         ]
+        # At most every column of the table is bound per row.
+        per_row = len(Transaction.__table__.columns)
         async with write_guard(self.session, self.noun):
-            await self.session.execute(insert(Transaction), values)
+            for chunk in chunks(values, values_per_item=per_row):
+                await self.session.execute(insert(Transaction), chunk)
         return len(values)
 
     async def existing_campaign_ids(self, ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
         """Those of ``ids`` that are campaigns of this workspace."""
-        if not ids:
-            return set()
-        found = await self.session.scalars(
-            select(Campaign.id).where(
-                Campaign.workspace_id == self.workspace_id, Campaign.id.in_(ids)
+        found: set[uuid.UUID] = set()
+        for chunk in chunks(list(ids), values_per_item=1):
+            found.update(
+                await self.session.scalars(
+                    select(Campaign.id).where(
+                        Campaign.workspace_id == self.workspace_id, Campaign.id.in_(chunk)
+                    )
+                )
             )
-        )
-        return set(found)
+        return found
 
     def _filters(
         self,

@@ -23,7 +23,7 @@ class UserRepository:
         user = User(
             email=normalize_email(email), password_hash=password_hash, display_name=display_name
         )
-        async with write_guard(self.session, "user with this email"):
+        async with write_guard(self.session, "user"):
             self.session.add(user)
         return user
 
@@ -38,7 +38,7 @@ class UserRepository:
 
     async def update(self, user_id: uuid.UUID, values: Mapping[str, Any]) -> User:
         user = await self.get(user_id)
-        async with write_guard(self.session, "user with this email"):
+        async with write_guard(self.session, "user"):
             for name, value in values.items():
                 setattr(user, name, normalize_email(value) if name == "email" else value)
         await self.session.refresh(user)

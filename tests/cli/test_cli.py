@@ -130,9 +130,7 @@ class TestEmbeddedLifecycle:
 
         second = run(*args, env=env)
         assert second.returncode == 1
-        assert (
-            one_error_line(second) == "error: user with this email already exists (uq_users_email)"
-        )
+        assert one_error_line(second) == "error: a user with this email already exists"
         assert processes_using(tmp_path) == []
 
     def test_a_short_password_is_refused_naming_the_rule(self, tmp_path: Path) -> None:

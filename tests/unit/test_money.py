@@ -5,7 +5,13 @@ from decimal import Decimal
 import pytest
 
 from core.errors import InvalidInput
-from core.money import Money, minor_unit_exponent
+from core.money import (
+    CURRENCY_EXPONENTS,
+    Money,
+    check_currency_change,
+    minor_unit_exponent,
+    normalize_currency,
+)
 
 
 class TestParsing:
@@ -44,6 +50,57 @@ class TestParsing:
             Money(12.5, "EUR")  # type: ignore[arg-type]
         with pytest.raises(InvalidInput):
             Money(True, "EUR")
+
+
+class TestCurrencies:
+    @pytest.mark.parametrize("code", ["eur", " jpy ", "XOF", "XCD", "chf"])
+    def test_currencies_money_is_held_in_are_accepted(self, code: str) -> None:
+        assert normalize_currency(code) == code.strip().upper()
+
+    @pytest.mark.parametrize(
+        "code",
+        ["ZZZ", "XXX", "XTS", "XAU", "XAG", "XPT", "XPD", "XDR", "XSU", "XUA", "CLF", "USN", "UYI"],
+    )
+    def test_codes_that_are_not_money_are_refused_naming_the_field(self, code: str) -> None:
+        with pytest.raises(InvalidInput, match=code) as refused:
+            normalize_currency(code, field="budget_currency")
+        assert [problem.field for problem in refused.value.problems] == ["budget_currency"]
+
+    def test_every_listed_currency_has_a_usual_exponent(self) -> None:
+        assert set(CURRENCY_EXPONENTS.values()) == {0, 2, 3}
+        assert all(len(code) == 3 and code.isupper() for code in CURRENCY_EXPONENTS)
+
+
+class TestCurrencyChange:
+    def check(self, changes: dict[str, object], *, amount_minor: int = 500) -> None:
+        check_currency_change(
+            currency="EUR",
+            amount_minor=amount_minor,
+            changes=changes,
+            amount_fields=("amount_minor", "amount"),
+        )
+
+    def test_another_currency_without_the_amount_is_refused_naming_the_amount(self) -> None:
+        with pytest.raises(InvalidInput, match="from EUR to JPY") as refused:
+            self.check({"currency": "jpy"})
+        assert [problem.field for problem in refused.value.problems] == ["amount_minor", "amount"]
+
+    @pytest.mark.parametrize(
+        "changes",
+        [
+            {"currency": "JPY", "amount_minor": 800},
+            {"currency": "eur"},
+            {"category": "ads"},
+            {"amount_minor": 700},
+        ],
+    )
+    def test_a_restated_amount_or_the_same_currency_passes(
+        self, changes: dict[str, object]
+    ) -> None:
+        self.check(changes)
+
+    def test_nothing_is_worth_the_same_in_any_currency(self) -> None:
+        self.check({"currency": "JPY"}, amount_minor=0)
 
 
 class TestArithmetic:

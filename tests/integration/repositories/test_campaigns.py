@@ -65,12 +65,12 @@ class TestCampaignCrud:
         self, session: AsyncSession
     ) -> None:
         workspace = await make_workspace(session)
-        with pytest.raises(InvalidInput, match="budget_not_negative"):
+        with pytest.raises(InvalidInput, match="budget_minor must not be negative"):
             await make_campaign(session, workspace=workspace, budget_minor=-1)
 
     async def test_an_end_before_the_start_is_refused(self, session: AsyncSession) -> None:
         workspace = await make_workspace(session)
-        with pytest.raises(InvalidInput, match="ends_after_start"):
+        with pytest.raises(InvalidInput, match="end_date must not be before start_date"):
             await make_campaign(
                 session, workspace=workspace, start_date=date(2026, 5, 2), end_date=date(2026, 5, 1)
             )

@@ -43,7 +43,7 @@ class TestTransactions:
         self, session: AsyncSession, amount: int
     ) -> None:
         workspace = await make_workspace(session)
-        with pytest.raises(InvalidInput, match="amount_positive"):
+        with pytest.raises(InvalidInput, match="amount_minor must be greater than 0"):
             await make_transaction(session, workspace=workspace, amount_minor=amount)
 
     async def test_a_bad_currency_is_refused(self, session: AsyncSession) -> None:
@@ -199,7 +199,7 @@ class TestTransactionBatches:
         workspace = await make_workspace(session)
         repo = TransactionRepository(session, workspace.id)
         row = {"type": INCOME, "amount_minor": 0, "currency": "EUR", "occurred_on": date.today()}
-        with pytest.raises(InvalidInput, match="amount_positive"):
+        with pytest.raises(InvalidInput, match="amount_minor must be greater than 0"):
             await repo.create_many([row])
         assert await repo.create_many([{**row, "amount_minor": 1}]) == 1
 

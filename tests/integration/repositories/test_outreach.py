@@ -64,7 +64,7 @@ class TestOutreachCampaigns:
         with pytest.raises(InvalidInput) as bad_sender:
             await make_outreach(session, workspace=workspace, sender_email="nobody")
         assert bad_sender.value.problems[0].field == "sender_email"
-        with pytest.raises(InvalidInput, match="daily_limit_positive"):
+        with pytest.raises(InvalidInput, match="daily_limit must be greater than 0"):
             await make_outreach(session, workspace=workspace, daily_limit=0)
 
     async def test_a_template_in_use_cannot_be_deleted(self, session: AsyncSession) -> None:
