@@ -549,6 +549,7 @@ class Bench:
                 "CM_REQUESTS_PER_TOKEN": str(s.requests_per_token),
                 "CM_LOGIN_ATTEMPTS_PER_IP": str(s.login_attempts_per_ip),
                 "CM_LOGIN_ATTEMPTS_PER_ACCOUNT": str(s.login_attempts_per_account),
+                "CM_REGISTRATIONS_PER_IP": str(s.registrations_per_ip),
                 "CM_SERVE_REPLICA_CPUS": str(s.serve_replica_cpus),
                 "CM_SERVE_MAX_ONGOING_REQUESTS": str(s.serve_max_ongoing_requests),
                 "CM_LOG_LEVEL": "warning",
@@ -897,6 +898,7 @@ def run(args: argparse.Namespace) -> int:
         requests_per_token=limits_off,
         login_attempts_per_ip=limits_off,
         login_attempts_per_account=limits_off,
+        registrations_per_ip=limits_off,
         _env_file=None,
     )
     code = 1

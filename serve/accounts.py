@@ -1,4 +1,5 @@
-"""Account flows: register, log in, rotate refresh tokens (with reuse detection), log out."""
+"""Account flows: register, log in (with failed-login limits), rotate refresh tokens (with
+reuse detection), log out."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.emails import normalize_email
 from core.errors import Forbidden, Unauthorized
 from core.passwords import check_password_rules, hash_password, verify_password
+from core.settings import Settings
 from core.tokens import hash_token, issue_access_token, new_refresh_token
 from serve.resources import Resources
 from serve.schemas.accounts import TokenPair
 from storage.models import User, Workspace
+from storage.rate_limits import RateLimiter, RateLimitResult
 from storage.repositories.refresh_tokens import RefreshTokenRepository
 from storage.repositories.users import UserRepository
 from storage.repositories.workspaces import MembershipRepository, WorkspaceRepository
@@ -70,6 +73,68 @@ async def register(
     name = workspace_name or f"{display_name or user.email.split('@')[0]}'s workspace"
     workspace = await WorkspaceRepository(session).create(name=name, owner_id=user.id)
     return user, workspace
+
+
+def login_limits(settings: Settings, *, email: str, address: str) -> list[tuple[str, int, str]]:
+    """``(key, limit, message)`` of each limit a login attempt counts against."""
+    account = email.strip().lower()
+    return [
+        (
+            f"login:ip:{address}",
+            settings.login_attempts_per_ip,
+            "too many failed logins from this address",
+        ),
+        (
+            f"login:account-ip:{address}:{account}",
+            settings.login_attempts_per_account,
+            "too many failed logins for this account from this address",
+        ),
+        (
+            f"login:account:{account}",
+            settings.login_failures_per_account_total,
+            "too many failed logins for this account",
+        ),
+    ]
+
+
+async def log_in(
+    session: AsyncSession,
+    resources: Resources,
+    *,
+    email: str,
+    password: str,
+    workspace_id: uuid.UUID | None,
+    address: str,
+) -> TokenPair:
+    """Tokens for a correct email and password, within the failed-login limits.
+
+    Each limit is reserved before the password is checked, so concurrent guesses cannot
+    overshoot it, and given back unless the password turns out wrong: only failures count.
+    """
+    settings = resources.settings
+    limiter = RateLimiter(resources.redis)
+    reserved: list[tuple[str, RateLimitResult]] = []
+    try:
+        for key, limit, message in login_limits(settings, email=email, address=address):
+            result = await limiter.check_or_raise(
+                key, limit=limit, window_seconds=settings.login_window_seconds, detail=message
+            )
+            reserved.append((key, result))
+        user, chosen = await authenticate(
+            session, email=email, password=password, workspace_id=workspace_id
+        )
+    except Unauthorized:
+        raise
+    except BaseException:
+        await _refund(limiter, reserved)
+        raise
+    await _refund(limiter, reserved)
+    return await issue_tokens(session, resources, user_id=user.id, workspace_id=chosen)
+
+
+async def _refund(limiter: RateLimiter, reserved: list[tuple[str, RateLimitResult]]) -> None:
+    for key, result in reserved:
+        await limiter.refund(key, result)
 
 
 async def authenticate(

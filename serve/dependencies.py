@@ -10,11 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.enums import Role
 from core.errors import Forbidden
+from core.pagination import cursor_key
 from core.tokens import decode_access_token
 from serve.activity import Activity
 from serve.resources import Resources
-from serve.security import Principal, bearer_token
+from serve.security import Principal, bearer_token, client_address
 from storage.rate_limits import RateLimiter
+from storage.repositories.base import sign_cursors
 from storage.repositories.workspaces import MembershipRepository
 
 
@@ -26,10 +28,19 @@ def get_resources(request: Request) -> Resources:
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 
 
+def get_client_address(request: Request, resources: ResourcesDep) -> str:
+    return client_address(request.scope, resources.settings.trusted_proxy_networks)
+
+
+# Where the request came from, as far as the configured proxies can vouch (CM_TRUSTED_PROXIES).
+ClientAddress = Annotated[str, Depends(get_client_address)]
+
+
 async def get_session(resources: ResourcesDep) -> AsyncIterator[AsyncSession]:
     """One session per request, committed after the route returns and before the response is
-    sent; rolled back if the route raises."""
+    sent; rolled back if the route raises. Its pages hand out and accept only signed cursors."""
     async with resources.sessionmaker() as session:
+        sign_cursors(session, cursor_key(resources.secret_key))
         try:
             yield session
             await session.commit()

@@ -5,6 +5,11 @@ day (5xx answers are not stored, so they can be retried). A retry with the same 
 replays the stored response with ``Idempotent-Replayed: true``; the same key with another body
 is a 422; a retry while the first is still running is a 409. Keys are scoped to the caller (the
 token's user and workspace, or the client address before login) and to the path.
+
+Routes that hand out credentials (everything under ``/auth/``) ignore the header and always
+run: a replay would give a spent refresh token's successor to whoever sends it again, which
+defeats reuse detection, and would keep live tokens in Redis for a day. A retried refresh is
+therefore a reuse, and the client logs in again, as it must whenever a refresh answer is lost.
 """
 
 from __future__ import annotations
@@ -20,11 +25,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from core.errors import Unauthorized
 from core.tokens import decode_access_token
 from serve.problems import problem_response
+from serve.resources import Resources
+from serve.security import client_address
 
 HEADER = b"idempotency-key"
 LOCK_SECONDS = 60
 KEEP_SECONDS = 24 * 3600
 MAX_KEY_LENGTH = 200
+# Register, login, refresh, logout and workspace switch: every answer holds tokens (or, for
+# logout, acting again is harmless).
+NEVER_REPLAYED = "/api/v1/auth/"
 
 
 class IdempotencyMiddleware:
@@ -37,10 +47,10 @@ class IdempotencyMiddleware:
             return
         headers = dict(scope["headers"])
         key = headers.get(HEADER)
-        if key is None:
+        path = scope["path"]
+        if key is None or path.startswith(NEVER_REPLAYED):
             await self.app(scope, receive, send)
             return
-        path = scope["path"]
         text = key.decode("latin-1").strip()
         if not 1 <= len(text) <= MAX_KEY_LENGTH or not text.isprintable():
             await _problem(
@@ -57,7 +67,7 @@ class IdempotencyMiddleware:
             return
         resources = scope["app"].state.resources
         body, more = await _read_body(receive)
-        caller = _caller(scope, headers, resources.secret_key)
+        caller = _caller(scope, headers, resources)
         fingerprint = hashlib.sha256(body).hexdigest()
         digest = hashlib.sha256(f"{caller}|{path}|{text}".encode()).hexdigest()
         redis_key = f"cm:idem:{digest}"
@@ -145,17 +155,16 @@ async def _read_body(receive: Receive) -> tuple[bytes, Message | None]:
             return body, {"type": "http.request", "body": body, "more_body": False}
 
 
-def _caller(scope: Scope, headers: dict[bytes, bytes], secret: str) -> str:
+def _caller(scope: Scope, headers: dict[bytes, bytes], resources: Resources) -> str:
     authorization = headers.get(b"authorization", b"").decode("latin-1")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() == "bearer" and token:
         try:
-            claims = decode_access_token(secret, token.strip())
+            claims = decode_access_token(resources.secret_key, token.strip())
             return f"user:{claims.user_id}:{claims.workspace_id}"
         except Unauthorized:
             pass
-    client = scope.get("client") or ("unknown", 0)
-    return f"client:{client[0]}"
+    return f"client:{client_address(scope, resources.settings.trusted_proxy_networks)}"
 
 
 async def _replay(stored: dict[str, Any], send: Send) -> None:

@@ -36,7 +36,32 @@ def ensure_port_free(host: str, port: int) -> None:
             ) from None
 
 
+def local_ray_on_loopback() -> None:
+    """Make the local Ray started next in this process listen on 127.0.0.1 only.
+
+    Left alone, Ray takes the address this machine uses to reach the outside as its node
+    address, and its GCS, raylet, workers and agents listen on every interface, reachable from
+    the network with nothing to gain: a local instance only talks to itself. Ray's own switch
+    for "no cluster" (the default on macOS and Windows) makes the node address 127.0.0.1, and
+    every server then binds that. Ray's processes read the variable when they start; this
+    process read it when it imported Ray, hence the constant too.
+    """
+    import ray._private.ray_constants as ray_constants
+
+    os.environ[ray_constants.ENABLE_RAY_CLUSTERS_ENV_VAR] = "0"
+    ray_constants.ENABLE_RAY_CLUSTER = False
+
+
+# Serve's HTTP proxy (with HAProxy: each replica's own HTTP server) runs uvicorn, which by
+# default believes X-Forwarded-For from a loopback peer and rewrites the client address before
+# the app sees it, so any local client could choose its address. Empty, uvicorn believes no one
+# and the app decides (CM_TRUSTED_PROXIES). Every process of a local Ray inherits it; a cluster
+# of one's own must start its nodes with it (`FORWARDED_ALLOW_IPS= ray start ...`).
+RAY_PROXY_ENVIRONMENT = {"FORWARDED_ALLOW_IPS": ""}
+
+
 def start_ray(settings: Settings) -> None:
+    os.environ.update(RAY_PROXY_ENVIRONMENT)
     if settings.serve_proxy == "haproxy":
         # Read by Ray's Serve constants at import, in every Ray process: set before ray starts.
         # With CM_RAY_ADDRESS the cluster must have been started with it instead.
@@ -52,6 +77,7 @@ def start_ray(settings: Settings) -> None:
             logging_level=logging.WARNING,
         )
         return
+    local_ray_on_loopback()
     ray.init(
         # "local": always a new instance, whatever RAY_ADDRESS the shell has.
         address="local",

@@ -70,11 +70,15 @@ class RateLimitResult:
         allowed: whether the hit was counted and may proceed.
         remaining: units still available in the current window after this hit.
         retry_after: seconds until this hit would be allowed; ``0`` when allowed.
+        hit_id: names the units this hit used, for :meth:`RateLimiter.refund`.
+        cost: how many units it used (``0`` when denied).
     """
 
     allowed: bool
     remaining: int
     retry_after: float
+    hit_id: str = ""
+    cost: int = 0
 
 
 class RateLimiter:
@@ -112,14 +116,25 @@ class RateLimiter:
         if not 1 <= cost <= limit:
             raise ValueError(f"cost must be between 1 and limit ({limit}), got {cost}")
         window_us = max(1, math.ceil(window_seconds * 1_000_000))
+        hit_id = uuid.uuid4().hex
         allowed, remaining, retry_after_us = await self._script(
-            keys=[self._key(key)], args=[limit, window_us, cost, uuid.uuid4().hex]
+            keys=[self._key(key)], args=[limit, window_us, cost, hit_id]
         )
         return RateLimitResult(
             allowed=bool(allowed),
             remaining=int(remaining),
             retry_after=0.0 if allowed else int(retry_after_us) / 1_000_000,
+            hit_id=hit_id,
+            cost=cost if allowed else 0,
         )
+
+    async def refund(self, key: str, result: RateLimitResult) -> None:
+        """Give back the units an allowed hit used, as if it had never been made (for limits
+        that count only attempts that turn out to fail, reserved up front so that concurrent
+        attempts cannot overshoot)."""
+        if result.cost:
+            members = [f"{result.hit_id}:{i}" for i in range(1, result.cost + 1)]
+            await self._redis.zrem(self._key(key), *members)
 
     async def check_or_raise(
         self,

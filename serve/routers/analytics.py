@@ -15,10 +15,9 @@ from serve.schemas.analytics import (
     AnalyticsSummary,
     EventBucketRead,
     Interval,
-    UtcDatetime,
     WorkspaceOverview,
 )
-from serve.schemas.common import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
+from serve.schemas.common import DEFAULT_LIMIT, Cursor, Limit, Page, UtcDatetime, page_of
 from storage.repositories.analytics_events import AnalyticsEventRepository
 from storage.repositories.dashboard import DashboardRepository
 

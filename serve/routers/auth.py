@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 
 from serve import accounts
-from serve.dependencies import CurrentPrincipal, ResourcesDep, SessionDep
+from serve.dependencies import ClientAddress, CurrentPrincipal, ResourcesDep, SessionDep
 from serve.schemas.accounts import (
     LoginRequest,
     MeResponse,
@@ -27,9 +27,16 @@ router = APIRouter(tags=["auth"])
 
 @router.post("/auth/register", status_code=status.HTTP_201_CREATED, response_model=RegisterResponse)
 async def register(
-    body: RegisterRequest, session: SessionDep, resources: ResourcesDep
+    body: RegisterRequest, session: SessionDep, resources: ResourcesDep, address: ClientAddress
 ) -> RegisterResponse:
     """Create an account and its first workspace, with the new user as owner."""
+    settings = resources.settings
+    await RateLimiter(resources.redis).check_or_raise(
+        f"register:ip:{address}",
+        limit=settings.registrations_per_ip,
+        window_seconds=settings.registration_window_seconds,
+        detail="too many new accounts from this address",
+    )
     user, workspace = await accounts.register(
         session,
         email=body.email,
@@ -49,29 +56,16 @@ async def register(
 
 @router.post("/auth/login", response_model=TokenPair)
 async def login(
-    body: LoginRequest, request: Request, session: SessionDep, resources: ResourcesDep
+    body: LoginRequest, session: SessionDep, resources: ResourcesDep, address: ClientAddress
 ) -> TokenPair:
     """Exchange email and password for an access token and a refresh token."""
-    settings = resources.settings
-    limiter = RateLimiter(resources.redis)
-    client = request.client.host if request.client else "unknown"
-    await limiter.check_or_raise(
-        f"login:ip:{client}",
-        limit=settings.login_attempts_per_ip,
-        window_seconds=settings.login_window_seconds,
-        detail="too many login attempts from this address",
-    )
-    await limiter.check_or_raise(
-        f"login:account:{body.email.strip().lower()}",
-        limit=settings.login_attempts_per_account,
-        window_seconds=settings.login_window_seconds,
-        detail="too many login attempts for this account",
-    )
-    user, workspace_id = await accounts.authenticate(
-        session, email=body.email, password=body.password, workspace_id=body.workspace_id
-    )
-    return await accounts.issue_tokens(
-        session, resources, user_id=user.id, workspace_id=workspace_id
+    return await accounts.log_in(
+        session,
+        resources,
+        email=body.email,
+        password=body.password,
+        workspace_id=body.workspace_id,
+        address=address,
     )
 
 

@@ -5,26 +5,18 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from core.enums import CampaignStatus, EmailStatus
-from serve.schemas.common import ReadModel
+from serve.schemas.common import ReadModel, UtcDatetime
 from serve.schemas.finance import MoneyTotals
 
 Interval = Literal["day", "week", "month"]
 NAME_PATTERN = r"^[a-z0-9_.-]{1,60}$"
 MAX_DATA_BYTES = 16 * 1024
-
-
-def _as_utc(value: datetime) -> datetime:
-    """A time without an offset is read as UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
-UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 
 class AnalyticsEventCreate(BaseModel):

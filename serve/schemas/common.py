@@ -2,14 +2,47 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 ItemT = TypeVar("ItemT")
+
+# Every time and day the API accepts lies in [EARLIEST, LATEST): far from the ends of Python's
+# datetime (years 1..9999), so converting to UTC, truncating to a week or month, or adding a
+# day or an interval can never overflow, and well inside what PostgreSQL stores.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(9000, 1, 1)
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+_RANGE = f"from {EARLIEST_DAY.isoformat()} up to (not including) {LATEST_DAY.isoformat()}"
+
+
+def _utc_in_range(value: datetime) -> datetime:
+    """A time without an offset is read as UTC; one outside the range is refused before it is
+    converted (``9999-12-31T23:59:59-12:00`` is in year 10000 in UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    # Aware datetimes compare by their UTC instant without building it, so this cannot overflow.
+    if not _EARLIEST <= value < _LATEST:
+        raise ValueError(f"must be {_RANGE} in UTC")
+    return value.astimezone(UTC)
+
+
+def _day_in_range(value: date) -> date:
+    if not EARLIEST_DAY <= value < LATEST_DAY:
+        raise ValueError(f"must be {_RANGE}")
+    return value
+
+
+# The one type of every time the API accepts, in bodies and query parameters alike.
+UtcDatetime = Annotated[datetime, AfterValidator(_utc_in_range)]
+# The one type of every calendar day the API accepts.
+Day = Annotated[date, AfterValidator(_day_in_range)]
 
 
 class ReadModel(BaseModel):

@@ -7,12 +7,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from core.emails import normalize_email
 from core.enums import EmailStatus, OutreachStatus, SuppressionReason
 from core.errors import InvalidInput
-from serve.schemas.common import ReadModel
+from serve.schemas.common import ReadModel, UtcDatetime
 
 MAX_BODY_CHARS = 100_000
 MAX_RECIPIENTS = 1_000
@@ -95,7 +95,7 @@ class OutreachCampaignCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     template_id: uuid.UUID
     campaign_id: uuid.UUID | None = None
-    scheduled_at: AwareDatetime | None = None
+    scheduled_at: UtcDatetime | None = None
     sender_email: EmailAddress
     sender_name: str = Field(default="", max_length=200)
     daily_limit: int = Field(default=50, ge=1, le=10_000, description="Messages a day at most.")
@@ -109,7 +109,7 @@ class OutreachCampaignUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     template_id: uuid.UUID | None = None
     campaign_id: uuid.UUID | None = None
-    scheduled_at: AwareDatetime | None = None
+    scheduled_at: UtcDatetime | None = None
     sender_email: EmailAddress | None = None
     sender_name: str | None = Field(default=None, max_length=200)
     daily_limit: int | None = Field(default=None, ge=1, le=10_000)

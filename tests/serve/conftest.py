@@ -52,6 +52,7 @@ def app_settings(
         secret_key="test-secret-key-that-is-long-enough-for-hs256",
         login_attempts_per_ip=100_000,
         login_attempts_per_account=5,
+        registrations_per_ip=100_000,
         _env_file=None,  # type: ignore[call-arg]
     )
 
@@ -60,7 +61,11 @@ def app_settings(
 def ray_cluster() -> Iterator[None]:
     import ray
 
+    from serve.runner import RAY_PROXY_ENVIRONMENT, local_ray_on_loopback
+
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.update(RAY_PROXY_ENVIRONMENT)  # as `campaign-manager serve` starts Ray
+    local_ray_on_loopback()
     ray.init(
         num_cpus=2,
         include_dashboard=False,

@@ -397,7 +397,7 @@ class TestOutreachValidation:
                 "template_id": "not-a-uuid",
                 "sender_email": "nobody",
                 "daily_limit": 0,
-                "scheduled_at": "2026-12-01T09:00:00",
+                "scheduled_at": "9999-12-31T23:59:59-12:00",
             },
             headers=owner.headers,
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -12,7 +14,7 @@ from core.emails import normalize_email
 from core.enums import Role
 from core.errors import ConfigurationError, InvalidInput
 from core.ids import new_id
-from core.pagination import Cursor, check_page_size
+from core.pagination import Cursor, check_page_size, cursor_key
 from core.passwords import hash_password, needs_rehash, verify_password
 from core.settings import load_settings
 
@@ -66,17 +68,64 @@ class TestSettings:
 
 
 class TestCursor:
-    def test_round_trip_keeps_types(self) -> None:
+    KEY = cursor_key("a-secret-for-the-cursor-tests")
+    VALUES = (
+        datetime(2026, 11, 26, 4, 30, tzinfo=UTC),
+        date(2026, 11, 26),
+        "Solar",
+        1500,
+        0.75,
+        uuid.UUID("01930000-0000-7000-8000-000000000000"),
+    )
+
+    @pytest.mark.parametrize("value", VALUES)
+    def test_round_trip_keeps_types(self, value: object) -> None:
         row_id = uuid.uuid4()
-        for value in (
-            datetime(2026, 11, 26, 4, 30, tzinfo=UTC),
-            date(2026, 11, 26),
-            "Solar",
-            1500,
-            row_id,
-        ):
-            decoded = Cursor.decode(Cursor("name", value, row_id).encode(), sort="name")
-            assert (decoded.value, decoded.id) == (value, row_id)
+        token = Cursor("name", value, row_id).encode(self.KEY)
+        decoded = Cursor.decode(token, sort="name", value_type=type(value), key=self.KEY)
+        assert (decoded.value, decoded.id) == (value, row_id)
+
+    def test_a_token_signed_with_another_key_is_refused(self) -> None:
+        token = Cursor("name", "Solar", uuid.uuid4()).encode(cursor_key("another-secret"))
+        with pytest.raises(InvalidInput, match="not one this service made") as error:
+            Cursor.decode(token, sort="name", value_type=str, key=self.KEY)
+        assert error.value.problems[0].field == "cursor"
+
+    def test_an_unsigned_or_edited_token_is_refused(self) -> None:
+        row_id = uuid.uuid4()
+        unsigned = Cursor("name", "Solar", row_id).encode()
+        signed = Cursor("name", "Solar", row_id).encode(self.KEY)
+        forged = Cursor("name", "Zed", row_id).encode() + signed[signed.index(".") :]
+        for token in (unsigned, forged, signed + "x", signed[:-2]):
+            with pytest.raises(InvalidInput) as error:
+                Cursor.decode(token, sort="name", value_type=str, key=self.KEY)
+            assert error.value.problems[0].field == "cursor"
+
+    @pytest.mark.parametrize(
+        ("value", "value_type"),
+        [
+            ("2026-11-26", datetime),
+            (datetime(2026, 11, 26, 4, 30), datetime),
+            (datetime(2026, 11, 26, 4, 30, tzinfo=UTC), date),
+            (1500, str),
+            ("1500", int),
+            (2**63, int),
+            (True, int),
+            ("Solar", uuid.UUID),
+            (date(2026, 11, 26), int),
+        ],
+    )
+    def test_a_value_of_another_type_than_the_column_is_refused(
+        self, value: object, value_type: type
+    ) -> None:
+        # Made by hand without the type tag's checks, as a client would forge one.
+        kind = {bool: "i", int: "i", str: "s", date: "d"}.get(type(value), "t")
+        shown = value.isoformat() if isinstance(value, date) else value
+        raw = json.dumps(["name", kind, shown, str(uuid.uuid4())]).encode()
+        token = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        with pytest.raises(InvalidInput) as error:
+            Cursor.decode(token, sort="name", value_type=value_type)
+        assert error.value.problems[0].field == "cursor"
 
     def test_page_size_bounds(self) -> None:
         assert check_page_size(200) == 200
