@@ -78,9 +78,10 @@ class Settings(BaseSettings):
 
     # Request bodies are refused with 413 above these sizes before any route reads them, so one
     # client cannot make a replica buffer gigabytes; only routes that take files (the CSV imports)
-    # accept multipart bodies up to the upload size.
+    # accept multipart bodies up to the upload size, which sits above the importer's own 50 MiB
+    # file limit so that a file just over that gets the importer's 422 naming the file.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
-    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
 
     ray_address: str | None = None
     # The Jobs API of the cluster at ray_address (`discover` submits there); unset: port 8265

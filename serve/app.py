@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from core.settings import Settings
+from serve.edge import EdgeMiddleware, routes_taking_files
 from serve.health import check_parts
 from serve.idempotency import IdempotencyMiddleware
 from serve.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers, problem_response
@@ -59,6 +60,13 @@ def build_app(settings: Settings, *, resources: Resources | None = None) -> Fast
     app.add_middleware(IdempotencyMiddleware)
     for router in api_routers():
         app.include_router(router, prefix="/api/v1", responses=PROBLEM_RESPONSES)
+    # Outermost, so nothing (not even an idempotency replay) sees a request it refuses.
+    app.add_middleware(
+        EdgeMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+        upload_paths=routes_taking_files(app),
+    )
 
     @app.get(
         "/healthz",
@@ -99,6 +107,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         403: "The caller's role does not allow this",
         404: "Not found in the caller's workspace",
         409: "Conflicts with existing data",
+        413: "The request body is over the size limit",
         422: "Invalid input; `errors` names each field",
         429: "Rate limited; see Retry-After",
     }.items()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from typing import Any
@@ -10,8 +11,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
-from core.errors import CampaignManagerError, InvalidInput, RateLimited, Unauthorized
+from core.errors import (
+    CampaignManagerError,
+    FieldProblem,
+    InvalidInput,
+    RateLimited,
+    Unauthorized,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +52,11 @@ def problem_response(
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CampaignManagerError)
+    return error_response(exc, request.url.path)
+
+
+def error_response(exc: CampaignManagerError, instance: str) -> JSONResponse:
+    """The problem+json answer for a domain error (also sent by middleware, before routing)."""
     extra: dict[str, Any] = {}
     headers: dict[str, str] = {}
     if isinstance(exc, InvalidInput):
@@ -53,14 +66,23 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"
     return problem_response(
-        exc.status,
-        exc.type,
-        exc.title,
-        exc.detail,
-        instance=request.url.path,
-        headers=headers,
-        **extra,
+        exc.status, exc.type, exc.title, exc.detail, instance=instance, headers=headers, **extra
     )
+
+
+def unreadable_json(error: Exception) -> str:
+    """Why a JSON body could not be read, for a 422 naming ``body``."""
+    if isinstance(error, json.JSONDecodeError):
+        return f"invalid JSON: {error.msg} at character {error.pos}"
+    if isinstance(error, UnicodeDecodeError):
+        return "invalid JSON: the body is not UTF-8 text"
+    if isinstance(error, RecursionError):
+        return "invalid JSON: nested too deeply"
+    return f"invalid JSON: {error}"
+
+
+def _body_problem(message: str, instance: str) -> JSONResponse:
+    return error_response(InvalidInput(message, [FieldProblem("body", message)]), instance)
 
 
 def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
@@ -71,11 +93,18 @@ def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+def _field_error(error: Any) -> dict[str, str]:
+    if error["type"] == "json_invalid":
+        # FastAPI puts the character position where a field name would be.
+        position = error["loc"][-1]
+        reason = error.get("ctx", {}).get("error", error["msg"])
+        return {"field": "body", "message": f"invalid JSON: {reason} at character {position}"}
+    return {"field": _field_name(error["loc"]), "message": error["msg"]}
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"field": _field_name(error["loc"]), "message": error["msg"]} for error in exc.errors()
-    ]
+    errors = [_field_error(error) for error in exc.errors()]
     fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
     return problem_response(
         422,
@@ -87,8 +116,19 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# FastAPI's answer when reading a JSON body raised anything but a JSONDecodeError (text that is
+# not UTF-8, for one); Starlette answers broken form data with a bare 400 too. The body is the
+# client's input, so either is a 422 like any other.
+_UNREADABLE_BODY = "There was an error parsing the body"
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        if isinstance(exc.__context__, MultiPartException):
+            return _body_problem(f"invalid form data: {exc.detail}", request.url.path)
+        if exc.detail == _UNREADABLE_BODY and isinstance(exc.__cause__, Exception):
+            return _body_problem(unreadable_json(exc.__cause__), request.url.path)
     slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
     return problem_response(
