@@ -8,17 +8,16 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
-from pydantic import ValidationError
 
+from core.csv_import import IMPORT_FILE_RULES, MAX_IMPORT_BYTES, ProblemLog, read_csv
 from core.enums import ContactSource
 from core.errors import Conflict, FieldProblem, InvalidInput
 from core.pagination import MAX_PAGE_SIZE
 from serve.dependencies import ActivityDep, CurrentPrincipal, Editor, ResourcesDep, SessionDep
-from serve.exports import MAX_IMPORT_BYTES, ExportRead, read_csv, save_export, to_csv
+from serve.exports import ExportRead, save_export, to_csv
 from serve.reads import cached
 from serve.resources import Resources
 from serve.schemas.artists import (
@@ -41,7 +40,7 @@ from serve.schemas.artists import (
     SnapshotRead,
     SocialProfileRead,
 )
-from serve.schemas.common import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
+from serve.schemas.common import DEFAULT_LIMIT, Cursor, Limit, Page, UtcDatetime, page_of
 from storage.models import Artist
 from storage.read_versions import CATALOGUE_VERSION_KEY, bump_catalogue_version
 from storage.repositories.artists import ArtistFilter, ArtistRepository
@@ -65,8 +64,6 @@ ArtistSort = Annotated[
 # this global version, which every catalogue write bumps once committed. Contacts and notes are
 # recorded as "artist" activity, which bumps the caller's workspace version: ``has_contact`` and
 # the detail's counts depend on them, and on nothing another workspace can change.
-# A file of nothing but bad rows must not make an answer as large as itself.
-MAX_REPORTED_ERRORS = 1000
 
 
 async def _bump_catalogue_after_commit(
@@ -178,63 +175,58 @@ async def create_artist(
 
 @router.post("/import", response_model=ImportResult, dependencies=[CatalogueWrite])
 async def import_artists(
-    file: Annotated[UploadFile, File(description="CSV with a header row, UTF-8.")],
+    file: Annotated[
+        UploadFile,
+        File(description=f"CSV with a header row; {IMPORT_FILE_RULES}."),
+    ],
     principal: Editor,
     session: SessionDep,
     activity: ActivityDep,
 ) -> ImportResult:
-    """Add or refresh catalogue artists from a CSV file, and their emails as contacts."""
-    data = await file.read(MAX_IMPORT_BYTES + 1)
-    columns, count, rows, errors = await asyncio.to_thread(_parse_import, data)
-    result = await ArtistRepository(session).upsert_fields(
-        [row.catalogue_record() for row in rows],
-        # Columns the file leaves out are kept, not cleared: the catalogue is shared.
-        {CSV_FIELDS[column] for column in columns if column in CSV_FIELDS},
+    """Add artists new to the catalogue from a CSV file, and every row's emails as contacts."""
+    table = await asyncio.to_thread(
+        read_csv,
+        await file.read(MAX_IMPORT_BYTES + 1),
+        columns=CSV_COLUMNS,
+        required=CSV_REQUIRED,
     )
-    contacts_added = await ArtistContactRepository(session, principal.workspace_id).add_many(
-        [(result.ids[row.soundcloud_id], email) for row in rows for email in row.email],
-        source=ContactSource.IMPORT,
-    )
+    catalogue = ArtistRepository(session)
+    contacts = ArtistContactRepository(session, principal.workspace_id)
+    problems = ProblemLog()
+    named: set[int] = set()
+    inserted = existing = contacts_added = 0
+    # Rows are validated off the event loop and written a batch at a time, all in the
+    # request's one transaction: an import that fails half-way leaves nothing behind.
+    batches = table.batches(ArtistCsvRow)
+    while (batch := await asyncio.to_thread(next, batches, None)) is not None:
+        problems.add(batch.problems)
+        rows = [row for _, row in batch.rows]
+        added = await catalogue.add_missing(row.catalogue_record() for row in rows)
+        for row in rows:
+            if row.soundcloud_id in added.inserted and row.soundcloud_id not in named:
+                inserted += 1
+            else:
+                existing += 1
+            named.add(row.soundcloud_id)
+        contacts_added += await contacts.add_many(
+            [(added.ids[row.soundcloud_id], email) for row in rows for email in row.email],
+            source=ContactSource.IMPORT,
+        )
     answer = ImportResult(
-        rows=count,
-        inserted=result.inserted,
-        updated=result.updated,
+        rows=table.rows,
+        inserted=inserted,
+        existing=existing,
+        skipped=problems.skipped_rows,
         contacts_added=contacts_added,
-        errors=errors[:MAX_REPORTED_ERRORS],
+        errors=[ImportProblem.model_validate(p, from_attributes=True) for p in problems.reported],
     )
     await activity.record(
         "artist.import",
         "artist",
         None,
-        {
-            **answer.model_dump(exclude={"errors"}),
-            "skipped": len({error.row for error in errors}),
-            "filename": file.filename or "",
-        },
+        {**answer.model_dump(exclude={"errors"}), "filename": file.filename or ""},
     )
     return answer
-
-
-def _parse_import(
-    data: bytes,
-) -> tuple[list[str], int, list[ArtistCsvRow], list[ImportProblem]]:
-    """The file's columns, its row count, the valid rows and the problems of the others."""
-    cells = read_csv(data, required=CSV_REQUIRED)
-    rows: list[ArtistCsvRow] = []
-    errors: list[ImportProblem] = []
-    for number, row in enumerate(cells, start=2):
-        try:
-            rows.append(ArtistCsvRow.model_validate(row))
-        except ValidationError as exc:
-            errors.extend(
-                ImportProblem(
-                    row=number,
-                    field=str(error["loc"][0]) if error["loc"] else "row",
-                    message=error["msg"],
-                )
-                for error in exc.errors()
-            )
-    return list(cells[0]) if cells else [], len(cells), rows, errors
 
 
 @router.post("/export", status_code=status.HTTP_201_CREATED, response_model=ExportRead)
@@ -322,14 +314,12 @@ async def list_snapshots(
     principal: CurrentPrincipal,
     session: SessionDep,
     since: Annotated[
-        datetime | None, Query(description="Only from this time on (UTC unless it says).")
+        UtcDatetime | None, Query(description="Only from this time on (UTC unless it says).")
     ] = None,
 ) -> list[SnapshotRead]:
     """An artist's followers and tracks over time, oldest first."""
     repo = ArtistRepository(session)
     await repo.get(artist_id)
-    if since is not None and since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
     return [SnapshotRead.model_validate(s) for s in await repo.snapshots(artist_id, since=since)]
 
 

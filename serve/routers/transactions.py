@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
-from pydantic import ValidationError
 
+from core.csv_import import (
+    IMPORT_FILE_RULES,
+    MAX_IMPORT_BYTES,
+    ProblemLog,
+    RowProblem,
+    read_csv,
+)
 from core.errors import FieldProblem, InvalidInput
 from serve.dependencies import ActivityDep, CurrentPrincipal, Editor, ResourcesDep, SessionDep
-from serve.exports import MAX_IMPORT_BYTES, ExportRead, read_csv, save_export, to_csv
+from serve.exports import ExportRead, save_export, to_csv
 from serve.reads import cached
 from serve.schemas.common import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
 from serve.schemas.finance import (
@@ -58,7 +65,6 @@ EXPORT_COLUMNS = (
     "description",
     "campaign_id",
 )
-MAX_REPORTED_ERRORS = 1000
 
 
 def _key(*parts: object) -> str:
@@ -136,66 +142,51 @@ async def summarize_transactions(
 
 @router.post("/import", response_model=TransactionImportResult)
 async def import_transactions(
-    file: Annotated[UploadFile, File(description="CSV with a header row, UTF-8.")],
+    file: Annotated[UploadFile, File(description=f"CSV with a header row; {IMPORT_FILE_RULES}.")],
     principal: Editor,
     session: SessionDep,
     activity: ActivityDep,
 ) -> TransactionImportResult:
     """Import transactions from CSV; rows with errors are skipped and reported."""
-    rows = read_csv(
-        await file.read(MAX_IMPORT_BYTES + 1), required=("type", "currency", "occurred_on")
+    table = await asyncio.to_thread(
+        read_csv,
+        await file.read(MAX_IMPORT_BYTES + 1),
+        columns=IMPORT_COLUMNS,
+        required=("type", "currency", "occurred_on"),
     )
-    if rows and not rows[0].keys() & {"amount", "amount_minor"}:
+    if not {"amount", "amount_minor"} & set(table.columns):
         message = "missing column(s): amount or amount_minor"
         raise InvalidInput(message, [FieldProblem("file", message)])
-    parsed, errors = _parse_rows(rows)
-
     repo = TransactionRepository(session, principal.workspace_id)
-    known = await repo.existing_campaign_ids(
-        {row.campaign_id for _, row in parsed if row.campaign_id is not None}
-    )
-    good = []
-    for number, row in parsed:
-        if row.campaign_id is not None and row.campaign_id not in known:
-            errors.append(RowError(row=number, field="campaign_id", message="campaign not found"))
-        else:
-            good.append({**row.columns(), "created_by": principal.user_id})
-    created = await repo.create_many(good)
-    skipped = len(rows) - created
+    problems = ProblemLog()
+    created = 0
+    # Rows are validated off the event loop and written a batch at a time, all in the
+    # request's one transaction: an import that fails half-way leaves nothing behind.
+    batches = table.batches(TransactionImportRow)
+    while (batch := await asyncio.to_thread(next, batches, None)) is not None:
+        known = await repo.existing_campaign_ids(
+            {row.campaign_id for _, row in batch.rows if row.campaign_id is not None}
+        )
+        good = []
+        for number, row in batch.rows:
+            if row.campaign_id is not None and row.campaign_id not in known:
+                batch.problems.append(RowProblem(number, "campaign_id", "campaign not found"))
+            else:
+                good.append({**row.columns(), "created_by": principal.user_id})
+        problems.add(batch.problems)
+        created += await repo.create_many(good)
     if created:
         await activity.record(
             "transaction.import",
             "transaction",
             None,
-            {"created": created, "skipped": skipped, "filename": file.filename or ""},
+            {"created": created, "skipped": problems.skipped_rows, "filename": file.filename or ""},
         )
-    errors.sort(key=lambda error: error.row)
     return TransactionImportResult(
-        created=created, skipped=skipped, errors=errors[:MAX_REPORTED_ERRORS]
+        created=created,
+        skipped=problems.skipped_rows,
+        errors=[RowError.model_validate(p, from_attributes=True) for p in problems.reported],
     )
-
-
-def _parse_rows(
-    rows: list[dict[str, str]],
-) -> tuple[list[tuple[int, TransactionImportRow]], list[RowError]]:
-    """Each row validated like a POSTed transaction; rows are numbered as a spreadsheet shows
-    them, the header being row 1."""
-    parsed: list[tuple[int, TransactionImportRow]] = []
-    errors: list[RowError] = []
-    for number, row in enumerate(rows, start=2):
-        cells = {column: row[column] for column in IMPORT_COLUMNS if row.get(column)}
-        try:
-            parsed.append((number, TransactionImportRow.model_validate(cells)))
-        except ValidationError as exc:
-            errors.extend(
-                RowError(
-                    row=number,
-                    field=".".join(str(part) for part in error["loc"]) or "row",
-                    message=error["msg"],
-                )
-                for error in exc.errors()
-            )
-    return parsed, errors
 
 
 @router.post("/export", status_code=status.HTTP_201_CREATED, response_model=ExportRead)

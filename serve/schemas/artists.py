@@ -6,8 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator
 
+from core.csv_import import MAX_REPORTED_PROBLEMS
 from core.emails import normalize_email
 from core.enums import ConsentState, ContactSource, SocialPlatform
 from core.errors import InvalidInput
@@ -166,25 +167,13 @@ def _split(value: Any) -> Any:
 
 
 class ArtistCsvRow(ArtistCreate):
-    """One row of an imported file, named by its columns. An empty cell is no value: no city,
-    no genres, 0 followers."""
+    """One row of an imported file, from its non-empty cells by column (``core.csv_import``
+    leaves an empty cell out: no city, no genres, 0 followers)."""
 
     soundcloud_username: str | None = Field(default=None, max_length=300, alias="username")
     email: list[str] = Field(default_factory=list, max_length=20)
 
     model_config = {"populate_by_name": True}
-
-    @model_validator(mode="before")
-    @classmethod
-    def _cells(cls, row: Any) -> Any:
-        if not isinstance(row, dict):
-            return row
-        cells = {}
-        for column, value in row.items():
-            if value == "":
-                continue
-            cells[column] = value
-        return cells
 
     _lists = field_validator("genres", "email", mode="before")(_split)
 
@@ -205,9 +194,14 @@ class ImportProblem(BaseModel):
 
 class ImportResult(BaseModel):
     rows: int = Field(description="Data rows in the file.")
-    inserted: int = Field(description="Artists new to the catalogue.")
-    updated: int = Field(description="Catalogue artists refreshed from the file.")
+    inserted: int = Field(description="Rows that added an artist to the shared catalogue.")
+    existing: int = Field(
+        description="Rows naming an artist the catalogue already lists (or an earlier row "
+        "added): the catalogue is shared, so like POST's 409 the file does not change it; "
+        "the row's emails are added to the workspace's contacts."
+    )
+    skipped: int = Field(description="Rows not imported because of the errors listed.")
     contacts_added: int = Field(description="Email contacts new to the workspace.")
     errors: list[ImportProblem] = Field(
-        description="Rows that were skipped, and why (the first 1000 problems)."
+        description=f"Why rows were skipped (the first {MAX_REPORTED_PROBLEMS} problems)."
     )

@@ -14,7 +14,10 @@ from core.enums import ConsentState, ContactSource
 from core.errors import NotFound
 from core.ids import new_id
 from storage.models import Artist, ArtistContact
-from storage.repositories.base import Page, ScopedRepository
+from storage.repositories.base import Page, ScopedRepository, chunks
+
+# Bound values a contact row takes in an insert (the keys of ``_insert_missing``'s rows).
+_VALUES_PER_ROW = 6
 
 
 class ArtistContactRepository(ScopedRepository[ArtistContact]):
@@ -55,7 +58,7 @@ class ArtistContactRepository(ScopedRepository[ArtistContact]):
         source: ContactSource,
         consent_state: ConsentState = ConsentState.UNKNOWN,
     ) -> int:
-        """Add ``(artist_id, email)`` pairs in one statement; returns how many were new.
+        """Add ``(artist_id, email)`` pairs in a few statements; returns how many were new.
 
         Pairs the workspace already holds are left as they are. Raises ``InvalidInput`` on an
         address that is not one, so validate first when a bad row must not fail the batch.
@@ -80,15 +83,11 @@ class ArtistContactRepository(ScopedRepository[ArtistContact]):
                 "source": source,
                 "consent_state": consent_state,
             }
-        if not rows:
-            return 0
-        result = await self.session.execute(
-            insert(ArtistContact)
-            .values(list(rows.values()))
-            .on_conflict_do_nothing()
-            .returning(ArtistContact.id)
-        )
-        return len(result.all())
+        statement = insert(ArtistContact).on_conflict_do_nothing().returning(ArtistContact.id)
+        added = 0
+        for chunk in chunks(list(rows.values()), values_per_item=_VALUES_PER_ROW):
+            added += len((await self.session.execute(statement, chunk)).all())
+        return added
 
     async def update(self, row_id: uuid.UUID, values: Mapping[str, Any]) -> ArtistContact:
         """Change a contact; a new email is normalised like one that is added."""

@@ -532,12 +532,13 @@ class TestCachedReadsStayCorrect:
         assert (await api.get(url, headers=owner.headers)).json()["notes_count"] == 0
         await api.post(f"{url}/notes", json={"body": "n"}, headers=owner.headers)
         assert (await api.get(url, headers=owner.headers)).json()["notes_count"] == 1
+        assert (await api.get(url, headers=owner.headers)).json()["contacts_count"] == 0
         await import_csv(
             api,
             owner,
-            f"soundcloud_id,name,permalink,followers\n{artist['soundcloud_id']},A {tag},p,2\n",
+            f"soundcloud_id,name,permalink,email\n{artist['soundcloud_id']},A,p,m@x.example\n",
         )
-        assert (await api.get(url, headers=stranger.headers)).json()["followers"] == 2
+        assert (await api.get(url, headers=owner.headers)).json()["contacts_count"] == 1
 
 
 class TestAuditLog:
@@ -604,12 +605,9 @@ class TestCsvImport:
         response = await import_csv(api, owner, text)
         assert response.status_code == 200, response.text
         result = response.json()
-        assert {k: result[k] for k in ("rows", "inserted", "updated", "contacts_added")} == {
-            "rows": 3,
-            "inserted": 2,
-            "updated": 0,
-            "contacts_added": 1,
-        }
+        assert {
+            k: result[k] for k in ("rows", "inserted", "existing", "skipped", "contacts_added")
+        } == {"rows": 3, "inserted": 2, "existing": 0, "skipped": 1, "contacts_added": 1}
         assert {(e["row"], e["field"]) for e in result["errors"]} == {
             (3, "followers"),
             (3, "email"),
@@ -630,9 +628,10 @@ class TestCsvImport:
         ]
         assert await names(api, owner, q=tag, has_contact="true") == [f"Good {tag}"]
 
-    async def test_columns_the_file_leaves_out_are_kept(
+    async def test_a_listed_artist_is_left_as_it_is_even_by_the_workspace_that_added_it(
         self, api: httpx.AsyncClient, owner: Account
     ) -> None:
+        # The catalogue is shared: like POST's 409, a file may add artists but not change one.
         tag = new_tag()
         artist = await add_artist(
             api, owner, tag, city="Lisbon", followers=777, description="Keeps this"
@@ -642,10 +641,10 @@ class TestCsvImport:
             owner,
             f"soundcloud_id,name,permalink\n{artist['soundcloud_id']},Renamed {tag},renamed\n",
         )
-        assert (response.json()["inserted"], response.json()["updated"]) == (0, 1)
+        assert (response.json()["inserted"], response.json()["existing"]) == (0, 1)
         after = (await api.get(f"{ARTISTS}/{artist['id']}", headers=owner.headers)).json()
         assert (after["name"], after["city"], after["followers"], after["description"]) == (
-            f"Renamed {tag}",
+            artist["name"],
             "Lisbon",
             777,
             "Keeps this",
@@ -711,21 +710,21 @@ class TestCsvExport:
         stranger_download = await api.get(export["download_url"], headers=stranger.headers)
         assert stranger_download.status_code == 404
 
-        # Someone changes the catalogue; re-importing the export restores it.
+        # A file naming listed artists changes nothing; re-importing the export neither.
         vandal = "soundcloud_id,name,permalink,genres,city,followers,verified\n" + "".join(
             f"{i},Changed {tag},changed,pop,Paris,1,true\n" for i in ids
         )
-        assert (await import_csv(api, owner, vandal)).json()["updated"] == 3
+        assert (await import_csv(api, owner, vandal)).json()["existing"] == 3
         again = await api.post(
             f"{ARTISTS}/import",
             files={"file": (export["filename"], download.content, "text/csv")},
             headers=owner.headers,
         )
         assert again.status_code == 200, again.text
-        assert {k: again.json()[k] for k in ("rows", "inserted", "updated", "errors")} == {
+        assert {k: again.json()[k] for k in ("rows", "inserted", "existing", "errors")} == {
             "rows": 3,
             "inserted": 0,
-            "updated": 3,
+            "existing": 3,
             "errors": [],
         }
         after = {a["soundcloud_id"]: a for a in await search(api, owner, q=tag)}

@@ -314,23 +314,26 @@ class TestContactsAndNotes:
             )
 
 
-class TestPartialUpsert:
-    async def test_only_the_named_fields_of_a_known_artist_are_refreshed(
+class TestAddMissing:
+    async def test_listed_artists_are_left_as_they_are_and_new_ones_are_added(
         self, session: AsyncSession
     ) -> None:
         repo = ArtistRepository(session)
         first = await repo.upsert_many(
             [record(301, city="Berlin", followers=900, description="Keep", genres=["house"])]
         )
-        result = await repo.upsert_fields(
-            [record(301, name="Renamed", followers=5), record(302, city="Oslo")],
-            {"soundcloud_id", "name", "permalink", "city"},
+        result = await repo.add_missing(
+            [
+                record(301, name="Renamed", followers=5),
+                record(302, city="Oslo"),
+                record(302, city="Later"),
+            ]
         )
-        assert (result.inserted, result.updated) == (1, 1)
+        assert (result.inserted, result.ids[301]) == (frozenset({302}), first.ids[301])
         known = await repo.get(first.ids[301])
         assert (known.name, known.city, known.followers, known.description, known.genres) == (
-            "Renamed",
-            None,
+            "A301",
+            "Berlin",
             900,
             "Keep",
             ["house"],
@@ -338,9 +341,24 @@ class TestPartialUpsert:
         new = await repo.get(result.ids[302])
         assert (new.city, new.followers, new.genres) == ("Oslo", 0, [])
 
-    async def test_a_field_an_upsert_may_not_write_is_refused(self, session: AsyncSession) -> None:
-        with pytest.raises(ValueError, match="id"):
-            await ArtistRepository(session).upsert_fields([record(303)], {"name", "id"})
+
+class TestBatchesPastTheParameterLimit:
+    """asyncpg binds at most 32,767 values a statement; a batch of any size still lands."""
+
+    async def test_artists_and_their_contacts_are_added_in_any_number(
+        self, session: AsyncSession
+    ) -> None:
+        workspace = await make_workspace(session)
+        records = [record(10_000 + i) for i in range(6000)]
+        added = await ArtistRepository(session).add_missing(records)
+        assert len(added.inserted) == 6000
+        refreshed = await ArtistRepository(session).upsert_many(records[:3000])
+        assert (refreshed.inserted, refreshed.updated) == (0, 3000)
+        contacts = await ArtistContactRepository(session, workspace.id).add_many(
+            [(artist_id, f"a{sc_id}@x.example") for sc_id, artist_id in added.ids.items()],
+            source=ContactSource.IMPORT,
+        )
+        assert contacts == 6000
 
 
 class TestContactAndNoteLookups:
