@@ -13,8 +13,8 @@ import pytest
 from fastapi import FastAPI
 
 from core.settings import Settings
-from serve.app import build_app
 from scraping.fixture import FixtureGraph, FixtureSite
+from serve.app import build_app
 from tests.conftest import free_port
 
 
