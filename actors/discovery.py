@@ -78,6 +78,8 @@ class WalkState:
     frontier: list[tuple[float, int, int]] = field(default_factory=list)  # (-priority, id, depth)
     seen: set[int] = field(default_factory=set)
     counters: Counter[str] = field(default_factory=Counter)
+    # What the last skipped page said: the reason a job that could read nothing fails with.
+    last_skip: str | None = None
 
     def push(self, lead: ArtistLead, depth: int, *, now: datetime) -> bool:
         if lead.soundcloud_id in self.seen:
@@ -104,6 +106,7 @@ class WalkState:
             "frontier": [list(entry) for entry in (*self.frontier, *reading)],
             "seen": sorted(self.seen),
             "counters": dict(self.counters),
+            "last_skip": self.last_skip,
         }
 
     @classmethod
@@ -113,9 +116,20 @@ class WalkState:
             frontier=[(float(p), int(i), int(d)) for p, i, d in data.get("frontier", [])],
             seen={int(i) for i in data.get("seen", [])},
             counters=Counter({str(k): int(v) for k, v in data.get("counters", {}).items()}),
+            last_skip=data.get("last_skip"),
         )
         heapq.heapify(state.frontier)
         return state
+
+    def nothing_read(self) -> str | None:
+        """Why the walk failed, when pages failed and not one artist could be read (SoundCloud
+        unreachable, every answer an error): such a job has not completed. ``None`` when an
+        artist was read, or nothing failed (a search that found no one)."""
+        if self.counters["read"] or not self.counters["skipped"]:
+            return None
+        return f"no artist could be read: {self.counters['skipped']} pages failed" + (
+            f" (last: {self.last_skip})" if self.last_skip else ""
+        )
 
 
 def catalogue_record(details: ArtistDetails, fetched_at: datetime) -> dict[str, Any]:
@@ -178,37 +192,58 @@ class DiscoveryWalk:
 
     async def _walk(self) -> None:
         try:
-            query, state = await self._start()
+            query, state, started_at = await self._start()
         except _Stopped:
             return
         pool = ScraperPool(self.settings)
+        limit = self.settings.discovery_job_max_seconds
+        # From the job's first start: a restarted job does not get its time again.
+        deadline = started_at.timestamp() + limit
         try:
-            if not state.seeded:
-                await self._seed(pool, query, state)
-            await self._stream(pool, query, state)
-            await self._finish(state, pool, DiscoveryJobStatus.COMPLETED)
+            async with asyncio.timeout(deadline - time.time()) as timer:
+                if not state.seeded:
+                    await self._seed(pool, query, state)
+                await self._stream(pool, query, state)
+            failure = state.nothing_read()
+            if failure is not None:
+                await self._finish(state, pool, DiscoveryJobStatus.FAILED, error=failure)
+            else:
+                await self._finish(state, pool, DiscoveryJobStatus.COMPLETED)
         except _Stopped:
             pass
+        except TimeoutError:
+            if not timer.expired():
+                raise
+            log.warning("discovery job %s ran past its time limit", self.job_id)
+            await self._finish(
+                state,
+                pool,
+                DiscoveryJobStatus.FAILED,
+                error=f"stopped after running {limit:g} s, the limit per job "
+                "(CM_DISCOVERY_JOB_MAX_SECONDS); what it kept is kept",
+            )
         except Exception as exc:
             log.exception("discovery job %s failed", self.job_id)
             await self._finish(state, pool, DiscoveryJobStatus.FAILED, error=_describe(exc))
         finally:
             await pool.close()
 
-    async def _start(self) -> tuple[DiscoveryQuery, WalkState]:
+    async def _start(self) -> tuple[DiscoveryQuery, WalkState, datetime]:
+        """The job's query, where its walk is, and when it first started running."""
         async with self._sessions.begin() as session:
             repo = DiscoveryJobRepository(session, self.workspace_id)
             job = await repo.locked(self.job_id)
             if job.status.is_final:
                 raise _Stopped
             if job.status is DiscoveryJobStatus.QUEUED:
-                await repo.set_status(self.job_id, DiscoveryJobStatus.RUNNING)
+                job = await repo.set_status(self.job_id, DiscoveryJobStatus.RUNNING)
             query = DiscoveryQuery.model_validate(job.query)
             state = WalkState.from_checkpoint(job.checkpoint or {})
+            started_at = job.started_at or datetime.now(UTC)
         if state.counters:
             state.counters["resumed"] += 1
         await self._publish("discovery_job.running", state, {})
-        return query, state
+        return query, state, started_at
 
     async def _seed(self, pool: ScraperPool, query: DiscoveryQuery, state: WalkState) -> None:
         sources: list[tuple[LeadSource, str]] = [
@@ -271,6 +306,8 @@ class DiscoveryWalk:
                     details: ArtistDetails | None = self._usable(state, visit.details)
                     if details is None:
                         continue
+                    state.counters["read"] += 1
+                    state.counters.update(f"skipped_{reason}" for reason in details.unread_pages)
                     if visit.matched and wanted() > 0:
                         kept.append((details, visit.score, depth))
                     else:
@@ -406,6 +443,7 @@ class DiscoveryWalk:
         if isinstance(answer, Skipped):
             state.counters["skipped"] += 1
             state.counters[f"skipped_{answer.reason}"] += 1
+            state.last_skip = f"{answer.reason}: {answer.detail}"
             return None
         return answer
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ import aiohttp
 import ray
 
 from core.discovery import Candidate, DiscoveryQuery, matches, score
-from core.pacing import PacingPolicy
+from core.pacing import FailureBreaker, PacingPolicy
 from core.settings import Settings
 from scraping.browser import BrowserUnavailable, LinkRenderer
 from scraping.contacts import (
@@ -28,8 +29,8 @@ from scraping.contacts import (
     contacts_from_profile,
     links_from_html,
 )
-from scraping.errors import ScrapeError
-from scraping.fetcher import Fetcher, FetchStats
+from scraping.errors import FetchError, HostBusy, ScrapeError
+from scraping.fetcher import Fetcher, FetchStats, RetryPolicy, domain_of
 from scraping.objects import SoundCloudTrack, SoundCloudUser
 from scraping.soundcloud import SoundCloudClient, SoundCloudEndpoints
 from storage.pacing import RedisPacer
@@ -39,6 +40,19 @@ T = TypeVar("T")
 LeadSource = Literal["term", "genre", "tag", "seed"]
 # Link-in-bio pages read per artist: the first one or two carry everything.
 MAX_LINK_IN_BIO_PAGES = 2
+# Link-in-bio hosts are optional: the walk goes on at SoundCloud's pace whatever they do. A page
+# whose pacing slot is more than this many seconds away is skipped (and counted) ...
+LINK_IN_BIO_MAX_WAIT_SECONDS = 5.0
+# ... one that does not answer is tried twice, each try within this bound (and within the
+# artist's CM_LINK_IN_BIO_BUDGET_SECONDS in all) ...
+LINK_IN_BIO_REQUEST_SECONDS = 10.0
+LINK_IN_BIO_RETRIES = RetryPolicy(attempts=2, base_delay=0.5, max_delay=2.0)
+# ... and a host that failed this many times in a row is left alone for the cool-down, in each
+# scraper actor.
+LINK_IN_BIO_FAILURES = 3
+LINK_IN_BIO_COOLDOWN_SECONDS = 60.0
+# How long the pool waits for an actor's counters or its clean close before going on without.
+ACTOR_ANSWER_SECONDS = 10.0
 # Tracks read per artist for its genres and last activity.
 TRACKS_PER_ARTIST = 10
 
@@ -73,6 +87,9 @@ class ArtistDetails:
     last_track_at: datetime | None
     emails: list[tuple[str, str]] = field(default_factory=list)  # (address, ContactSource)
     profiles: list[tuple[str, str, str | None]] = field(default_factory=list)  # platform, url, user
+    # Why each link-in-bio page that was not read was left: link_in_bio_busy, _host_down,
+    # _timeout or _failed (the walk counts them as skipped_<reason>).
+    unread_pages: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -145,24 +162,40 @@ class Scraper:
         self._session: aiohttp.ClientSession | None = None
         self._client: SoundCloudClient | None = None
         self._fetcher: Fetcher | None = None
+        self._links_fetcher: Fetcher | None = None
+        self._link_hosts = FailureBreaker(LINK_IN_BIO_FAILURES, LINK_IN_BIO_COOLDOWN_SECONDS)
         self._renderer: LinkRenderer | None = None
         self._started = asyncio.Lock()
 
     async def _ready(self) -> tuple[SoundCloudClient, Fetcher]:
+        """The SoundCloud client and the link-in-bio fetcher, made on first use."""
         async with self._started:
-            if self._client is None or self._fetcher is None:
+            if self._client is None or self._links_fetcher is None:
                 connector = aiohttp.TCPConnector(limit=self.settings.scraper_concurrency * 2)
                 self._session = aiohttp.ClientSession(connector=connector)
                 self._fetcher = Fetcher(
                     self._session,
                     pacer=self._pacer,
-                    allowed_hosts={*self._endpoints.hosts(), *self.settings.link_in_bio_hosts},
+                    allowed_hosts=self._endpoints.hosts(),
                     stats=self.stats,
                 )
                 self._client = SoundCloudClient(
                     self._fetcher, self._endpoints, client_id=self.settings.soundcloud_client_id
                 )
-            return self._client, self._fetcher
+                # A fetcher of its own: short retries, bounded turns, so that waiting on an
+                # optional host never takes the time SoundCloud's requests need.
+                self._links_fetcher = Fetcher(
+                    self._session,
+                    pacer=self._pacer,
+                    allowed_hosts=self.settings.link_in_bio_hosts,
+                    retry=LINK_IN_BIO_RETRIES,
+                    stats=self.stats,
+                    timeout=min(
+                        LINK_IN_BIO_REQUEST_SECONDS, self.settings.link_in_bio_budget_seconds
+                    ),
+                    max_pacing_wait=LINK_IN_BIO_MAX_WAIT_SECONDS,
+                )
+            return self._client, self._links_fetcher
 
     async def leads(self, source: LeadSource, value: str, limit: int) -> list[ArtistLead]:
         """Artists to start from: users matching a term, makers of tracks in a genre or with a
@@ -219,12 +252,13 @@ class Scraper:
         findings = contacts_from_profile(
             user.description, web_profiles, link_in_bio_hosts=self.settings.link_in_bio_hosts
         )
-        emails = [(e.email, str(e.source)) for e in findings.emails]
-        profiles = [(str(p.platform), p.url, p.username) for p in findings.profiles]
-        for url in findings.link_in_bio_urls[:MAX_LINK_IN_BIO_PAGES]:
-            extra = await self._link_in_bio(url)
-            emails += [(e.email, str(e.source)) for e in extra.emails]
-            profiles += [(str(p.platform), p.url, p.username) for p in extra.profiles]
+        extra, unread = await self._link_in_bio_pages(
+            findings.link_in_bio_urls[:MAX_LINK_IN_BIO_PAGES]
+        )
+        emails = [(e.email, str(e.source)) for f in (findings, *extra) for e in f.emails]
+        profiles = [
+            (str(p.platform), p.url, p.username) for f in (findings, *extra) for p in f.profiles
+        ]
         dates = [t.created_at for t in tracks if t.created_at is not None]
         return ArtistDetails(
             user=user,
@@ -232,20 +266,56 @@ class Scraper:
             last_track_at=max(dates, default=None),
             emails=list(dict.fromkeys(emails)),
             profiles=list({url: (p, url, name) for p, url, name in profiles}.values()),
+            unread_pages=unread,
         )
 
+    async def _link_in_bio_pages(
+        self, urls: Sequence[str]
+    ) -> tuple[list[ContactFindings], list[str]]:
+        """What an artist's link-in-bio pages show, read within the artist's budget for them;
+        and, for each page left unread, why (never an error: enrichment is optional)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.link_in_bio_budget_seconds
+        found: list[ContactFindings] = []
+        unread: list[str] = []
+        for url in urls:
+            host = domain_of(url)
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                unread.append("link_in_bio_timeout")
+                continue
+            if not self._link_hosts.allows(host, time.monotonic()):
+                unread.append("link_in_bio_host_down")
+                continue
+            try:
+                async with asyncio.timeout(remaining):
+                    found.append(await self._link_in_bio(url))
+            except HostBusy:
+                unread.append("link_in_bio_busy")
+            except TimeoutError:
+                self._link_hosts.failed(host, time.monotonic())
+                unread.append("link_in_bio_timeout")
+            except ScrapeError as exc:
+                if _host_failing(exc):
+                    self._link_hosts.failed(host, time.monotonic())
+                else:
+                    self._link_hosts.succeeded(host)
+                unread.append("link_in_bio_failed")
+            else:
+                self._link_hosts.succeeded(host)
+        return found, unread
+
     async def _link_in_bio(self, url: str) -> ContactFindings:
-        """Links on a link-in-bio page: plain HTTP first, the browser only when that shows none."""
+        """Links on a link-in-bio page: plain HTTP first, the browser only when that shows none.
+
+        Raises:
+            ScrapeError: the page could not be read (``HostBusy``: not even tried).
+        """
         _, fetcher = await self._ready()
-        hosts = self.settings.link_in_bio_hosts
-        try:
-            links = links_from_html(await fetcher.get_text(url), url)
-        except ScrapeError:
-            self.stats.count("link_in_bio_failed")
-            return contacts_from_link_in_bio([], link_in_bio_hosts=hosts)
+        links = links_from_html(await fetcher.get_text(url), url)
         if not links and self.settings.chromium_path:
             links = await self._rendered_links(url)
-        return contacts_from_link_in_bio(links, link_in_bio_hosts=hosts)
+        return contacts_from_link_in_bio(links, link_in_bio_hosts=self.settings.link_in_bio_hosts)
 
     async def _rendered_links(self, url: str) -> list[str]:
         if self._renderer is None:
@@ -253,14 +323,12 @@ class Scraper:
                 executable_path=self.settings.chromium_path,
                 pacer=self._pacer,
                 allowed_hosts=self.settings.link_in_bio_hosts,
+                max_pacing_wait=LINK_IN_BIO_MAX_WAIT_SECONDS,
             )
         try:
             links = await self._renderer.links(url)
         except BrowserUnavailable:
             self.stats.count("browser_unavailable")
-            return []
-        except ScrapeError:
-            self.stats.count("link_in_bio_failed")
             return []
         self.stats.count("pages_rendered")
         return links
@@ -271,6 +339,14 @@ class Scraper:
         if self._session is not None:
             await self._session.close()
         await self._redis.aclose()
+
+
+def _host_failing(exc: ScrapeError) -> bool:
+    """Whether an error says the host is down or overloaded (no answer, 5xx or 429 to the
+    end), rather than that it answered about this one page (404, a malformed page)."""
+    return isinstance(exc, FetchError) and (
+        exc.status is None or exc.status == 429 or exc.status >= 500
+    )
 
 
 async def _or_skipped(work: Awaitable[T]) -> T | Skipped:
@@ -340,15 +416,17 @@ class ScraperPool:
             return await getattr(actor, method).remote(*args)
 
     async def stats(self) -> dict[str, Any]:
-        """The actors' counters added up (statuses merged); an actor that does not answer (it
-        died) is left out rather than failing the report."""
-        answers = await asyncio.gather(
-            *(actor.stats.remote() for actor in self.actors), return_exceptions=True
-        )
+        """The actors' counters added up (statuses merged); an actor that does not answer in
+        time (it died, or hangs) is left out rather than failing or holding up the report."""
+        asked = [asyncio.ensure_future(actor.stats.remote()) for actor in self.actors]
+        done, late = await asyncio.wait(asked, timeout=ACTOR_ANSWER_SECONDS)
+        for future in late:
+            future.cancel()
         total: dict[str, Any] = {}
-        for snapshot in answers:
-            if isinstance(snapshot, BaseException):
+        for future in done:
+            if future.exception() is not None:
                 continue
+            snapshot = future.result()
             for key, value in snapshot.items():
                 if key == "statuses":
                     merged = total.setdefault("statuses", {})
@@ -359,8 +437,11 @@ class ScraperPool:
         return total
 
     async def close(self) -> None:
-        await asyncio.gather(
-            *(actor.close.remote() for actor in self.actors), return_exceptions=True
-        )
+        """Let the actors close their sessions and browsers (for a bounded time), then end
+        them."""
+        closing = [asyncio.ensure_future(actor.close.remote()) for actor in self.actors]
+        _, late = await asyncio.wait(closing, timeout=ACTOR_ANSWER_SECONDS)
+        for future in late:
+            future.cancel()
         for actor in self.actors:
             ray.kill(actor)

@@ -61,3 +61,48 @@ class PacingPolicy:
     def after_error(self, factor: float) -> float:
         """The factor right after one more error response: doubled, capped, never lower."""
         return max(factor, min(self.max_factor, max(factor, 1.0) * 2.0))
+
+
+@dataclass
+class _HostFailures:
+    consecutive: int = 0
+    closed_until: float = 0.0
+
+
+@dataclass
+class FailureBreaker:
+    """Stops asking a host that keeps failing, for a while: after ``threshold`` failures in a
+    row (no answer, a timeout, retries used up) the host is left alone for ``cooldown``
+    seconds; then one caller may try it again, and only a success closes the breaker.
+
+    For optional hosts (link-in-bio pages): a dead one must cost a few bounded tries, not a
+    wait per artist. Times are the caller's clock (``time.monotonic()``), so the rule stays pure.
+    """
+
+    threshold: int = 3
+    cooldown: float = 60.0
+    _hosts: dict[str, _HostFailures] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.threshold < 1 or self.cooldown <= 0:
+            raise ValueError("a breaker needs threshold >= 1 and a positive cooldown")
+
+    def allows(self, host: str, now: float) -> bool:
+        """Whether a request to ``host`` may be tried now. Past the cool-down one trial goes
+        through, and the host stays closed to others for another cool-down meanwhile."""
+        state = self._hosts.get(host.lower())
+        if state is None or state.consecutive < self.threshold:
+            return True
+        if now < state.closed_until:
+            return False
+        state.closed_until = now + self.cooldown
+        return True
+
+    def succeeded(self, host: str) -> None:
+        self._hosts.pop(host.lower(), None)
+
+    def failed(self, host: str, now: float) -> None:
+        state = self._hosts.setdefault(host.lower(), _HostFailures())
+        state.consecutive += 1
+        if state.consecutive >= self.threshold:
+            state.closed_until = max(state.closed_until, now + self.cooldown)

@@ -77,6 +77,8 @@ class LinkRenderer:
         max_pages: pages rendered at the same time.
         pacer: paces every request the page makes (the page's own scripts and data too), per
             host, like the fetcher's requests.
+        max_pacing_wait: a request whose pacing slot is further away than this is aborted
+            rather than waited for (``None``: no bound); the page then shows what it can.
         allowed_hosts: hosts (``host`` or ``host:port``) a page may reach on loopback or private
             addresses; everything else private is refused, so a page cannot make the scraper
             probe its own network.
@@ -92,8 +94,10 @@ class LinkRenderer:
         max_pages: int = 2,
         pacer: Pacer | None = None,
         allowed_hosts: Collection[str] = (),
+        max_pacing_wait: float | None = None,
     ) -> None:
         self._pacer = pacer
+        self._max_pacing_wait = max_pacing_wait
         self._allowed_hosts = frozenset(host.lower() for host in allowed_hosts)
         self._executable_path = executable_path
         self._timeout = timeout
@@ -175,8 +179,13 @@ class LinkRenderer:
         ):
             await route.abort()
             return
-        if self._pacer is not None and parts.scheme in {"http", "https"}:
-            await self._pacer.wait_turn(host)
+        if (
+            self._pacer is not None
+            and parts.scheme in {"http", "https"}
+            and not await self._pacer.wait_turn(host, self._max_pacing_wait)
+        ):
+            await route.abort()
+            return
         await route.continue_()
 
     async def _browser_started(self) -> Browser:

@@ -35,3 +35,20 @@ class MalformedObject(MalformedPage):
 
 class ClientIdUnavailable(ScrapeError):
     """No API client id could be found on the home page, in its hydration or in its JS bundles."""
+
+
+class HostBusy(ScrapeError):
+    """The pacer's next slot for a host is further away than the caller agreed to wait (an
+    optional host, such as a link-in-bio service, that must not hold up the walk)."""
+
+    def __init__(self, domain: str, max_wait: float) -> None:
+        super().__init__(f"{domain}: no request slot within {max_wait:g} s")
+        self.domain = domain
+
+
+class HostDown(ScrapeError):
+    """A host failed so many times in a row that it is left alone for a while."""
+
+    def __init__(self, domain: str) -> None:
+        super().__init__(f"{domain}: failing repeatedly, not asked again for a while")
+        self.domain = domain

@@ -22,7 +22,7 @@ from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 
-from scraping.errors import DisallowedHost, FetchError, MalformedPage
+from scraping.errors import DisallowedHost, FetchError, HostBusy, MalformedPage
 
 USER_AGENT = "CampaignManager/0.1 (+https://github.com/campaign-manager; artist discovery)"
 # Redirects are followed by hand so each hop passes the allowed-host check.
@@ -38,8 +38,9 @@ def domain_of(url: str) -> str:
 class Pacer(Protocol):
     """Decides when the next request to a domain may leave, possibly for many processes at once."""
 
-    async def wait_turn(self, domain: str) -> None:
-        """Return when a request to ``domain`` may be sent now."""
+    async def wait_turn(self, domain: str, max_wait: float | None = None) -> bool:
+        """Return True when a request to ``domain`` may be sent now; False at once, taking no
+        slot, when the next slot is more than ``max_wait`` seconds away (``None``: no bound)."""
 
     async def slow_down(self, domain: str) -> None:
         """Record an error answer from ``domain``: the delay grows; errors never shrink it."""
@@ -124,6 +125,7 @@ class Fetcher:
         retry: RetryPolicy | None = None,
         stats: FetchStats | None = None,
         timeout: float = 30.0,
+        max_pacing_wait: float | None = None,
     ) -> None:
         self.session = session
         self.pacer = pacer
@@ -133,6 +135,8 @@ class Fetcher:
         self.retry = retry or RetryPolicy()
         self.stats = stats or FetchStats()
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        # For optional hosts: a request whose turn is further away than this is not sent.
+        self.max_pacing_wait = max_pacing_wait
 
     def check_allowed(self, url: str) -> None:
         """Raise ``DisallowedHost`` unless the URL is http(s) on an allowed host."""
@@ -158,6 +162,7 @@ class Fetcher:
 
         Raises:
             DisallowedHost: the URL (or a redirect) leaves the allowed hosts.
+            HostBusy: the pacer's next slot is further away than ``max_pacing_wait``.
             FetchError: a non-2xx answer, or retries used up (``status`` says which status).
         """
         for _ in range(MAX_REDIRECTS + 1):
@@ -193,8 +198,9 @@ class Fetcher:
         )
 
     async def _once(self, url: str, params: Mapping[str, str] | None, domain: str) -> _Answer:
-        if self.pacer is not None:
-            await self.pacer.wait_turn(domain)
+        if self.pacer is not None and not await self.pacer.wait_turn(domain, self.max_pacing_wait):
+            self.stats.count("pacing_busy")
+            raise HostBusy(domain, self.max_pacing_wait or 0.0)
         started = time.monotonic()
         try:
             async with self.session.get(

@@ -29,20 +29,22 @@ class LocalPacer:
     def _state(self, domain: str) -> _DomainState:
         return self._domains.setdefault(domain, _DomainState())
 
-    async def wait_turn(self, domain: str) -> None:
+    async def wait_turn(self, domain: str, max_wait: float | None = None) -> bool:
         interval = self.policy.interval(domain)
         if interval is None:
-            return
+            return True
         state = self._state(domain)
         while True:
             now = time.monotonic()
             factor = self.policy.decayed(state.factor, now - state.error_at)
             slot = max(now, state.next_slot)
+            if max_wait is not None and slot - now > max_wait:
+                return False
             state.next_slot = slot + interval * factor
             if slot > now:
                 await asyncio.sleep(slot - now)
             if time.monotonic() - slot <= self.policy.late_tolerance:
-                return
+                return True
 
     async def slow_down(self, domain: str) -> None:
         interval = self.policy.interval(domain)

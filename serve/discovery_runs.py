@@ -40,6 +40,8 @@ _WALK_SETTINGS = (
     "scraper_actors",
     "scraper_concurrency",
     "chromium_path",
+    "link_in_bio_budget_seconds",
+    "discovery_job_max_seconds",
 )
 # How long a finished job's Ray Job driver gets to exit before this command stops the servers.
 DRIVER_EXIT_SECONDS = 30.0
@@ -64,7 +66,9 @@ async def create_job(settings: Settings, workspace_slug: str, query: DiscoveryQu
         async with create_sessionmaker(engine).begin() as session:
             workspace = await WorkspaceRepository(session).get_by_slug(workspace_slug)
             job = await DiscoveryJobRepository(session, workspace.id).submit(
-                query=query.model_dump(mode="json"), created_by=None
+                query=query.model_dump(mode="json"),
+                created_by=None,
+                limit=settings.discovery_jobs_per_workspace,
             )
             return job.id
     finally:

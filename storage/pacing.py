@@ -16,10 +16,11 @@ from redis.asyncio import Redis
 from core.pacing import PacingPolicy
 
 # KEYS[1]: the domain's hash {slot (µs), factor, error_at (µs)}.
-# ARGV: mode ("turn" | "error"), interval (µs), half_life (µs), max_factor.
-# "turn" takes the next slot and returns how many µs away it is; "error" raises the factor and
-# pushes the next slot out. Slots are written with string.format('%d'): whole microseconds, never
-# a fraction or an exponent, whatever Lua's number formatting does.
+# ARGV: mode ("turn" | "error"), interval (µs), half_life (µs), max_factor, max_wait (µs, -1:
+# none). "turn" takes the next slot and returns how many µs away it is, or -1 without taking it
+# when it is more than max_wait away; "error" raises the factor and pushes the next slot out.
+# Slots are written with string.format('%d'): whole microseconds, never a fraction or an
+# exponent, whatever Lua's number formatting does.
 _PACE = """
 local key = KEYS[1]
 local interval = tonumber(ARGV[2])
@@ -42,6 +43,10 @@ if ARGV[1] == 'error' then
     return 0
 end
 local at = math.max(now, slot)
+local max_wait = tonumber(ARGV[5])
+if max_wait >= 0 and at - now > max_wait then
+    return -1
+end
 redis.call('HSET', key, 'slot', string.format('%d', at + interval * factor))
 redis.call('PEXPIRE', key, 3600000)
 return at - now
@@ -63,21 +68,25 @@ class RedisPacer:
         self._script = redis.register_script(_PACE)
         self._redis = redis
 
-    async def wait_turn(self, domain: str) -> None:
+    async def wait_turn(self, domain: str, max_wait: float | None = None) -> bool:
+        """Wait until a request to ``domain`` may leave and return True; return False at once,
+        taking no slot, when the next slot is more than ``max_wait`` seconds away."""
         interval = self.policy.interval(domain)
         if interval is None:
-            return
+            return True
         while True:
             # The slot as seen from before the call: Redis's answer time counts as lateness,
             # never as headroom.
             asked = time.monotonic()
-            wait_us = int(await self._call("turn", domain, interval))
+            wait_us = int(await self._call("turn", domain, interval, max_wait))
+            if wait_us < 0:
+                return False
             slot = asked + wait_us / 1_000_000
             if slot > time.monotonic():
                 await asyncio.sleep(slot - time.monotonic())
             # Woken too late: the request would land too close to the next slots. Take another.
             if time.monotonic() - slot <= self.policy.late_tolerance:
-                return
+                return True
 
     async def slow_down(self, domain: str) -> None:
         interval = self.policy.interval(domain)
@@ -88,7 +97,9 @@ class RedisPacer:
         """Forget a domain's schedule and slowdown (tests, or after changing its rate)."""
         await self._redis.delete(f"{self._prefix}:{domain.lower()}")
 
-    async def _call(self, mode: str, domain: str, interval: float) -> int:
+    async def _call(
+        self, mode: str, domain: str, interval: float, max_wait: float | None = None
+    ) -> int:
         result = await self._script(
             keys=[f"{self._prefix}:{domain.lower()}"],
             args=[
@@ -96,6 +107,7 @@ class RedisPacer:
                 round(interval * 1_000_000),
                 round(self.policy.half_life * 1_000_000),
                 self.policy.max_factor,
+                -1 if max_wait is None else round(max_wait * 1_000_000),
             ],
         )
         return int(result)

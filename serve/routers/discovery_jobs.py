@@ -38,9 +38,15 @@ async def start_discovery_job(
     resources: ResourcesDep,
 ) -> DiscoveryJobRead:
     """Start a discovery job from a query; it runs on the cluster and reports as it goes."""
+    # A workspace runs CM_DISCOVERY_JOBS_PER_WORKSPACE jobs at a time (each holds an actor and
+    # its scrapers' memory): one more is a 429, decided under the repository's workspace lock.
     body.seed_permalinks(resources.settings.soundcloud_web_url)
     repo = DiscoveryJobRepository(session, principal.workspace_id)
-    job = await repo.submit(query=body.model_dump(mode="json"), created_by=principal.user_id)
+    job = await repo.submit(
+        query=body.model_dump(mode="json"),
+        created_by=principal.user_id,
+        limit=resources.settings.discovery_jobs_per_workspace,
+    )
     await activity.record("discovery_job.create", "discovery_job", job.id, {"query": job.query})
     # The actor reads the job's row: it must be committed first.
     await session.commit()

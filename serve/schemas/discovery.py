@@ -18,10 +18,15 @@ class DiscoveryJobRead(ReadModel):
     status: DiscoveryJobStatus
     query: dict[str, Any]
     progress: dict[str, Any] = Field(
-        description="Live counters: examined, kept, inserted, updated, contacts, profiles, "
-        "skipped, filtered, frontier, and the scrapers' request statistics."
+        description="Live counters: examined, read (artists), kept, inserted, updated, contacts, "
+        "profiles, skipped (pages that could not be read, by reason as skipped_<reason>), "
+        "skipped_link_in_bio_<busy|host_down|timeout|failed> (optional link-in-bio pages left "
+        "unread), filtered, frontier, and the scrapers' request statistics."
     )
-    error: str | None
+    error: str | None = Field(
+        description="Why a failed job failed: no artist could be read (with the last error), "
+        "its time limit, or what broke."
+    )
     created_by: uuid.UUID | None
     created_at: datetime
     updated_at: datetime

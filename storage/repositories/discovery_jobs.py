@@ -6,12 +6,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.enums import DiscoveryJobStatus
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, NotFound, RateLimited
 from storage.models import Artist, DiscoveryJob, DiscoveryJobArtist
 from storage.repositories.base import (
     Page,
@@ -21,14 +21,51 @@ from storage.repositories.base import (
     write_guard,
 )
 
+UNFINISHED = (DiscoveryJobStatus.QUEUED, DiscoveryJobStatus.RUNNING)
+# What a refused submission suggests as Retry-After: jobs take minutes, not seconds.
+JOB_SLOT_RETRY_SECONDS = 60.0
+
 
 class DiscoveryJobRepository(ScopedRepository[DiscoveryJob]):
     model = DiscoveryJob
     noun = "discovery job"
     sortable = {"created_at": "created_at", "updated_at": "updated_at"}
 
-    async def submit(self, *, query: dict[str, Any], created_by: uuid.UUID | None) -> DiscoveryJob:
+    async def submit(
+        self, *, query: dict[str, Any], created_by: uuid.UUID | None, limit: int | None = None
+    ) -> DiscoveryJob:
+        """A queued job; with ``limit``, only while the workspace has fewer unfinished jobs.
+
+        The count and the insert happen under a lock per workspace held until the caller's
+        transaction ends, so two submissions at once cannot both take the last place.
+
+        Raises:
+            RateLimited: the workspace already has ``limit`` jobs queued or running.
+        """
+        if limit is not None:
+            await self.session.execute(
+                select(func.pg_advisory_xact_lock(func.hashtextextended(self._lock_key, 0)))
+            )
+            unfinished = await self.session.scalar(
+                select(func.count())
+                .select_from(DiscoveryJob)
+                .where(
+                    DiscoveryJob.workspace_id == self.workspace_id,
+                    DiscoveryJob.status.in_(UNFINISHED),
+                )
+            )
+            if (unfinished or 0) >= limit:
+                raise RateLimited(
+                    f"this workspace already has {unfinished} discovery jobs queued or running, "
+                    f"the limit is {limit} at a time (CM_DISCOVERY_JOBS_PER_WORKSPACE): wait for "
+                    "one to finish or cancel one",
+                    retry_after=JOB_SLOT_RETRY_SECONDS,
+                )
         return await self.create(query=query, created_by=created_by, progress={}, checkpoint={})
+
+    @property
+    def _lock_key(self) -> str:
+        return f"discovery_jobs:{self.workspace_id}"
 
     async def set_status(
         self, job_id: uuid.UUID, status: DiscoveryJobStatus, *, error: str | None = None
@@ -142,7 +179,7 @@ class DiscoveryJobRepository(ScopedRepository[DiscoveryJob]):
         """``(workspace_id, job_id)`` of every queued or running job, in all workspaces (for
         resuming them when the service starts)."""
         statement = select(DiscoveryJob.workspace_id, DiscoveryJob.id).where(
-            DiscoveryJob.status.in_([DiscoveryJobStatus.QUEUED, DiscoveryJobStatus.RUNNING])
+            DiscoveryJob.status.in_(UNFINISHED)
         )
         return [(w, j) for w, j in (await session.execute(statement.order_by(DiscoveryJob.id)))]
 

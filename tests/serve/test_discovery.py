@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -26,7 +28,8 @@ from storage.models import ArtistContact, ArtistSnapshot, DiscoveryJobArtist
 from storage.repositories.discovery_jobs import DiscoveryJobRepository
 from storage.repositories.users import UserRepository
 from storage.repositories.workspaces import WorkspaceRepository
-from tests.serve.conftest import Account, fixture_site_settings, join
+from tests.conftest import free_port
+from tests.serve.conftest import Account, fixture_site_settings, join, register
 
 JOBS = "/api/v1/discovery-jobs"
 JOB_TIMEOUT_SECONDS = 180
@@ -34,7 +37,7 @@ JOB_TIMEOUT_SECONDS = 180
 
 async def wait_for_job(api: httpx.AsyncClient, who: Account, job_id: str) -> dict[str, Any]:
     for _ in range(JOB_TIMEOUT_SECONDS * 4):
-        job = (await api.get(f"{JOBS}/{job_id}", headers=who.headers)).json()
+        job: dict[str, Any] = (await api.get(f"{JOBS}/{job_id}", headers=who.headers)).json()
         if job["status"] in {"completed", "failed", "cancelled"}:
             return job
         await asyncio.sleep(0.25)
@@ -185,6 +188,25 @@ class TestBadQueries:
         assert answer.status_code == 403
 
 
+class TestJobsPerWorkspace:
+    async def test_a_job_past_the_workspace_limit_is_a_429_naming_the_limit(
+        self, local_api: httpx.AsyncClient, engine: AsyncEngine, app_settings: Settings
+    ) -> None:
+        owner = await register(local_api)
+        limit = app_settings.discovery_jobs_per_workspace
+        for _ in range(limit):
+            await job_in(engine, owner, DiscoveryQuery(seed_artists=["someone"]))
+        answer = await local_api.post(
+            JOBS, json={"seed_artists": ["someone"]}, headers=owner.headers
+        )
+        assert answer.status_code == 429, answer.text
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert "CM_DISCOVERY_JOBS_PER_WORKSPACE" in answer.json()["detail"]
+        assert f"limit is {limit}" in answer.json()["detail"]
+        listed = await local_api.get(JOBS, headers=owner.headers)
+        assert len(listed.json()["items"]) == limit
+
+
 class TestCancelling:
     async def test_a_cancelled_job_stops_and_keeps_what_it_found(
         self, api: httpx.AsyncClient, owner: Account
@@ -221,6 +243,137 @@ async def new_job(engine: AsyncEngine, query: DiscoveryQuery) -> tuple[uuid.UUID
 async def job_row(engine: AsyncEngine, job_id: uuid.UUID, workspace_id: uuid.UUID) -> Any:
     async with create_sessionmaker(engine)() as session:
         return await DiscoveryJobRepository(session, workspace_id).get(job_id)
+
+
+async def job_in(engine: AsyncEngine, who: Account, query: DiscoveryQuery) -> uuid.UUID:
+    """A committed, queued job in ``who``'s workspace (not started)."""
+    async with create_sessionmaker(engine).begin() as session:
+        job = await DiscoveryJobRepository(session, uuid.UUID(who.workspace_id)).submit(
+            query=query.model_dump(mode="json"), created_by=uuid.UUID(who.user_id)
+        )
+        return job.id
+
+
+async def run_to_the_end(settings: Settings, job_id: uuid.UUID, workspace_id: uuid.UUID) -> str:
+    """Launch the job's actor and wait for its final status, for as long as a job test may."""
+    return await asyncio.wait_for(launch(settings, job_id, workspace_id), JOB_TIMEOUT_SECONDS)
+
+
+@asynccontextmanager
+async def silent_server() -> AsyncIterator[str]:
+    """The base URL of a server that accepts connections and never answers."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+        server.close()
+        for writer in held:
+            writer.close()
+        await server.wait_closed()
+
+
+async def actor_gone(job_id: uuid.UUID) -> bool:
+    """Whether the job's actor has ended (it lingers a moment after its walk)."""
+    for _ in range(JOB_TIMEOUT_SECONDS * 4):
+        try:
+            ray.get_actor(actor_name(job_id), namespace=NAMESPACE)
+        except ValueError:
+            return True
+        await asyncio.sleep(0.25)
+    return False
+
+
+class TestADeadLinkInBioHost:
+    async def test_the_walk_keeps_every_artist_and_counts_the_pages_it_skipped(
+        self, app_settings: Settings, ray_cluster: None, engine: AsyncEngine
+    ) -> None:
+        async with FixtureSite(FixtureGraph(artists=400, seed=12), silent_links=True) as site:
+            graph = site.graph
+            linked = [u for u in graph.users if u.link_page is not None and not u.malformed][:8]
+            unlinked = [u for u in graph.users if u.link_page is None and not u.malformed][:2]
+            settings = app_settings.model_copy(
+                update={
+                    **fixture_site_settings(site),
+                    # The link-in-bio host at its production pace: the artists' pages queue up
+                    # for it, and those whose turn is too far away are skipped.
+                    "link_in_bio_requests_per_second": 1,
+                    "link_in_bio_budget_seconds": 3,
+                    "scraper_actors": 1,
+                }
+            )
+            seeds = [u.permalink for u in (*linked, *unlinked)]
+            job_id, workspace_id = await new_job(
+                engine, DiscoveryQuery(seed_artists=seeds, max_depth=0)
+            )
+            status = await run_to_the_end(settings, job_id, workspace_id)
+            job = await job_row(engine, job_id, workspace_id)
+            assert status == "completed", job.error
+            assert job.progress["kept"] == len(seeds), job.progress
+            assert job.progress.get("skipped", 0) == 0, job.progress
+            unread = {
+                key: count
+                for key, count in job.progress.items()
+                if key.startswith("skipped_link_in_bio_")
+            }
+            assert sum(unread.values()) >= len(linked), job.progress
+            assert not any(entry.listener == "links" and entry.status == 200 for entry in site.log)
+
+
+class TestAJobThatCanReadNothing:
+    async def test_it_ends_failed_and_the_api_shows_why(
+        self,
+        app_settings: Settings,
+        ray_cluster: None,
+        engine: AsyncEngine,
+        local_api: httpx.AsyncClient,
+    ) -> None:
+        owner = await register(local_api)
+        nowhere = f"http://127.0.0.1:{free_port()}"
+        settings = app_settings.model_copy(
+            update={
+                "soundcloud_web_url": nowhere,
+                "soundcloud_api_url": nowhere,
+                "soundcloud_client_id": "any",
+            }
+        )
+        job_id = await job_in(
+            engine, owner, DiscoveryQuery(seed_artists=["first", "second"], max_depth=0)
+        )
+        status = await run_to_the_end(settings, job_id, uuid.UUID(owner.workspace_id))
+        assert status == "failed"
+        shown = (await local_api.get(f"{JOBS}/{job_id}", headers=owner.headers)).json()
+        assert shown["status"] == "failed"
+        assert shown["progress"]["kept"] == 0
+        assert "no artist could be read" in shown["error"]
+        assert nowhere.removeprefix("http://") in shown["error"]
+
+
+class TestAJobThatRunsTooLong:
+    async def test_it_ends_failed_at_its_time_limit_and_frees_its_actor(
+        self, app_settings: Settings, ray_cluster: None, engine: AsyncEngine
+    ) -> None:
+        async with silent_server() as hanging:
+            settings = app_settings.model_copy(
+                update={
+                    "soundcloud_web_url": hanging,
+                    "soundcloud_api_url": hanging,
+                    "soundcloud_client_id": "any",
+                    "discovery_job_max_seconds": 3,
+                }
+            )
+            job_id, workspace_id = await new_job(
+                engine, DiscoveryQuery(seed_artists=["someone"], max_depth=0)
+            )
+            status = await run_to_the_end(settings, job_id, workspace_id)
+            job = await job_row(engine, job_id, workspace_id)
+            assert status == "failed"
+            assert "CM_DISCOVERY_JOB_MAX_SECONDS" in job.error
+            assert await actor_gone(job_id)
 
 
 class TestClusterWideRateLimit:

@@ -1,11 +1,13 @@
-"""The pacing rule (slots, slowdown, decay) and the fetcher's retry delays: pure arithmetic."""
+"""The pacing rule (slots, slowdown, decay), the breaker for failing hosts and the fetcher's
+retry delays: pure arithmetic."""
 
 from __future__ import annotations
 
 import pytest
 
-from core.pacing import PacingPolicy
+from core.pacing import FailureBreaker, PacingPolicy
 from scraping.fetcher import RetryPolicy
+from scraping.pacing import LocalPacer
 
 
 class TestSlotInterval:
@@ -163,3 +165,49 @@ class TestRetryDelay:
 
     def test_a_retry_after_in_the_past_means_retry_now(self) -> None:
         assert RetryPolicy().delay(2, retry_after=-12.0) == 0.0
+
+
+class TestFailureBreaker:
+    def test_a_host_is_asked_until_it_fails_the_threshold_in_a_row(self) -> None:
+        breaker = FailureBreaker(threshold=3, cooldown=60)
+        for now in (0.0, 1.0):
+            breaker.failed("links.example", now)
+        assert breaker.allows("links.example", 2.0)
+        breaker.failed("links.example", 2.0)
+        assert not breaker.allows("links.example", 3.0)
+        assert not breaker.allows("LINKS.example", 61.0)
+        assert breaker.allows("other.example", 3.0)
+
+    def test_a_success_in_between_starts_the_count_again(self) -> None:
+        breaker = FailureBreaker(threshold=2, cooldown=60)
+        breaker.failed("links.example", 0.0)
+        breaker.succeeded("links.example")
+        breaker.failed("links.example", 1.0)
+        assert breaker.allows("links.example", 2.0)
+
+    def test_after_the_cooldown_one_caller_tries_and_the_others_wait_for_its_outcome(
+        self,
+    ) -> None:
+        breaker = FailureBreaker(threshold=1, cooldown=10)
+        breaker.failed("links.example", 0.0)
+        assert breaker.allows("links.example", 10.0)
+        assert not breaker.allows("links.example", 10.5)
+        breaker.failed("links.example", 11.0)
+        assert not breaker.allows("links.example", 20.5)
+        assert breaker.allows("links.example", 21.0)
+        breaker.succeeded("links.example")
+        assert breaker.allows("links.example", 21.1)
+
+    def test_a_breaker_that_could_never_close_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="threshold"):
+            FailureBreaker(threshold=0)
+
+
+class TestBoundedTurns:
+    async def test_a_turn_further_away_than_the_caller_waits_is_refused_at_once(self) -> None:
+        pacer = LocalPacer(PacingPolicy(default_rate=0.01))
+        assert await pacer.wait_turn("links.example", max_wait=1.0)
+        # The next slot is 100 s away: refused, however often asked, other hosts unaffected.
+        assert not await pacer.wait_turn("links.example", max_wait=1.0)
+        assert not await pacer.wait_turn("links.example", max_wait=1.0)
+        assert await pacer.wait_turn("other.example", max_wait=1.0)

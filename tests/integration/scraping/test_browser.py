@@ -187,8 +187,9 @@ class RecordingPacer:
     def __init__(self) -> None:
         self.turns: list[str] = []
 
-    async def wait_turn(self, domain: str) -> None:
+    async def wait_turn(self, domain: str, max_wait: float | None = None) -> bool:
         self.turns.append(domain)
+        return True
 
     async def slow_down(self, domain: str) -> None:
         pass

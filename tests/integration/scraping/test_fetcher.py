@@ -129,8 +129,9 @@ class RecordingPacer:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str]] = []
 
-    async def wait_turn(self, domain: str) -> None:
+    async def wait_turn(self, domain: str, max_wait: float | None = None) -> bool:
         self.calls.append(("wait_turn", domain))
+        return True
 
     async def slow_down(self, domain: str) -> None:
         self.calls.append(("slow_down", domain))
