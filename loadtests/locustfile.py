@@ -11,8 +11,13 @@ The host comes from ``--host`` (default http://127.0.0.1:8000). This file import
 the project, so it runs against any deployment of the API.
 
 Every request counts against the service's per-token limit (CM_REQUESTS_PER_TOKEN, 3000 a minute
-by default): one user makes about one request a second here, far below it. A 429 is reported as
-a failure, so raise the limit on the service before pushing many more requests per user.
+by default): one user makes about one request a second here, far below it. Every user signs up
+from the same address, so start the service with the sign-up limit raised, or all but the first
+ten users fail with 429 (CM_REGISTRATIONS_PER_IP, 10 an hour by default):
+
+    CM_REGISTRATIONS_PER_IP=100000 make run
+
+A 429 is reported as a failure, so raise a limit on the service before pushing past it.
 """
 
 from __future__ import annotations

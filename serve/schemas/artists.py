@@ -12,7 +12,7 @@ from core.csv_import import MAX_REPORTED_PROBLEMS
 from core.emails import normalize_email
 from core.enums import ConsentState, ContactSource, SocialPlatform
 from core.errors import InvalidInput
-from serve.schemas.common import ReadModel
+from serve.schemas.common import ReadModel, not_null
 
 # PostgreSQL ``integer`` columns (followers, tracks) and the ``bigint`` SoundCloud id.
 MAX_COUNT = 2**31 - 1
@@ -24,12 +24,6 @@ def _email(value: str) -> str:
         return normalize_email(value)
     except InvalidInput as exc:
         raise ValueError(exc.detail) from None
-
-
-def _not_null(value: Any) -> Any:
-    if value is None:
-        raise ValueError("may be left out but not set to null")
-    return value
 
 
 class ArtistCreate(BaseModel):
@@ -109,7 +103,7 @@ class ContactUpdate(BaseModel):
     source: ContactSource | None = None
     consent_state: ConsentState | None = None
 
-    _present = field_validator("email", "source", "consent_state")(_not_null)
+    _present = field_validator("email", "source", "consent_state")(not_null)
 
     @field_validator("email")
     @classmethod
@@ -134,7 +128,7 @@ class NoteCreate(BaseModel):
 class NoteUpdate(BaseModel):
     body: str | None = Field(default=None, min_length=1, max_length=10_000)
 
-    _present = field_validator("body")(_not_null)
+    _present = field_validator("body")(not_null)
 
 
 class NoteRead(ReadModel):

@@ -81,3 +81,11 @@ def page_of(page: object, model: type[BaseModel]) -> dict[str, object]:
     """A storage ``Page`` of ORM rows as the JSON-ready dict of an API ``Page``."""
     items = [model.model_validate(row).model_dump(mode="json") for row in page.items]  # type: ignore[attr-defined]
     return {"items": items, "next_cursor": page.next_cursor}  # type: ignore[attr-defined]
+
+
+def not_null(value: object) -> object:
+    """For ``field_validator(..., mode="before")`` on an update: runs only on a value the client
+    sent (defaults are not validated), so a field may be left out but a required one not nulled."""
+    if value is None:
+        raise ValueError("may be left out, but not null")
+    return value

@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from core.emails import normalize_email
 from core.enums import EmailStatus, OutreachStatus, SuppressionReason
 from core.errors import InvalidInput
-from serve.schemas.common import ReadModel, UtcDatetime
+from serve.schemas.common import ReadModel, UtcDatetime, not_null
 
 MAX_BODY_CHARS = 100_000
 MAX_RECIPIENTS = 1_000
@@ -27,14 +27,6 @@ def _email(value: str) -> str:
 
 # Trimmed and lower-cased; a bad address is a 422 naming its field with the other field errors.
 EmailAddress = Annotated[str, Field(max_length=320), AfterValidator(_email)]
-
-
-def _not_null(value: object) -> object:
-    # Runs only on a value the client sent (defaults are not validated): a field of an update
-    # may be left out, but a required column cannot be set to null.
-    if value is None:
-        raise ValueError("may be left out, but not null")
-    return value
 
 
 class EmailTemplateCreate(BaseModel):
@@ -54,9 +46,7 @@ class EmailTemplateUpdate(BaseModel):
     body_html: str | None = Field(default=None, max_length=MAX_BODY_CHARS)
     body_text: str | None = Field(default=None, max_length=MAX_BODY_CHARS)
 
-    _present = field_validator("name", "subject", "body_html", "body_text", mode="before")(
-        _not_null
-    )
+    _present = field_validator("name", "subject", "body_html", "body_text", mode="before")(not_null)
 
 
 class EmailTemplateRead(ReadModel):
@@ -116,7 +106,7 @@ class OutreachCampaignUpdate(BaseModel):
 
     _present = field_validator(
         "name", "template_id", "sender_email", "sender_name", "daily_limit", mode="before"
-    )(_not_null)
+    )(not_null)
 
 
 class OutreachCampaignRead(ReadModel):
