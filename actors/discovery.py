@@ -20,6 +20,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -37,9 +38,8 @@ from actors.scraper_pool import (
 from core.discovery import Candidate, DiscoveryQuery, score
 from core.enums import DiscoveryJobStatus
 from core.settings import Settings
+from storage.activity import Activity
 from storage.database import create_engine, create_sessionmaker
-from storage.events import EventBus
-from storage.read_versions import bump_catalogue_version, bump_versions
 from storage.redis_client import create_redis
 from storage.repositories.artists import ArtistRepository
 from storage.repositories.contacts import ArtistContactRepository
@@ -57,6 +57,8 @@ COMMIT_EVERY_SECONDS = 0.5
 COMMIT_EVERY_ARTISTS = 64
 # Error text kept on a failed job.
 MAX_ERROR_CHARS = 500
+# How a job's own writes are signed in the audit log and on the live channel (no user made them).
+SYSTEM_ACTOR = "discovery"
 
 
 _OWNED: set[ray.ObjectRef[str]] = set()
@@ -166,7 +168,13 @@ class DiscoveryWalk:
         self._engine = create_engine(settings.database_url, pool_size=2)
         self._sessions = create_sessionmaker(self._engine)
         self._redis = create_redis(settings.redis_url)
-        self._bus = EventBus(self._redis)
+
+    def _transaction(self) -> AbstractAsyncContextManager[Activity]:
+        """One step's transaction: its audit rows in it; its events and stale reads after it
+        commits, none if it rolls back."""
+        return Activity.transaction(
+            self._sessions, self._redis, self.workspace_id, system=SYSTEM_ACTOR
+        )
 
     async def run(self) -> DiscoveryJobStatus:
         """Walk until done, cancelled or failed; returns the job's final status."""
@@ -184,11 +192,13 @@ class DiscoveryWalk:
 
     async def _fail(self, error: str) -> None:
         """Mark the job failed in a transaction of its own, unless it already ended."""
-        async with self._sessions.begin() as session:
-            repo = DiscoveryJobRepository(session, self.workspace_id)
+        async with self._transaction() as activity:
+            repo = DiscoveryJobRepository(activity.session, self.workspace_id)
             if not (await repo.lock_status(self.job_id)).is_final:
                 await repo.set_status(self.job_id, DiscoveryJobStatus.FAILED, error=error)
-        await bump_versions(self._redis, self.workspace_id, ["discovery_job"])
+                await activity.record(
+                    "discovery_job.failed", "discovery_job", self.job_id, {"error": error}
+                )
 
     async def _walk(self) -> None:
         try:
@@ -230,8 +240,8 @@ class DiscoveryWalk:
 
     async def _start(self) -> tuple[DiscoveryQuery, WalkState, datetime]:
         """The job's query, where its walk is, and when it first started running."""
-        async with self._sessions.begin() as session:
-            repo = DiscoveryJobRepository(session, self.workspace_id)
+        async with self._transaction() as activity:
+            repo = DiscoveryJobRepository(activity.session, self.workspace_id)
             job = await repo.locked(self.job_id)
             if job.status.is_final:
                 raise _Stopped
@@ -240,9 +250,12 @@ class DiscoveryWalk:
             query = DiscoveryQuery.model_validate(job.query)
             state = WalkState.from_checkpoint(job.checkpoint or {})
             started_at = job.started_at or datetime.now(UTC)
-        if state.counters:
-            state.counters["resumed"] += 1
-        await self._publish("discovery_job.running", state, {})
+            if state.counters:
+                state.counters["resumed"] += 1
+            # Audited on every start, so a restart after a crash shows in the log (``resumed``).
+            await activity.record(
+                "discovery_job.running", "discovery_job", self.job_id, dict(state.counters)
+            )
         return query, state, started_at
 
     async def _seed(self, pool: ScraperPool, query: DiscoveryQuery, state: WalkState) -> None:
@@ -371,13 +384,15 @@ class DiscoveryWalk:
         """Write what was kept, and the checkpoint taken with it, in one transaction; stop if
         the job was cancelled meanwhile."""
         fetched_at = datetime.now(UTC)
-        async with self._sessions.begin() as session:
-            jobs = DiscoveryJobRepository(session, self.workspace_id)
+        async with self._transaction() as activity:
+            jobs = DiscoveryJobRepository(activity.session, self.workspace_id)
             if (await jobs.lock_status(self.job_id)).is_final:
                 raise _Stopped
             written: Counter[str] = Counter()
             if kept:
-                written = await self._write_artists(session, jobs, kept, fetched_at)
+                written = await self._write_artists(activity.session, jobs, kept, fetched_at)
+                activity.invalidate("artist")
+                activity.invalidate_catalogue()
             state.counters.update(written)
             counters = Counter(checkpoint["counters"])
             counters.update(written)
@@ -386,10 +401,8 @@ class DiscoveryWalk:
             if pool is not None:
                 progress["scraper"] = await pool.stats()
             await jobs.save_progress(self.job_id, progress, checkpoint)
-        if kept:
-            await bump_catalogue_version(self._redis)
-            await bump_versions(self._redis, self.workspace_id, ["artist", "discovery_job"])
-        await self._publish("discovery_job.progress", state, progress)
+            # The job's row keeps its progress: a tick is announced live, not audited.
+            activity.announce("discovery_job.progress", "discovery_job", self.job_id, progress)
 
     async def _write_artists(
         self,
@@ -456,8 +469,8 @@ class DiscoveryWalk:
         error: str | None = None,
     ) -> None:
         progress = await self._progress(state, pool)
-        async with self._sessions.begin() as session:
-            repo = DiscoveryJobRepository(session, self.workspace_id)
+        async with self._transaction() as activity:
+            repo = DiscoveryJobRepository(activity.session, self.workspace_id)
             if (await repo.lock_status(self.job_id)).is_final:
                 return
             # A failed job keeps the counters of its last commit: the ones in memory may count
@@ -465,29 +478,17 @@ class DiscoveryWalk:
             if status is DiscoveryJobStatus.COMPLETED:
                 await repo.save_progress(self.job_id, progress, state.checkpoint())
             await repo.set_status(self.job_id, status, error=error)
-        await bump_versions(self._redis, self.workspace_id, ["discovery_job"])
-        await self._publish(f"discovery_job.{status}", state, progress)
+            await activity.record(
+                f"discovery_job.{status}",
+                "discovery_job",
+                self.job_id,
+                progress if error is None else {**progress, "error": error},
+            )
 
     async def _final_status(self) -> DiscoveryJobStatus:
         async with self._sessions() as session:
             job = await DiscoveryJobRepository(session, self.workspace_id).get(self.job_id)
             return job.status
-
-    async def _publish(self, kind: str, state: WalkState, progress: dict[str, Any]) -> None:
-        try:
-            await self._bus.publish(
-                self.workspace_id,
-                {
-                    "type": kind,
-                    "entity_type": "discovery_job",
-                    "entity_id": str(self.job_id),
-                    "actor_id": None,
-                    "data": progress or dict(state.counters),
-                },
-            )
-        except Exception:
-            # Live updates are best effort; the counters are in the database either way.
-            log.warning("publishing progress of job %s failed", self.job_id, exc_info=True)
 
 
 def _outside_followers(query: DiscoveryQuery, lead: ArtistLead) -> bool:

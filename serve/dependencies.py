@@ -12,9 +12,9 @@ from core.enums import Role
 from core.errors import Forbidden
 from core.pagination import cursor_key
 from core.tokens import decode_access_token
-from serve.activity import Activity
 from serve.resources import Resources
 from serve.security import Principal, bearer_token, client_address
+from storage.activity import Activity
 from storage.rate_limits import RateLimiter
 from storage.repositories.base import sign_cursors
 from storage.repositories.workspaces import MembershipRepository
@@ -100,7 +100,11 @@ async def get_activity(
     """The write log of this request: audit rows now, events and cache invalidation once the
     transaction has committed."""
     activity = Activity(
-        session, resources, principal, request_id=request.headers.get("x-request-id")
+        session,
+        resources.redis,
+        principal.workspace_id,
+        user_id=principal.user_id,
+        request_id=request.headers.get("x-request-id"),
     )
     yield activity
     await session.commit()

@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import logging
 import uuid
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
@@ -42,12 +40,10 @@ from serve.schemas.artists import (
 )
 from serve.schemas.common import DEFAULT_LIMIT, Cursor, Limit, Page, UtcDatetime, page_of
 from storage.models import Artist
-from storage.read_versions import CATALOGUE_VERSION_KEY, bump_catalogue_version
+from storage.read_versions import CATALOGUE_VERSION_KEY
 from storage.repositories.artists import ArtistFilter, ArtistRepository
 from storage.repositories.contacts import ArtistContactRepository
 from storage.repositories.notes import ArtistNoteRepository
-
-log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/artists", tags=["artists"])
 
@@ -66,20 +62,12 @@ ArtistSort = Annotated[
 # the detail's counts depend on them, and on nothing another workspace can change.
 
 
-async def _bump_catalogue_after_commit(
-    resources: ResourcesDep, session: SessionDep, activity: ActivityDep
-) -> AsyncIterator[None]:
-    # Depending on ``activity`` makes this exit first: commit, bump, then the activity's own
-    # after-commit work. Not reached if the route raises (nothing was written then).
-    yield
-    await session.commit()
-    try:
-        await bump_catalogue_version(resources.redis)
-    except Exception:
-        log.exception("invalidating cached catalogue reads failed")
+def _catalogue_write(activity: ActivityDep) -> None:
+    # Bumped with the request's other side effects, only once its transaction has committed.
+    activity.invalidate_catalogue()
 
 
-CatalogueWrite = Depends(_bump_catalogue_after_commit, scope="function")
+CatalogueWrite = Depends(_catalogue_write)
 
 
 async def _catalogue_key(resources: Resources, *parts: object) -> str:

@@ -24,7 +24,6 @@ from serve.schemas.accounts import (
     WorkspaceWithRole,
 )
 from serve.schemas.common import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
-from storage.repositories.audit_log import AuditLogRepository
 from storage.repositories.invitations import InvitationLookup, InvitationRepository
 from storage.repositories.refresh_tokens import RefreshTokenRepository
 from storage.repositories.users import UserRepository
@@ -181,7 +180,7 @@ async def revoke_invitation(
 
 @router.post("/invitations/accept", response_model=WorkspaceWithRole)
 async def accept_invitation(
-    body: InvitationAccept, principal: CurrentPrincipal, session: SessionDep
+    body: InvitationAccept, principal: CurrentPrincipal, session: SessionDep, activity: ActivityDep
 ) -> WorkspaceWithRole:
     """Join the inviting workspace. The caller's email must be the invited one."""
     user = await UserRepository(session).get(principal.user_id)
@@ -192,12 +191,12 @@ async def accept_invitation(
     if await members.find_for_user(user.id) is not None:
         raise Conflict("you are already a member of that workspace")
     membership = await members.add(user.id, invitation.role)
-    await AuditLogRepository(session, invitation.workspace_id).record(
-        actor_user_id=user.id,
-        action="member.join",
-        entity_type="member",
-        entity_id=membership.id,
-        data={"role": invitation.role, "invitation_id": str(invitation.id)},
+    await activity.record(
+        "member.join",
+        "member",
+        membership.id,
+        {"role": invitation.role, "invitation_id": str(invitation.id)},
+        workspace_id=invitation.workspace_id,
     )
     workspace = await WorkspaceRepository(session).get_for_member(invitation.workspace_id, user.id)
     return WorkspaceWithRole(

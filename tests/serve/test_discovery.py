@@ -351,6 +351,16 @@ class TestAJobThatCanReadNothing:
         assert shown["progress"]["kept"] == 0
         assert "no artist could be read" in shown["error"]
         assert nowhere.removeprefix("http://") in shown["error"]
+        # The audit log says so too, signed by the system.
+        audit = await local_api.get(
+            "/api/v1/audit-log",
+            params={"entity_id": str(job_id), "action": "discovery_job.failed"},
+            headers=owner.headers,
+        )
+        [row] = audit.json()["items"]
+        assert row["actor_user_id"] is None
+        assert row["data"]["system"] == "discovery"
+        assert "no artist could be read" in row["data"]["error"]
 
 
 class TestAJobThatRunsTooLong:
