@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     s3_secret_access_key: SecretStr | None = None
 
     smtp_url: str | None = None
+    # A mailbox's host is typed by a user and connected to by the service. Link-local addresses
+    # (cloud metadata) are always refused; loopback and private networks are allowed by default
+    # because a self-hosted install usually relays through a local or LAN server. Turn it off
+    # where workspaces are run for strangers.
+    smtp_allow_private_hosts: bool = True
+    # Bound on one SMTP exchange (connect, TLS, auth) as a whole.
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
     # Signs access tokens. Unset: a random key is created once in the data folder and reused.
     secret_key: SecretStr | None = None
@@ -125,6 +132,30 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Where recipients reach the service: unsubscribe, open and click links in sent mail are
+    # built on it, so behind a proxy it is the public address, not CM_HOST:CM_PORT. Mail
+    # providers offer one-click unsubscribe (RFC 8058) only for https.
+    public_url: str = "http://127.0.0.1:8000"
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_base(cls, value: str) -> str:
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+        except ValueError:
+            raise ValueError("must be an http:// or https:// base URL") from None
+        if not value.isascii() or any(c.isspace() or not c.isprintable() for c in value):
+            raise ValueError("must be an ASCII URL without spaces (write a host as punycode)")
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("must be an http:// or https:// base URL")
+        # Credentials would be mailed to every recipient; a query or fragment would swallow
+        # the link paths appended to it.
+        if parts.username is not None or parts.query or parts.fragment or len(value) > 200:
+            raise ValueError(
+                "must be a base URL of at most 200 characters, without user, query or fragment"
+            )
+        return value.rstrip("/")
 
     @field_validator("database_url")
     @classmethod
