@@ -70,7 +70,9 @@ class WorkspaceOverview(ReadModel):
 class AuditLogEntryRead(ReadModel):
     id: uuid.UUID
     actor_user_id: uuid.UUID | None = Field(
-        description="Null for system writes (`data.system` names the part) and once the user is deleted."
+        description=(
+            "Null for system writes (`data.system` names the part) and once the user is deleted."
+        )
     )
     action: str = Field(examples=["campaign.create"])
     entity_type: str
