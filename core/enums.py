@@ -136,3 +136,20 @@ class DiscoveryJobStatus(StrEnum):
             DiscoveryJobStatus.FAILED,
             DiscoveryJobStatus.CANCELLED,
         }
+
+
+class SmtpTlsMode(StrEnum):
+    """How a mailbox's connection is encrypted: upgraded after the greeting (usually port 587),
+    TLS from the first byte (usually 465), or not at all (a relay on a trusted network)."""
+
+    STARTTLS = "starttls"
+    TLS = "tls"
+    NONE = "none"
+
+
+class SmtpStage(StrEnum):
+    """How far a connection to an SMTP server got: a failure names the step that failed."""
+
+    CONNECT = "connect"
+    TLS = "tls"
+    AUTH = "auth"

@@ -21,6 +21,7 @@ from storage.models.base import Base
 from storage.models.campaigns import Campaign, CampaignArtist
 from storage.models.discovery import DiscoveryJob, DiscoveryJobArtist
 from storage.models.finance import Transaction
+from storage.models.mailboxes import Mailbox
 from storage.models.outreach import EmailRecord, EmailTemplate, OutreachCampaign, Suppression
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "EmailRecord",
     "EmailTemplate",
     "Invitation",
+    "Mailbox",
     "Membership",
     "OutreachCampaign",
     "RefreshToken",

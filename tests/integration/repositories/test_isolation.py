@@ -20,6 +20,7 @@ from storage.repositories.contacts import ArtistContactRepository
 from storage.repositories.discovery_jobs import DiscoveryJobRepository
 from storage.repositories.email_records import EmailRecordRepository
 from storage.repositories.email_templates import EmailTemplateRepository
+from storage.repositories.mailboxes import MailboxRepository
 from storage.repositories.notes import ArtistNoteRepository
 from storage.repositories.outreach_campaigns import OutreachCampaignRepository
 from storage.repositories.suppressions import SuppressionRepository
@@ -118,6 +119,18 @@ CASES: dict[str, tuple[type[ScopedRepository[Any]], Maker, dict[str, Any]]] = {
         {"error": "hijacked"},
     ),
     "memberships": (MembershipRepository, _membership, {"role": "viewer"}),
+    "mailboxes": (
+        MailboxRepository,
+        lambda s, w: MailboxRepository(s, w.id).create(
+            name="Label",
+            host="smtp.label.example",
+            port=587,
+            tls_mode="starttls",
+            username=None,
+            from_email="me@label.example",
+        ),
+        {"name": "hijacked"},
+    ),
 }
 
 

@@ -1,0 +1,150 @@
+"""Real SMTP servers on loopback for the tests (aiosmtpd, in the test's event loop): plain, with
+a login, with STARTTLS or implicit TLS under a certificate made for the test."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import ipaddress
+import ssl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+USER = "dj@label.example"
+PASSWORD = "s3cret-smtp-pass"
+
+
+@dataclass
+class Certificate:
+    """A self-signed certificate for 127.0.0.1 and localhost, and contexts for both ends."""
+
+    cert_pem: bytes
+    key_pem: bytes
+
+    def server_context(self, folder: Path) -> ssl.SSLContext:
+        cert, key = folder / "cert.pem", folder / "key.pem"
+        cert.write_bytes(self.cert_pem)
+        key.write_bytes(self.key_pem)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+        return context
+
+    def client_context(self) -> ssl.SSLContext:
+        """Trusts this certificate only, and still checks the host name."""
+        return ssl.create_default_context(cadata=self.cert_pem.decode())
+
+
+def make_certificate() -> Certificate:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return Certificate(
+        cert_pem=cert.public_bytes(serialization.Encoding.PEM),
+        key_pem=key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
+    )
+
+
+@dataclass
+class Sink:
+    """Keeps every message the server accepted."""
+
+    messages: list[Envelope] = field(default_factory=list)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.messages.append(envelope)
+        return "250 Message accepted"
+
+
+def _authenticator(
+    server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+) -> AuthResult:
+    good = (
+        isinstance(auth_data, LoginPassword)
+        and auth_data.login == USER.encode()
+        and auth_data.password == PASSWORD.encode()
+    )
+    return AuthResult(success=good, handled=False)
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    sink: Sink
+
+
+@asynccontextmanager
+async def smtp_server(
+    *,
+    auth: bool = False,
+    starttls: ssl.SSLContext | None = None,
+    implicit_tls: ssl.SSLContext | None = None,
+) -> AsyncIterator[SmtpServer]:
+    """A server on a free loopback port; with ``auth``, it takes :data:`USER` and
+    :data:`PASSWORD` (over plain text too, as a local relay may) and refuses other logins."""
+    sink = Sink()
+    options: dict[str, Any] = {"hostname": "mx.test", "ident": "Test ESMTP"}
+    if auth:
+        # Not auth_required: aiosmtpd warns about requiring it without TLS, and the tests only
+        # need its answers to a login.
+        options |= {"authenticator": _authenticator, "auth_require_tls": starttls is not None}
+    if starttls is not None:
+        options |= {"tls_context": starttls, "require_starttls": True}
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: SMTP(sink, **options), host="127.0.0.1", port=0, ssl=implicit_tls
+    )
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield SmtpServer(host="127.0.0.1", port=port, sink=sink)
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+@asynccontextmanager
+async def silent_server() -> AsyncIterator[int]:
+    """Accepts connections and never says a word (a server that hangs); yields its port."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(hold, host="127.0.0.1", port=0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+        await server.wait_closed()
