@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     requests_per_token: int = Field(default=3000, ge=1)
     requests_window_seconds: int = Field(default=60, ge=1)
+    # Per client address per minute, on the public links in sent mail (no token to count by):
+    # unsubscribe POSTs beyond it are a 429; clicks beyond it still redirect, unrecorded.
+    unsubscribes_per_ip: int = Field(default=60, ge=1)
+    recorded_clicks_per_ip: int = Field(default=120, ge=1)
     # Wall clock for rendering one email template (preview, save check, sending): a template is
     # user-written code, and one that runs longer is refused (see core/template_runner.py).
     template_render_seconds: float = Field(default=2.0, gt=0, le=60)

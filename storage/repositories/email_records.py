@@ -9,18 +9,47 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.emails import normalize_email
 from core.enums import EmailStatus
 from core.errors import Conflict, NotFound
 from core.ids import new_id
 from storage.models import Artist, EmailRecord, OutreachCampaign
-from storage.repositories.base import Page, ScopedRepository
+from storage.repositories.base import Page, ScopedRepository, chunks, write_guard
+
+# Bound values an email record takes in an insert (the keys of ``enqueue``'s rows).
+_VALUES_PER_ROW = 7
+
+# Engagement only climbs: an open moves a sent record to opened, a click a sent or opened one to
+# clicked. Any other status (replied, bounced, failed, one still being sent) stays as it is;
+# the timestamps still say what happened.
+_OPENED_FROM = frozenset({EmailStatus.SENT})
+_CLICKED_FROM = frozenset({EmailStatus.SENT, EmailStatus.OPENED})
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """What one open or click did to a record: whether it was the record's first open or
+    first click (only those change it). A hit on a message never delivered is no engagement
+    (``delivered`` False) and changes nothing."""
+
+    record: EmailRecord
+    delivered: bool
+    first_open: bool = False
+    first_click: bool = False
+
+
+async def record_for_link(session: AsyncSession, record_id: uuid.UUID) -> EmailRecord | None:
+    """The record a signed link names, in whichever workspace it is: the link's signature, not
+    a caller, vouches for it, so every write that follows is scoped to ``record.workspace_id``."""
+    return await session.scalar(select(EmailRecord).where(EmailRecord.id == record_id))
 
 
 class EmailRecordRepository(ScopedRepository[EmailRecord]):
@@ -52,13 +81,11 @@ class EmailRecordRepository(ScopedRepository[EmailRecord]):
         await self._require_artists(
             {row["artist_id"] for row in rows.values() if row["artist_id"] is not None}
         )
-        result = await self.session.execute(
-            insert(EmailRecord)
-            .values(list(rows.values()))
-            .on_conflict_do_nothing()
-            .returning(EmailRecord.id)
-        )
-        return len(result.all())
+        statement = insert(EmailRecord).on_conflict_do_nothing().returning(EmailRecord.id)
+        added = 0
+        for chunk in chunks(list(rows.values()), values_per_item=_VALUES_PER_ROW):
+            added += len((await self.session.execute(statement, chunk)).all())
+        return added
 
     async def _require_artists(self, artist_ids: set[uuid.UUID]) -> None:
         # Checked first: a foreign-key violation in the bulk insert would abort the transaction.
@@ -109,6 +136,54 @@ class EmailRecordRepository(ScopedRepository[EmailRecord]):
     async def mark_failed(self, record_id: uuid.UUID, error: str) -> EmailRecord:
         return await self._move(record_id, {EmailStatus.SENDING}, EmailStatus.FAILED, error=error)
 
+    async def mark_opened(self, record_id: uuid.UUID) -> Engagement:
+        """Record an open of the record's message: the first sets ``opened_at`` (and moves a
+        ``sent`` record to ``opened``); later ones change nothing."""
+        return await self._engage(record_id, click=False)
+
+    async def mark_clicked(self, record_id: uuid.UUID) -> Engagement:
+        """Record a click in the record's message: the first sets ``clicked_at`` (and
+        ``opened_at`` when no open was seen, since images may be blocked) and moves a ``sent``
+        or ``opened`` record to ``clicked``; later ones change nothing."""
+        return await self._engage(record_id, click=True)
+
+    async def _engage(self, record_id: uuid.UUID, *, click: bool) -> Engagement:
+        # The row lock makes concurrent hits (a mail client and its image proxy fetching the
+        # same pixel) record one first open between them.
+        record = await self.session.scalar(
+            self._scoped()
+            .where(EmailRecord.id == record_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if record is None:
+            raise NotFound(f"email record {record_id} not found")
+        # The Message-ID is written before SMTP DATA: a record without one never reached
+        # anybody, so a hit on its links (a preview, a guessed test) is no engagement.
+        if record.message_id is None:
+            return Engagement(record, delivered=False)
+        now = datetime.now(UTC)
+        values: dict[str, Any] = {}
+        if record.opened_at is None:
+            values["opened_at"] = now
+        if click and record.clicked_at is None:
+            values["clicked_at"] = now
+        if click and record.status in _CLICKED_FROM:
+            values["status"] = EmailStatus.CLICKED
+        elif not click and record.status in _OPENED_FROM:
+            values["status"] = EmailStatus.OPENED
+        if values:
+            async with write_guard(self.session, self.noun):
+                for name, value in values.items():
+                    setattr(record, name, value)
+            await self.session.refresh(record)
+        return Engagement(
+            record,
+            delivered=True,
+            first_open="opened_at" in values,
+            first_click="clicked_at" in values,
+        )
+
     async def _move(
         self,
         record_id: uuid.UUID,
@@ -144,3 +219,39 @@ class EmailRecordRepository(ScopedRepository[EmailRecord]):
             .group_by(EmailRecord.status)
         )
         return dict(rows.all())
+
+    async def queued_locations(
+        self, outreach_campaign_id: uuid.UUID, *, limit: int
+    ) -> tuple[int, list[tuple[str | None, str | None]]]:
+        """How many records of the outreach are queued, and the country and city of the artist
+        of the first ``limit`` of them in the order senders claim them (``None`` for a recipient
+        with no artist, or an artist with no location)."""
+        queued = (
+            EmailRecord.workspace_id == self.workspace_id,
+            EmailRecord.outreach_campaign_id == outreach_campaign_id,
+            EmailRecord.status == EmailStatus.QUEUED,
+        )
+        total = await self.session.scalar(
+            select(func.count()).select_from(EmailRecord).where(*queued)
+        )
+        rows = await self.session.execute(
+            select(Artist.country, Artist.city)
+            .select_from(EmailRecord)
+            .outerjoin(Artist, Artist.id == EmailRecord.artist_id)
+            .where(*queued)
+            .order_by(EmailRecord.created_at, EmailRecord.id)
+            .limit(limit)
+        )
+        return int(total or 0), [(country, city) for country, city in rows]
+
+    async def first_sent_through(self, mailbox_id: uuid.UUID) -> datetime | None:
+        """When the mailbox first sent a message of this workspace (its ramp-up counts from that
+        day), or ``None`` if it never has."""
+        return await self.session.scalar(
+            select(func.min(EmailRecord.sent_at))
+            .join(OutreachCampaign, OutreachCampaign.id == EmailRecord.outreach_campaign_id)
+            .where(
+                EmailRecord.workspace_id == self.workspace_id,
+                OutreachCampaign.mailbox_id == mailbox_id,
+            )
+        )
