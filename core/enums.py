@@ -90,6 +90,13 @@ class SocialPlatform(StrEnum):
     WEBSITE = "website"
 
 
+class TemplateType(StrEnum):
+    """What an email template is for: the first message of an outreach, or a follow-up step."""
+
+    INITIAL = "initial"
+    FOLLOW_UP = "follow_up"
+
+
 class OutreachStatus(StrEnum):
     DRAFT = "draft"
     SCHEDULED = "scheduled"

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.enums import TemplateType
 from core.errors import FieldProblem, InvalidInput
 from core.template_runner import TemplateRunner
 from core.templating import (
@@ -60,6 +61,7 @@ async def list_templates(
     session: SessionDep,
     resources: ResourcesDep,
     q: Annotated[str | None, Query(max_length=200, description="Text in the name.")] = None,
+    type_: Annotated[TemplateType | None, Query(alias="type", description="Only these.")] = None,
     sort: TemplateSort = "-created_at",
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
@@ -67,12 +69,12 @@ async def list_templates(
     """List the workspace's email templates, filtered and sorted, a page at a time."""
 
     async def load() -> dict[str, object]:
-        page = await EmailTemplateRepository(session, principal.workspace_id).list(
-            q=q, sort=sort, limit=limit, cursor=cursor
+        page = await EmailTemplateRepository(session, principal.workspace_id).search(
+            type=type_, q=q, sort=sort, limit=limit, cursor=cursor
         )
         return page_of(page, EmailTemplateRead)
 
-    key = f"list:{q}:{sort}:{limit}:{cursor}"
+    key = f"list:{type_}:{q}:{sort}:{limit}:{cursor}"
     return await cached(resources, principal, "email_template", key, load)
 
 

@@ -1,5 +1,6 @@
-"""Outreach campaigns (a template sent from one sender, optionally for a campaign) and queueing
-their recipients. Sending, and with it every status change, belongs to the outreach actors.
+"""Outreach campaigns (a template sent from one sender, optionally for a campaign), their
+follow-up steps, queueing their recipients and a preview of when they would go. Sending, and
+with it every status change, belongs to the outreach actors.
 
 Reads here are not cached: the actors that send will change these rows outside the API.
 """
@@ -7,23 +8,35 @@ Reads here are not cached: the actors that send will change these rows outside t
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from core import outreach_rules
 from core.enums import OutreachStatus
+from core.send_plan import plan_sends
 from serve.dependencies import ActivityDep, CurrentPrincipal, Editor, SessionDep
 from serve.schemas.common import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
 from serve.schemas.outreach import (
+    MAX_RECIPIENTS,
+    CampaignRecipientsQueued,
     OutreachCampaignCreate,
     OutreachCampaignRead,
     OutreachCampaignUpdate,
+    OutreachStepCreate,
+    OutreachStepRead,
+    PlanDayRead,
     RecipientsAdd,
+    RecipientsFromCampaign,
     RecipientsQueued,
+    SendPlanRead,
 )
 from storage.models import OutreachCampaign
+from storage.repositories.contacts import ArtistContactRepository
 from storage.repositories.email_records import EmailRecordRepository
 from storage.repositories.outreach_campaigns import OutreachCampaignRepository
+from storage.repositories.outreach_steps import OutreachStepRepository
 from storage.repositories.suppressions import SuppressionRepository
 
 router = APIRouter(prefix="/outreach-campaigns", tags=["outreach"])
@@ -142,3 +155,127 @@ async def queue_recipients(
         outcome.model_dump(),
     )
     return outcome
+
+
+@router.post(
+    "/{outreach_campaign_id}/recipients/from-campaign", response_model=CampaignRecipientsQueued
+)
+async def queue_campaign_artists(
+    outreach_campaign_id: uuid.UUID,
+    principal: Editor,
+    session: SessionDep,
+    activity: ActivityDep,
+    body: RecipientsFromCampaign | None = None,
+) -> CampaignRecipientsQueued:
+    """Queue every artist of a campaign at their best usable address, skipping suppressed
+    addresses, withdrawn consent and ones already queued; at most 1,000 a call."""
+    outreach = await OutreachCampaignRepository(session, principal.workspace_id).get(
+        outreach_campaign_id
+    )
+    campaign_id = outreach_rules.campaign_to_draw_from(
+        body.campaign_id if body else None, outreach.campaign_id
+    )
+    found = await ArtistContactRepository(session, principal.workspace_id).recipients_for_campaign(
+        campaign_id, outreach.id, limit=MAX_RECIPIENTS
+    )
+    queued = await EmailRecordRepository(session, principal.workspace_id).enqueue(
+        outreach.id, [{"to_email": email, "artist_id": artist} for artist, email in found.chosen]
+    )
+    outcome = CampaignRecipientsQueued(
+        queued=queued,
+        skipped_suppressed=found.suppressed,
+        skipped_no_contact=found.no_contact,
+        skipped_withdrawn_consent=found.withdrawn_consent,
+        # Two artists sharing one address: the second finds it queued by the first.
+        skipped_duplicates=found.duplicates + len(found.chosen) - queued,
+        remaining=found.remaining,
+    )
+    await activity.record(
+        "outreach_campaign.recipients_add",
+        "outreach_campaign",
+        outreach.id,
+        {"campaign_id": str(campaign_id), **outcome.model_dump()},
+    )
+    return outcome
+
+
+@router.get("/{outreach_campaign_id}/steps", response_model=list[OutreachStepRead])
+async def list_outreach_steps(
+    outreach_campaign_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
+) -> list[OutreachStepRead]:
+    """The outreach's follow-up steps, first to last."""
+    steps = await OutreachStepRepository(session, principal.workspace_id).for_outreach(
+        outreach_campaign_id
+    )
+    return [OutreachStepRead.model_validate(step) for step in steps]
+
+
+@router.post(
+    "/{outreach_campaign_id}/steps",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OutreachStepRead,
+)
+async def add_outreach_step(
+    outreach_campaign_id: uuid.UUID,
+    body: OutreachStepCreate,
+    principal: Editor,
+    session: SessionDep,
+    activity: ActivityDep,
+) -> OutreachStepRead:
+    """Add a follow-up step after the last one; only a draft outreach's steps change (409)."""
+    step = await OutreachStepRepository(session, principal.workspace_id).append(
+        outreach_campaign_id, template_id=body.template_id, delay_days=body.delay_days
+    )
+    await activity.record(
+        "outreach_campaign.step_add",
+        "outreach_campaign",
+        outreach_campaign_id,
+        {"step_id": str(step.id), "position": step.position},
+    )
+    return OutreachStepRead.model_validate(step)
+
+
+@router.delete("/{outreach_campaign_id}/steps/{step_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_outreach_step(
+    outreach_campaign_id: uuid.UUID,
+    step_id: uuid.UUID,
+    principal: Editor,
+    session: SessionDep,
+    activity: ActivityDep,
+) -> Response:
+    """Remove a follow-up step of a draft outreach (409 once it has left draft)."""
+    await OutreachStepRepository(session, principal.workspace_id).remove(
+        outreach_campaign_id, step_id
+    )
+    await activity.record(
+        "outreach_campaign.step_delete",
+        "outreach_campaign",
+        outreach_campaign_id,
+        {"step_id": str(step_id)},
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{outreach_campaign_id}/plan", response_model=SendPlanRead)
+async def preview_send_plan(
+    outreach_campaign_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
+) -> SendPlanRead:
+    """When the queued messages would go, given the mailbox's limits and each recipient's
+    sending window, from now or the schedule."""
+    repo = OutreachCampaignRepository(session, principal.workspace_id)
+    outreach = await repo.get(outreach_campaign_id)
+    inputs = await repo.plan_inputs(outreach, limit=MAX_RECIPIENTS)
+    now = datetime.now(UTC)
+    start = max(now, outreach.scheduled_at) if outreach.scheduled_at else now
+    plan = plan_sends(inputs.zones, inputs.pace, start)
+    return SendPlanRead(
+        mailbox_id=outreach.mailbox_id,
+        start_at=start,
+        queued=inputs.queued,
+        planned=plan.messages,
+        first_send_at=plan.first_send_at,
+        last_send_at=plan.last_send_at,
+        days_needed=plan.days_needed,
+        days=[PlanDayRead(day=d.day, messages=d.messages) for d in plan.days],
+        days_truncated=plan.days_truncated,
+    )

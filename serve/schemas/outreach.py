@@ -4,13 +4,14 @@ email records and the suppression list."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from core import outreach_rules
 from core.emails import normalize_email
-from core.enums import EmailStatus, OutreachStatus, SuppressionReason
+from core.enums import EmailStatus, OutreachStatus, SuppressionReason, TemplateType
 from core.errors import InvalidInput
 from serve.schemas.common import ReadModel, UtcDatetime, not_null
 
@@ -38,6 +39,10 @@ class EmailTemplateCreate(BaseModel):
     body_text: str = Field(
         default="", max_length=MAX_BODY_CHARS, description="A Jinja2 template, not escaped."
     )
+    type: TemplateType = Field(
+        default=TemplateType.INITIAL,
+        description="initial: an outreach's first message; follow_up: a follow-up step's.",
+    )
 
 
 class EmailTemplateUpdate(BaseModel):
@@ -45,8 +50,11 @@ class EmailTemplateUpdate(BaseModel):
     subject: str | None = Field(default=None, min_length=1, max_length=500)
     body_html: str | None = Field(default=None, max_length=MAX_BODY_CHARS)
     body_text: str | None = Field(default=None, max_length=MAX_BODY_CHARS)
+    type: TemplateType | None = None
 
-    _present = field_validator("name", "subject", "body_html", "body_text", mode="before")(not_null)
+    _present = field_validator("name", "subject", "body_html", "body_text", "type", mode="before")(
+        not_null
+    )
 
 
 class EmailTemplateRead(ReadModel):
@@ -55,6 +63,7 @@ class EmailTemplateRead(ReadModel):
     subject: str
     body_html: str
     body_text: str
+    type: TemplateType
     created_at: datetime
     updated_at: datetime
 
@@ -89,6 +98,9 @@ class OutreachCampaignCreate(BaseModel):
     sender_email: EmailAddress
     sender_name: str = Field(default="", max_length=200)
     daily_limit: int = Field(default=50, ge=1, le=10_000, description="Messages a day at most.")
+    mailbox_id: uuid.UUID | None = Field(
+        default=None, description="A mailbox of the workspace; none: the outbox folder."
+    )
 
 
 class OutreachCampaignUpdate(BaseModel):
@@ -103,6 +115,7 @@ class OutreachCampaignUpdate(BaseModel):
     sender_email: EmailAddress | None = None
     sender_name: str | None = Field(default=None, max_length=200)
     daily_limit: int | None = Field(default=None, ge=1, le=10_000)
+    mailbox_id: uuid.UUID | None = Field(default=None, description="null: the outbox folder.")
 
     _present = field_validator(
         "name", "template_id", "sender_email", "sender_name", "daily_limit", mode="before"
@@ -119,6 +132,7 @@ class OutreachCampaignRead(ReadModel):
     sender_email: str
     sender_name: str
     daily_limit: int
+    mailbox_id: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
 
@@ -138,6 +152,70 @@ class RecipientsQueued(BaseModel):
     queued: int
     skipped_suppressed: int = Field(description="On the workspace's suppression list.")
     skipped_duplicates: int = Field(description="Already queued, or repeated in the request.")
+
+
+class RecipientsFromCampaign(BaseModel):
+    campaign_id: uuid.UUID | None = Field(
+        default=None, description="A campaign of the workspace; default: the outreach's own."
+    )
+
+
+class CampaignRecipientsQueued(BaseModel):
+    """Where each artist of the campaign went; the counts add up to all of them."""
+
+    queued: int
+    skipped_suppressed: int = Field(
+        description="Every usable address of the artist is on the suppression list."
+    )
+    skipped_no_contact: int = Field(description="The workspace holds no address for the artist.")
+    skipped_withdrawn_consent: int = Field(
+        description="Every address of the artist has its consent withdrawn."
+    )
+    skipped_duplicates: int = Field(
+        description="The artist or the chosen address is already in the outreach."
+    )
+    remaining: int = Field(
+        description=f"Artists left for another call: one call queues at most {MAX_RECIPIENTS}."
+    )
+
+
+class OutreachStepCreate(BaseModel):
+    template_id: uuid.UUID = Field(description="A follow_up template of the workspace.")
+    delay_days: int = Field(
+        ge=outreach_rules.DELAY_DAYS_MIN,
+        le=outreach_rules.DELAY_DAYS_MAX,
+        description="Days after the previous message of the outreach to the same recipient.",
+    )
+
+
+class OutreachStepRead(ReadModel):
+    id: uuid.UUID
+    outreach_campaign_id: uuid.UUID
+    position: int = Field(description="Steps run in increasing position.")
+    template_id: uuid.UUID
+    delay_days: int
+    created_at: datetime
+
+
+class PlanDayRead(ReadModel):
+    day: date = Field(description="A UTC calendar day.")
+    messages: int
+
+
+class SendPlanRead(BaseModel):
+    """When the queued messages would go, as things stand."""
+
+    mailbox_id: uuid.UUID | None = Field(description="null: the outbox folder.")
+    start_at: datetime = Field(description="Now, or the schedule when it is later.")
+    queued: int = Field(description="Messages queued in all.")
+    planned: int = Field(
+        description=f"Messages the plan covers: the first {MAX_RECIPIENTS} queued, in send order."
+    )
+    first_send_at: datetime | None
+    last_send_at: datetime | None
+    days_needed: int = Field(description="Calendar days (UTC) from the first send to the last.")
+    days: list[PlanDayRead] = Field(description="Days with sends, at most a year of them.")
+    days_truncated: bool
 
 
 class EmailRecordRead(ReadModel):

@@ -22,7 +22,13 @@ from storage.models.campaigns import Campaign, CampaignArtist
 from storage.models.discovery import DiscoveryJob, DiscoveryJobArtist
 from storage.models.finance import Transaction
 from storage.models.mailboxes import Mailbox
-from storage.models.outreach import EmailRecord, EmailTemplate, OutreachCampaign, Suppression
+from storage.models.outreach import (
+    EmailRecord,
+    EmailTemplate,
+    OutreachCampaign,
+    OutreachStep,
+    Suppression,
+)
 
 __all__ = [
     "AnalyticsEvent",
@@ -43,6 +49,7 @@ __all__ = [
     "Mailbox",
     "Membership",
     "OutreachCampaign",
+    "OutreachStep",
     "RefreshToken",
     "Suppression",
     "Transaction",

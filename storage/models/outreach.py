@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.enums import EmailStatus, OutreachStatus, SuppressionReason
+from core import outreach_rules
+from core.enums import EmailStatus, OutreachStatus, SuppressionReason, TemplateType
 from storage.models.base import Base, IdMixin, TimestampMixin, WorkspaceScopedMixin, text_enum
 
 
@@ -20,6 +21,11 @@ class EmailTemplate(IdMixin, TimestampMixin, WorkspaceScopedMixin, Base):
     subject: Mapped[str] = mapped_column(String(500))
     body_html: Mapped[str] = mapped_column(Text, default="")
     body_text: Mapped[str] = mapped_column(Text, default="")
+    type: Mapped[TemplateType] = mapped_column(
+        text_enum(TemplateType, "template_type"),
+        default=TemplateType.INITIAL,
+        server_default=TemplateType.INITIAL.value,
+    )
 
 
 class OutreachCampaign(IdMixin, TimestampMixin, WorkspaceScopedMixin, Base):
@@ -40,6 +46,34 @@ class OutreachCampaign(IdMixin, TimestampMixin, WorkspaceScopedMixin, Base):
     sender_email: Mapped[str] = mapped_column(String(320))
     sender_name: Mapped[str] = mapped_column(String(200), default="")
     daily_limit: Mapped[int] = mapped_column(default=50)
+    # NULL sends through the outbox folder (no SMTP server, no mailbox limits).
+    mailbox_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("mailboxes.id", ondelete="SET NULL"), index=True
+    )
+
+
+class OutreachStep(IdMixin, TimestampMixin, WorkspaceScopedMixin, Base):
+    """A follow-up: a template sent ``delay_days`` after the outreach's previous message to a
+    recipient who has not answered. Steps run in ``position`` order."""
+
+    __tablename__ = "outreach_steps"
+    __table_args__ = (
+        UniqueConstraint("outreach_campaign_id", "position"),
+        CheckConstraint(
+            f"delay_days BETWEEN {outreach_rules.DELAY_DAYS_MIN} "
+            f"AND {outreach_rules.DELAY_DAYS_MAX}",
+            name="delay_days_range",
+        ),
+    )
+
+    outreach_campaign_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("outreach_campaigns.id", ondelete="CASCADE")
+    )
+    position: Mapped[int]
+    template_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("email_templates.id", ondelete="RESTRICT"), index=True
+    )
+    delay_days: Mapped[int]
 
 
 class EmailRecord(IdMixin, TimestampMixin, WorkspaceScopedMixin, Base):

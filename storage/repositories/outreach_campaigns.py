@@ -1,14 +1,23 @@
-"""Outreach campaigns: a template sent on a schedule from one sender, optionally for a campaign."""
+"""Outreach campaigns: a template sent on a schedule from one sender (a mailbox of the workspace,
+or the outbox folder), optionally for a campaign."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from core.emails import normalize_email
-from storage.models import Campaign, EmailTemplate, OutreachCampaign
+from core.mailbox_rules import SendingLimits
+from core.send_plan import Pace
+from core.sending_window import SendingWindow, time_zone_for
+from storage.models import Campaign, EmailTemplate, Mailbox, OutreachCampaign
 from storage.repositories.base import ScopedRepository
+from storage.repositories.email_records import EmailRecordRepository
+from storage.repositories.mailboxes import MailboxRepository
 
 
 class OutreachCampaignRepository(ScopedRepository[OutreachCampaign]):
@@ -34,3 +43,43 @@ class OutreachCampaignRepository(ScopedRepository[OutreachCampaign]):
     async def _check_references(self, values: Mapping[str, Any]) -> None:
         await self.require(EmailTemplate, values.get("template_id"), "email template")
         await self.require(Campaign, values.get("campaign_id"), "campaign")
+        await self.require(Mailbox, values.get("mailbox_id"), "mailbox")
+
+    async def plan_inputs(self, outreach: OutreachCampaign, *, limit: int) -> PlanInputs:
+        """What a send plan of ``outreach`` needs: its pace (the mailbox's limits and window, or
+        only its daily limit through the outbox) and the time zones of the first ``limit``
+        queued recipients, in the order senders claim them."""
+        records = EmailRecordRepository(self.session, self.workspace_id)
+        queued, locations = await records.queued_locations(outreach.id, limit=limit)
+        pace = Pace(daily_limit=outreach.daily_limit)
+        if outreach.mailbox_id is not None:
+            mailbox = await MailboxRepository(self.session, self.workspace_id).get(
+                outreach.mailbox_id
+            )
+            first_sent = await records.first_sent_through(mailbox.id)
+            pace = Pace(
+                daily_limit=outreach.daily_limit,
+                limits=SendingLimits(
+                    per_minute=mailbox.per_minute,
+                    daily_cap=mailbox.daily_cap,
+                    ramp_start=mailbox.ramp_start,
+                    ramp_increment=mailbox.ramp_increment,
+                    gap_min_seconds=mailbox.gap_min_seconds,
+                    gap_max_seconds=mailbox.gap_max_seconds,
+                ),
+                window=SendingWindow(
+                    mailbox.window_start_hour,
+                    mailbox.window_end_hour,
+                    frozenset(mailbox.window_weekdays),
+                ),
+                ramp_origin=first_sent.astimezone(UTC).date() if first_sent else None,
+            )
+        zones = [time_zone_for(country, city) for country, city in locations]
+        return PlanInputs(queued=queued, zones=zones, pace=pace)
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    queued: int
+    zones: list[ZoneInfo]
+    pace: Pace

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.enums import ContactSource, Role, SuppressionReason
+from core.enums import ContactSource, Role, SuppressionReason, TemplateType
 from core.errors import NotFound
 from storage.models import Workspace
 from storage.repositories.analytics_events import AnalyticsEventRepository
@@ -23,6 +23,7 @@ from storage.repositories.email_templates import EmailTemplateRepository
 from storage.repositories.mailboxes import MailboxRepository
 from storage.repositories.notes import ArtistNoteRepository
 from storage.repositories.outreach_campaigns import OutreachCampaignRepository
+from storage.repositories.outreach_steps import OutreachStepRepository
 from storage.repositories.suppressions import SuppressionRepository
 from storage.repositories.transactions import TransactionRepository
 from storage.repositories.workspaces import MembershipRepository
@@ -60,6 +61,14 @@ async def _email_record(session: AsyncSession, ws: Workspace) -> Any:
     return (await repo.for_campaign(outreach.id)).items[0]
 
 
+async def _outreach_step(session: AsyncSession, ws: Workspace) -> Any:
+    outreach = await make_outreach(session, workspace=ws)
+    follow_up = await make_template(session, workspace=ws, type=TemplateType.FOLLOW_UP)
+    return await OutreachStepRepository(session, ws.id).append(
+        outreach.id, template_id=follow_up.id, delay_days=3
+    )
+
+
 async def _suppression(session: AsyncSession, ws: Workspace) -> Any:
     repo = SuppressionRepository(session, ws.id)
     await repo.suppress("gone@artist.example", SuppressionReason.UNSUBSCRIBED)
@@ -91,6 +100,7 @@ CASES: dict[str, tuple[type[ScopedRepository[Any]], Maker, dict[str, Any]]] = {
         {"name": "hijacked"},
     ),
     "email records": (EmailRecordRepository, _email_record, {"error": "hijacked"}),
+    "outreach steps": (OutreachStepRepository, _outreach_step, {"delay_days": 9}),
     "suppressions": (SuppressionRepository, _suppression, {"reason": "manual"}),
     "transactions": (
         TransactionRepository,

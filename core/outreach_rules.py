@@ -1,0 +1,56 @@
+"""Rules of an outreach campaign's plan: which contact of an artist gets the message, what a
+follow-up step may be, and when the plan may still change."""
+
+from __future__ import annotations
+
+import uuid
+
+from core.enums import ConsentState, OutreachStatus, TemplateType
+from core.errors import Conflict, FieldProblem, InvalidInput
+
+# A follow-up waits at least a day (a same-day nudge reads as spam) and at most a year.
+DELAY_DAYS_MIN = 1
+DELAY_DAYS_MAX = 365
+# Sequences of cold mail rarely go past three or four follow-ups; ten bounds a step list that is
+# read whole, without paging.
+MAX_STEPS = 10
+
+# Contacts whose consent has not been withdrawn may be written to: one granted explicitly, one
+# found published for business enquiries, and one whose state nobody recorded yet (what a contact
+# added by hand starts as). The best of an artist's contacts is taken: granted first, then public,
+# then unknown.
+CONSENT_PREFERENCE: dict[ConsentState, int] = {
+    ConsentState.GRANTED: 0,
+    ConsentState.PUBLIC_BUSINESS: 1,
+    ConsentState.UNKNOWN: 2,
+}
+USABLE_CONSENT = frozenset(CONSENT_PREFERENCE)
+
+
+def require_draft(status: OutreachStatus, change: str) -> None:
+    """Refuse ``change`` (``"steps"``) unless the outreach is still a draft: once it is
+    scheduled or sending, the plan that recipients are being moved through must stay put."""
+    if status != OutreachStatus.DRAFT:
+        raise Conflict(
+            f"the outreach campaign is {status.value}; its {change} can change only while it "
+            "is a draft"
+        )
+
+
+def require_follow_up(template_type: TemplateType) -> None:
+    """A step sends a follow-up template; an initial one would open a second conversation."""
+    if template_type != TemplateType.FOLLOW_UP:
+        message = f"must be a {TemplateType.FOLLOW_UP.value} template, not {template_type.value}"
+        raise InvalidInput(f"template_id {message}", [FieldProblem("template_id", message)])
+
+
+def campaign_to_draw_from(requested: uuid.UUID | None, own: uuid.UUID | None) -> uuid.UUID:
+    """The campaign whose artists an outreach takes as recipients: the one asked for, else the
+    outreach's own; an outreach for no campaign must name one."""
+    chosen = requested or own
+    if chosen is None:
+        raise Conflict(
+            "the outreach campaign belongs to no campaign; name one with campaign_id to take "
+            "its artists"
+        )
+    return chosen
