@@ -88,6 +88,19 @@ async def patch_targets(api: httpx.AsyncClient, owner: Account) -> dict[str, str
             headers=headers,
         )
     )
+    mailbox = await created(
+        await api.post(
+            f"{API}/mailboxes",
+            json={
+                "name": "Relay",
+                "host": "smtp.label.example",
+                "username": "me",
+                "password": "app-password",
+                "from_email": "me@label.example",
+            },
+            headers=headers,
+        )
+    )
     member = await join(api, owner, "editor")
     members = await created(await api.get(f"{API}/members", headers=headers))
     member_id = next(m["id"] for m in members["items"] if m["user_id"] == member.user_id)
@@ -109,6 +122,7 @@ async def patch_targets(api: httpx.AsyncClient, owner: Account) -> dict[str, str
         "/api/v1/transactions/{transaction_id}": f"{API}/transactions/{transaction['id']}",
         "/api/v1/workspace": f"{API}/workspace",
         "/api/v1/members/{member_id}": f"{API}/members/{member_id}",
+        "/api/v1/mailboxes/{mailbox_id}": f"{API}/mailboxes/{mailbox['id']}",
     }
 
 
