@@ -9,8 +9,10 @@ apart, and only in working hours.
 from __future__ import annotations
 
 import ipaddress
+import random
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 from core.errors import FieldProblem, InvalidInput
 
@@ -97,6 +99,20 @@ class SendingLimits:
         """The cap on the mailbox's ``days_in_use``-th day of sending (0 on its first day)."""
         ramped = self.ramp_start + self.ramp_increment * max(days_in_use, 0)
         return min(self.daily_cap, ramped)
+
+    def draw_gap(self, rng: random.Random) -> float:
+        """Seconds to leave after a send before the next one, drawn uniformly from the gap's
+        range. The sender draws it, not the limiter, so the limiter's script stays
+        deterministic."""
+        return rng.uniform(self.gap_min_seconds, self.gap_max_seconds)
+
+
+class LimitReason(StrEnum):
+    """Which of a mailbox's limits holds a send back."""
+
+    PER_MINUTE = "per_minute"
+    DAILY_CAP = "daily_cap"
+    GAP = "gap"
 
 
 def limit_problems(
