@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -15,6 +16,8 @@ from fastapi import FastAPI
 from core.settings import Settings
 from scraping.fixture import FixtureGraph, FixtureSite
 from serve.app import build_app
+from storage.events import EventBus, EventSubscription
+from storage.redis_client import create_redis
 from tests.conftest import free_port
 
 
@@ -189,3 +192,21 @@ async def owner(api: httpx.AsyncClient) -> Account:
 async def stranger(api: httpx.AsyncClient) -> Account:
     """Someone in another workspace, who must never see the owner's data."""
     return await register(api, name="Stranger")
+
+
+def fields_of(response: httpx.Response) -> set[str]:
+    """The fields a 422 problem names."""
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    return {error["field"] for error in response.json()["errors"]}
+
+
+@asynccontextmanager
+async def workspace_events(redis_url: str, account: Account) -> AsyncIterator[EventSubscription]:
+    """The account's workspace events as a replica receives them, on a Redis client of its own."""
+    redis = create_redis(redis_url)
+    try:
+        async with EventBus(redis).subscribe(uuid.UUID(account.workspace_id)) as events:
+            yield events
+    finally:
+        await redis.aclose()

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.serve.conftest import Account, join
+from tests.serve.conftest import Account, fields_of, join
 
 EVENTS = "/api/v1/analytics/events"
 SETTINGS = "/api/v1/settings"
@@ -29,11 +29,6 @@ async def new_campaign(api: httpx.AsyncClient, who: Account, name: str = "Tour")
     response = await api.post("/api/v1/campaigns", json={"name": name}, headers=who.headers)
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
-
-
-def fields_of(response: httpx.Response) -> set[str]:
-    assert response.status_code == 422, response.text
-    return {error["field"] for error in response.json()["errors"]}
 
 
 class TestAnalyticsEvents:

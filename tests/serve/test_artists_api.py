@@ -18,7 +18,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage.repositories.artists import ArtistRepository
-from tests.serve.conftest import Account, join
+from tests.serve.conftest import Account, fields_of, join
 
 ARTISTS = "/api/v1/artists"
 
@@ -57,12 +57,6 @@ def upload(text: str) -> dict[str, tuple[str, bytes, str]]:
 
 async def import_csv(api: httpx.AsyncClient, who: Account, text: str) -> httpx.Response:
     return await api.post(f"{ARTISTS}/import", files=upload(text), headers=who.headers)
-
-
-def error_fields(response: httpx.Response) -> set[str]:
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    return {error["field"] for error in response.json()["errors"]}
 
 
 class TestCatalogue:
@@ -220,7 +214,7 @@ class TestSearch:
         response = await api.get(
             ARTISTS, params={"q": tag, "cursor": cursor, "sort": "name"}, headers=owner.headers
         )
-        assert error_fields(response) == {"cursor"}
+        assert fields_of(response) == {"cursor"}
 
 
 class TestValidation:
@@ -232,7 +226,7 @@ class TestValidation:
             response = await method(
                 path, params={"min_followers": 10, "max_followers": 5}, headers=owner.headers
             )
-            assert error_fields(response) == {"min_followers", "max_followers"}
+            assert fields_of(response) == {"min_followers", "max_followers"}
 
     async def test_each_bad_search_parameter_is_named(
         self, api: httpx.AsyncClient, owner: Account
@@ -249,7 +243,7 @@ class TestValidation:
             },
             headers=owner.headers,
         )
-        assert error_fields(response) == {
+        assert fields_of(response) == {
             "country", "min_followers", "max_followers", "verified", "sort", "limit",
         }  # fmt: skip
 
@@ -261,7 +255,7 @@ class TestValidation:
             json={"soundcloud_id": 0, "name": "", "country": "Germany", "followers": -1},
             headers=owner.headers,
         )
-        assert error_fields(response) == {
+        assert fields_of(response) == {
             "soundcloud_id", "name", "permalink", "country", "followers",
         }  # fmt: skip
 
@@ -275,14 +269,14 @@ class TestValidation:
             json={"email": "not an address", "consent_state": "maybe"},
             headers=owner.headers,
         )
-        assert error_fields(contact) == {"email", "consent_state"}
+        assert fields_of(contact) == {"email", "consent_state"}
         note = await api.post(f"{url}/notes", json={"body": ""}, headers=owner.headers)
-        assert error_fields(note) == {"body"}
+        assert fields_of(note) == {"body"}
         made = await api.post(f"{url}/notes", json={"body": "Fine"}, headers=owner.headers)
         nulled = await api.patch(
             f"{url}/notes/{made.json()['id']}", json={"body": None}, headers=owner.headers
         )
-        assert error_fields(nulled) == {"body"}
+        assert fields_of(nulled) == {"body"}
 
 
 class TestAuthorisation:
@@ -654,16 +648,16 @@ class TestCsvImport:
         self, api: httpx.AsyncClient, owner: Account
     ) -> None:
         missing_column = await import_csv(api, owner, "soundcloud_id,name\n1,A\n")
-        assert error_fields(missing_column) == {"file"}
+        assert fields_of(missing_column) == {"file"}
         assert "permalink" in missing_column.json()["detail"]
         not_text = await api.post(
             f"{ARTISTS}/import",
             files={"file": ("a.csv", b"\xff\xfe\x00bad", "text/csv")},
             headers=owner.headers,
         )
-        assert error_fields(not_text) == {"file"}
+        assert fields_of(not_text) == {"file"}
         no_file = await api.post(f"{ARTISTS}/import", headers=owner.headers)
-        assert error_fields(no_file) == {"file"}
+        assert fields_of(no_file) == {"file"}
 
 
 def parse(data: bytes) -> list[dict[str, str]]:

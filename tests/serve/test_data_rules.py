@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.serve.conftest import Account, register
+from tests.serve.conftest import Account, fields_of, register
 
 API = "/api/v1"
 
@@ -18,12 +18,6 @@ async def ok(response: httpx.Response, status: int = 201) -> dict[str, Any]:
     assert response.status_code == status, response.text
     body: dict[str, Any] = response.json()
     return body
-
-
-def fields_of(response: httpx.Response) -> set[str]:
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    return {error["field"] for error in response.json()["errors"]}
 
 
 async def new_campaign(api: httpx.AsyncClient, who: Account, **fields: object) -> dict[str, Any]:

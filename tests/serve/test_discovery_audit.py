@@ -4,7 +4,6 @@ system, and the live events clients follow, with the shapes they rely on."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,9 +11,8 @@ import httpx
 import pytest
 
 from scraping.fixture import FixtureSite
-from storage.events import EventBus, EventSubscription
-from storage.redis_client import create_redis
-from tests.serve.conftest import Account, register
+from storage.events import EventSubscription
+from tests.serve.conftest import Account, register, workspace_events
 from tests.serve.test_discovery import JOB_TIMEOUT_SECONDS, JOBS, wait_for_job
 
 
@@ -36,12 +34,8 @@ async def local_owner(local_api: httpx.AsyncClient) -> Account:
 
 @pytest.fixture
 async def live(redis_url: str, local_owner: Account) -> AsyncIterator[EventSubscription]:
-    redis = create_redis(redis_url)
-    try:
-        async with EventBus(redis).subscribe(uuid.UUID(local_owner.workspace_id)) as events:
-            yield events
-    finally:
-        await redis.aclose()
+    async with workspace_events(redis_url, local_owner) as events:
+        yield events
 
 
 class TestAFinishedJob:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage.database import create_sessionmaker
 from storage.repositories.artists import ArtistRepository
 from storage.repositories.audit_log import AuditLogRepository
-from tests.serve.conftest import Account, join
+from tests.serve.conftest import Account, fields_of, join
 
 TEMPLATES = "/api/v1/email-templates"
 OUTREACH = "/api/v1/outreach-campaigns"
@@ -90,10 +90,6 @@ async def audit_actions(engine: AsyncEngine, who: Account, entity_type: str) -> 
             entity_type=entity_type
         )
     return sorted(entry.action for entry in page.items)
-
-
-def fields_of(response: httpx.Response) -> set[str]:
-    return {error["field"] for error in response.json()["errors"]}
 
 
 class TestTemplateLifecycle:

@@ -26,10 +26,9 @@ from core.settings import Settings
 from core.templating import RenderedEmail
 from serve.app import build_app
 from storage.database import create_sessionmaker
-from storage.events import EventBus, EventSubscription
-from storage.redis_client import create_redis
+from storage.events import EventSubscription
 from storage.repositories.email_records import EmailRecordRepository
-from tests.serve.conftest import Account, register
+from tests.serve.conftest import Account, register, workspace_events
 from tests.serve.test_outreach_api import (
     OUTREACH,
     RECORDS,
@@ -221,12 +220,8 @@ async def delivered(
 
 @pytest.fixture
 async def live(redis_url: str, owner: Account) -> AsyncIterator[EventSubscription]:
-    redis = create_redis(redis_url)
-    try:
-        async with EventBus(redis).subscribe(uuid.UUID(owner.workspace_id)) as events:
-            yield events
-    finally:
-        await redis.aclose()
+    async with workspace_events(redis_url, owner) as events:
+        yield events
 
 
 class TestOpenPixel:

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.serve.conftest import Account, join
+from tests.serve.conftest import Account, fields_of, join
 
 URL = "/api/v1/transactions"
 
@@ -50,12 +50,6 @@ async def summary(api: httpx.AsyncClient, who: Account, **params: str) -> dict[s
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
-
-
-def fields_of(response: httpx.Response) -> set[str]:
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    return {error["field"] for error in response.json()["errors"]}
 
 
 class TestTransactionLifecycle:

@@ -82,3 +82,25 @@ def client_for(
 @pytest.fixture
 def client(site: FixtureSite, http: aiohttp.ClientSession) -> SoundCloudClient:
     return client_for(site, http)
+
+
+class RecordingPacer:
+    """A pacer that lets everything through and remembers what it was asked."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    async def wait_turn(self, domain: str, max_wait: float | None = None) -> bool:
+        self.calls.append(("wait_turn", domain))
+        return True
+
+    async def slow_down(self, domain: str) -> None:
+        self.calls.append(("slow_down", domain))
+
+    def count(self, what: str) -> int:
+        return sum(1 for call, _ in self.calls if call == what)
+
+    @property
+    def turns(self) -> list[str]:
+        """The domains whose turn was asked for, in order."""
+        return [domain for call, domain in self.calls if call == "wait_turn"]

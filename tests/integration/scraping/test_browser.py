@@ -15,6 +15,7 @@ from aiohttp import web
 from scraping.browser import DEFAULT_CHROMIUM, BrowserUnavailable, LinkRenderer
 from scraping.contacts import links_from_html
 from scraping.errors import FetchError
+from tests.integration.scraping.conftest import RecordingPacer
 
 pytestmark = pytest.mark.integration
 
@@ -181,18 +182,6 @@ class TestRenderedLinks:
                 "https://ra.co/dj/lenasommer",
                 "https://x.com/lenasommer",
             ]
-
-
-class RecordingPacer:
-    def __init__(self) -> None:
-        self.turns: list[str] = []
-
-    async def wait_turn(self, domain: str, max_wait: float | None = None) -> bool:
-        self.turns.append(domain)
-        return True
-
-    async def slow_down(self, domain: str) -> None:
-        pass
 
 
 @needs_chromium

@@ -20,6 +20,7 @@ from core.pacing import PacingPolicy
 from scraping.errors import DisallowedHost, FetchError, MalformedPage
 from scraping.fetcher import USER_AGENT, Fetcher, RetryPolicy
 from scraping.pacing import LocalPacer
+from tests.integration.scraping.conftest import RecordingPacer
 
 pytestmark = pytest.mark.integration
 
@@ -121,23 +122,6 @@ async def outside() -> AsyncIterator[Site]:
 def key() -> str:
     """A path segment of this test's own, so tests sharing the module's server never meet."""
     return uuid.uuid4().hex
-
-
-class RecordingPacer:
-    """A pacer that lets everything through and remembers what it was asked."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str]] = []
-
-    async def wait_turn(self, domain: str, max_wait: float | None = None) -> bool:
-        self.calls.append(("wait_turn", domain))
-        return True
-
-    async def slow_down(self, domain: str) -> None:
-        self.calls.append(("slow_down", domain))
-
-    def count(self, what: str) -> int:
-        return sum(1 for call, _ in self.calls if call == what)
 
 
 @pytest.fixture
