@@ -34,6 +34,7 @@ from uuid import UUID
 
 from core.emails import normalize_email
 from core.errors import FieldProblem, InvalidInput, NotFound
+from core.keys import derive_key
 
 # Far above the longest token minted (a click token for a MAX_TARGET_URL_BYTES URL is about
 # 2,800 characters), far below what costs anything to refuse.
@@ -90,10 +91,7 @@ UnsubscribeTarget = RecordUnsubscribe | AddressUnsubscribe
 
 def link_key(secret: str, purpose: LinkPurpose) -> bytes:
     """The key that signs ``purpose`` tokens, derived so that it signs nothing else."""
-    if not secret:
-        raise ValueError("link tokens need a secret")
-    label = f"campaign-manager/link/{purpose.value}".encode()
-    return hmac.new(secret.encode(), label, hashlib.sha256).digest()
+    return derive_key(secret, f"link/{purpose.value}")
 
 
 def target_problem(url: str) -> str | None:

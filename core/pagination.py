@@ -18,6 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from core.errors import FieldProblem, InvalidInput
+from core.keys import derive_key
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
@@ -38,7 +39,7 @@ _KINDS: dict[str, type] = {
 
 def cursor_key(secret: str) -> bytes:
     """The cursor-signing key, derived so that it is never the key that signs access tokens."""
-    return hmac.new(secret.encode(), b"campaign-manager/cursor", hashlib.sha256).digest()
+    return derive_key(secret, "cursor")
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,10 @@
 """Secrets kept at rest (a mailbox's SMTP password) sealed with authenticated encryption.
 
-The key is derived from the service's secret (``CM_SECRET_KEY``) with HKDF-SHA256 and a label
-naming what it seals, so it is never the key that signs access tokens or cursors, and a secret
-sealed for one purpose cannot be opened for another. Fernet (AES-128-CBC with HMAC-SHA256)
-authenticates every token: a changed byte, a token sealed under another key or for another
-purpose is refused with :class:`SecretUnreadable`, never decrypted into garbage.
+The key is derived from the service's secret (``CM_SECRET_KEY``) by :func:`core.keys.derive_key`
+with a label naming what it seals, so it is never the key that signs access tokens or cursors,
+and a secret sealed for one purpose cannot be opened for another. Fernet (AES-128-CBC with
+HMAC-SHA256) authenticates every token: a changed byte, a token sealed under another key or for
+another purpose is refused with :class:`SecretUnreadable`, never decrypted into garbage.
 """
 
 from __future__ import annotations
@@ -12,14 +12,11 @@ from __future__ import annotations
 import base64
 
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from core.errors import Conflict
+from core.keys import derive_key
 
 MAILBOX_PASSWORD = "mailbox-password"
-# Constant, so the same CM_SECRET_KEY always derives the same key; the purpose goes in ``info``.
-_SALT = b"campaign-manager/secret-box/v1"
 
 
 class SecretUnreadable(Conflict):
@@ -34,14 +31,7 @@ class SecretBox:
     """Seals and opens text secrets for one ``purpose`` under one service secret."""
 
     def __init__(self, secret: str, purpose: str) -> None:
-        if not secret:
-            raise ValueError("a secret box needs a non-empty secret")
-        key = HKDF(
-            algorithm=hashes.SHA256(),
-            length=32,
-            salt=_SALT,
-            info=f"campaign-manager/{purpose}".encode(),
-        ).derive(secret.encode())
+        key = derive_key(secret, purpose)
         self.purpose = purpose
         self._fernet = Fernet(base64.urlsafe_b64encode(key))
 
