@@ -107,6 +107,14 @@ class OutreachStatus(StrEnum):
 
 
 class EmailStatus(StrEnum):
+    """Where one message is: waiting (``queued``), handed to the server (``sending``), or done.
+
+    ``unknown``: the send was interrupted after the message may have reached the server (a
+    crash, a dropped connection during DATA); it is never sent again by itself. ``skipped``: a
+    follow-up not sent because the recipient replied, unsubscribed or bounced first.
+    ``opened``, ``clicked`` and ``replied`` are sent messages the recipient engaged with.
+    """
+
     QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"
@@ -115,6 +123,18 @@ class EmailStatus(StrEnum):
     OPENED = "opened"
     CLICKED = "clicked"
     REPLIED = "replied"
+    UNKNOWN = "unknown"
+    SKIPPED = "skipped"
+
+    @property
+    def delivered(self) -> bool:
+        """The server accepted the message."""
+        return self in _DELIVERED
+
+
+_DELIVERED = frozenset(
+    {EmailStatus.SENT, EmailStatus.OPENED, EmailStatus.CLICKED, EmailStatus.REPLIED}
+)
 
 
 class SuppressionReason(StrEnum):

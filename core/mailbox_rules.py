@@ -17,8 +17,8 @@ from enum import StrEnum
 from core.errors import FieldProblem, InvalidInput
 
 # Bounds of every limit, shared by the API's schema and the table's CHECK constraints.
-PER_MINUTE_MAX = 600
-DAILY_CAP_MAX = 10_000
+PER_MINUTE_MAX = 60_000
+DAILY_CAP_MAX = 1_000_000
 GAP_SECONDS_MAX = 3_600
 
 DEFAULT_PER_MINUTE = 10

@@ -108,12 +108,17 @@ class TrackingLinks:
 def message_id_for(record_id: UUID, sender_email: str) -> str:
     """The Message-ID of a record's message: ``<record-id@sender-domain>``, the same every time
     it is built, so a resend is recognisably the same message."""
+    return f"<{record_id}@{message_domain(sender_email)}>"
+
+
+def message_domain(sender_email: str) -> str:
+    """The right-hand side of the Message-IDs of mail from ``sender_email``: its domain, in
+    ASCII."""
     domain = normalize_email(sender_email, field="sender.email").rpartition("@")[2]
     try:
-        ascii_domain = domain.encode("idna").decode("ascii")
+        return domain.encode("idna").decode("ascii")
     except UnicodeError:
         raise _invalid("sender.email", f"{domain!r} is not a usable mail domain") from None
-    return f"<{record_id}@{ascii_domain}>"
 
 
 def build_message(

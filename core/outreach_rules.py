@@ -4,6 +4,8 @@ follow-up step may be, and when the plan may still change."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from core.enums import ConsentState, OutreachStatus, TemplateType
 from core.errors import Conflict, FieldProblem, InvalidInput
@@ -54,3 +56,70 @@ def campaign_to_draw_from(requested: uuid.UUID | None, own: uuid.UUID | None) ->
             "its artists"
         )
     return chosen
+
+
+class Command(StrEnum):
+    """What a user asks of an outreach."""
+
+    LAUNCH = "launch"
+    PAUSE = "pause"
+    RESUME = "resume"
+    CANCEL = "cancel"
+
+
+_ALLOWED_FROM: dict[Command, frozenset[OutreachStatus]] = {
+    Command.LAUNCH: frozenset({OutreachStatus.DRAFT}),
+    Command.PAUSE: frozenset({OutreachStatus.SCHEDULED, OutreachStatus.SENDING}),
+    Command.RESUME: frozenset({OutreachStatus.PAUSED}),
+    Command.CANCEL: frozenset(
+        {
+            OutreachStatus.DRAFT,
+            OutreachStatus.SCHEDULED,
+            OutreachStatus.SENDING,
+            OutreachStatus.PAUSED,
+        }
+    ),
+}
+# An outreach whose actor should be running: it sends, or waits for its start.
+LIVE = frozenset({OutreachStatus.SCHEDULED, OutreachStatus.SENDING})
+# A schedule found this far past when the actor starts (the service was down at its time) is
+# not sent without a confirm: a blast days late is worse than none.
+STALE_SCHEDULE = timedelta(hours=1)
+
+
+def after(
+    command: Command, status: OutreachStatus, scheduled_at: datetime | None, now: datetime
+) -> OutreachStatus:
+    """The status ``command`` moves an outreach in ``status`` to; a ``Conflict`` naming the
+    status when it may not. Launching or resuming before the schedule waits for it."""
+    if status not in _ALLOWED_FROM[command]:
+        raise Conflict(f"the outreach campaign is {status.value}; it cannot {command.value}")
+    if command is Command.PAUSE:
+        return OutreachStatus.PAUSED
+    if command is Command.CANCEL:
+        return OutreachStatus.CANCELLED
+    if scheduled_at is not None and scheduled_at > now:
+        return OutreachStatus.SCHEDULED
+    return OutreachStatus.SENDING
+
+
+def stale_schedule(scheduled_at: datetime | None, now: datetime) -> str | None:
+    """Why a scheduled outreach found at start-up must wait for a confirm (resume), or
+    ``None`` when its schedule is recent enough (or in the future) to keep."""
+    if scheduled_at is None or now - scheduled_at <= STALE_SCHEDULE:
+        return None
+    return (
+        f"it was scheduled for {scheduled_at.isoformat(timespec='minutes')} and found long past "
+        "when sending started; resume it to send now"
+    )
+
+
+def launch_problems(
+    *, queued: int, template_ready: str | None, mailbox_ready: str | None
+) -> str | None:
+    """What stops an outreach from launching, in the order to fix it, or ``None``."""
+    if queued == 0:
+        return "it has no queued recipients; add some first"
+    if template_ready is not None:
+        return template_ready
+    return mailbox_ready

@@ -53,8 +53,23 @@ class Settings(BaseSettings):
     # because a self-hosted install usually relays through a local or LAN server. Turn it off
     # where workspaces are run for strangers.
     smtp_allow_private_hosts: bool = True
-    # Bound on one SMTP exchange (connect, TLS, auth) as a whole.
+    # Bound on one SMTP exchange (connect, TLS, auth) as a whole, and on each command after.
     smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # With no mailbox, an outreach's mail goes to the outbox folder in the data directory; off,
+    # an outreach must name a mailbox to launch.
+    outbox_enabled: bool = True
+    # Sender actors in the cluster, and connections each keeps open per mailbox.
+    sender_actors: int = Field(default=2, ge=1, le=64)
+    smtp_connections: int = Field(default=2, ge=1, le=32)
+    # Messages an outreach actor claims and hands to a sender at once (at most that many can
+    # end ``unknown`` when a sender dies mid-batch), and batches in flight per outreach.
+    send_batch_size: int = Field(default=20, ge=1, le=500)
+    send_batches_in_flight: int = Field(default=4, ge=1, le=64)
+    # First wait before a message refused with a 4xx is tried again (doubled each time).
+    smtp_retry_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    # How often the scheduler moves campaigns on their dates and checks every live outreach
+    # has its actor running.
+    scheduler_tick_seconds: float = Field(default=15.0, gt=0, le=3_600)
 
     # Signs access tokens. Unset: a random key is created once in the data folder and reused.
     secret_key: SecretStr | None = None

@@ -67,18 +67,28 @@ class Outbox:
         return await asyncio.to_thread(self._write, workspace_id, message)
 
     def _write(self, workspace_id: uuid.UUID, message: EmailMessage) -> OutboxEntry:
-        folder = self._folder(workspace_id)
-        folder.mkdir(parents=True, exist_ok=True)
         message_id = new_id()
         data = message.as_bytes(policy=policy.SMTP)
+        self._store(workspace_id, message_id, data)
+        return _entry(message_id, message, len(data))
+
+    async def write_bytes(
+        self, workspace_id: uuid.UUID, message_id: uuid.UUID, data: bytes
+    ) -> None:
+        """Store a built message under ``message_id`` (an email record's id: writing the same
+        record's message again replaces its file, so the folder holds it once)."""
+        await asyncio.to_thread(self._store, workspace_id, message_id, data)
+
+    def _store(self, workspace_id: uuid.UUID, message_id: uuid.UUID, data: bytes) -> None:
+        folder = self._folder(workspace_id)
+        folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{message_id.hex}.eml"
-        partial = folder / f".{message_id.hex}.partial"
+        partial = folder / f".{message_id.hex}.{new_id().hex}.partial"
         with partial.open("xb") as file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
         os.replace(partial, path)
-        return _entry(message_id, message, len(data))
 
     async def recent(
         self, workspace_id: uuid.UUID, *, limit: int, before: uuid.UUID | None = None

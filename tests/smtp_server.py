@@ -4,9 +4,11 @@ a login, with STARTTLS or implicit TLS under a certificate made for the test."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import ipaddress
 import ssl
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -147,4 +149,75 @@ async def silent_server() -> AsyncIterator[int]:
         for writer in held:
             writer.close()
         server.close()
+        await server.wait_closed()
+
+
+@dataclass
+class Received:
+    """One message a :class:`Recorder` accepted: to whom, its Message-ID, when."""
+
+    to: str
+    message_id: str
+    at: float
+    data: bytes
+
+
+@dataclass
+class Recorder:
+    """A sink that records receive times and answers as told: ``refuse`` maps an address to
+    the code its RCPT gets every time (550: a hard bounce); ``refuse_once`` to a code its
+    first RCPT gets (421: try later)."""
+
+    received: list[Received] = field(default_factory=list)
+    refuse: dict[str, int] = field(default_factory=dict)
+    refuse_once: dict[str, int] = field(default_factory=dict)
+    refused: list[tuple[str, int]] = field(default_factory=list)
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        code = self.refuse.get(address) or self.refuse_once.pop(address, None)
+        if code is not None:
+            self.refused.append((address, code))
+            return f"{code} {'mailbox unavailable' if code >= 500 else 'try again later'}"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        data = envelope.content if isinstance(envelope.content, bytes) else b""
+        message_id = ""
+        for line in data.split(b"\r\n"):
+            if line.lower().startswith(b"message-id:"):
+                message_id = line.split(b":", 1)[1].strip().decode()
+                break
+            if not line:
+                break
+        for to in envelope.rcpt_tos:
+            self.received.append(Received(to, message_id, time.time(), data))
+        return "250 Message accepted"
+
+
+@asynccontextmanager
+async def recording_server(recorder: Recorder, *, port: int = 0) -> AsyncIterator[SmtpServer]:
+    """A plain server on loopback (``port`` 0: a free one) that answers through ``recorder``."""
+    loop = asyncio.get_running_loop()
+    sessions: list[SMTP] = []
+
+    def session() -> SMTP:
+        protocol = SMTP(recorder, hostname="mx.test", ident="Test ESMTP", decode_data=False)
+        sessions.append(protocol)
+        return protocol
+
+    server = await loop.create_server(session, host="127.0.0.1", port=port)
+    bound = server.sockets[0].getsockname()[1]
+    try:
+        yield SmtpServer(host="127.0.0.1", port=bound, sink=Sink())
+    finally:
+        server.close()
+        # Drop live connections too: a server that dies closes them all.
+        for protocol in sessions:
+            transport = protocol.transport
+            if transport is not None:
+                with contextlib.suppress(Exception):
+                    transport.abort()  # type: ignore[attr-defined]
         await server.wait_closed()

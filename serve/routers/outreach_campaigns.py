@@ -2,7 +2,8 @@
 follow-up steps, queueing their recipients and a preview of when they would go. Sending, and
 with it every status change, belongs to the outreach actors.
 
-Reads here are not cached: the actors that send will change these rows outside the API.
+Status changes go to the outreach's actor, its single writer (``serve/outreach_runs.py``).
+Reads here are not cached: the actors that send change these rows outside the API.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from fastapi import APIRouter, Query, Response, status
 
 from core import outreach_rules
 from core.enums import OutreachStatus
+from core.outreach_rules import Command
 from core.send_plan import plan_sends
-from serve.dependencies import ActivityDep, CurrentPrincipal, Editor, SessionDep
+from serve import outreach_runs
+from serve.dependencies import ActivityDep, CurrentPrincipal, Editor, ResourcesDep, SessionDep
 from serve.schemas.common import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
 from serve.schemas.outreach import (
     MAX_RECIPIENTS,
@@ -24,6 +27,7 @@ from serve.schemas.outreach import (
     OutreachCampaignCreate,
     OutreachCampaignRead,
     OutreachCampaignUpdate,
+    OutreachProgressRead,
     OutreachStepCreate,
     OutreachStepRead,
     PlanDayRead,
@@ -278,4 +282,86 @@ async def preview_send_plan(
         days_needed=plan.days_needed,
         days=[PlanDayRead(day=d.day, messages=d.messages) for d in plan.days],
         days_truncated=plan.days_truncated,
+    )
+
+
+async def _command(
+    what: Command,
+    outreach_campaign_id: uuid.UUID,
+    principal: Editor,
+    session: SessionDep,
+    resources: ResourcesDep,
+) -> OutreachCampaignRead:
+    repo = OutreachCampaignRepository(session, principal.workspace_id)
+    await repo.get(outreach_campaign_id)
+    # The actor writes in its own transaction: this one must not hold anything it waits for.
+    await session.rollback()
+    await outreach_runs.command(
+        resources.settings, principal.workspace_id, outreach_campaign_id, what, principal.user_id
+    )
+    return OutreachCampaignRead.model_validate(await repo.get(outreach_campaign_id))
+
+
+@router.post("/{outreach_campaign_id}/launch", response_model=OutreachCampaignRead)
+async def launch_outreach(
+    outreach_campaign_id: uuid.UUID,
+    principal: Editor,
+    session: SessionDep,
+    resources: ResourcesDep,
+) -> OutreachCampaignRead:
+    """Start sending (or wait for the schedule); 409 saying what is missing: recipients, a
+    usable template, a mailbox or the outbox."""
+    return await _command(Command.LAUNCH, outreach_campaign_id, principal, session, resources)
+
+
+@router.post("/{outreach_campaign_id}/pause", response_model=OutreachCampaignRead)
+async def pause_outreach(
+    outreach_campaign_id: uuid.UUID,
+    principal: Editor,
+    session: SessionDep,
+    resources: ResourcesDep,
+) -> OutreachCampaignRead:
+    """Stop taking new messages; those already handed to the server finish."""
+    return await _command(Command.PAUSE, outreach_campaign_id, principal, session, resources)
+
+
+@router.post("/{outreach_campaign_id}/resume", response_model=OutreachCampaignRead)
+async def resume_outreach(
+    outreach_campaign_id: uuid.UUID,
+    principal: Editor,
+    session: SessionDep,
+    resources: ResourcesDep,
+) -> OutreachCampaignRead:
+    """Go on from where it paused (also the confirm a long-past schedule waits for); nothing
+    already sent is sent again."""
+    return await _command(Command.RESUME, outreach_campaign_id, principal, session, resources)
+
+
+@router.post("/{outreach_campaign_id}/cancel", response_model=OutreachCampaignRead)
+async def cancel_outreach(
+    outreach_campaign_id: uuid.UUID,
+    principal: Editor,
+    session: SessionDep,
+    resources: ResourcesDep,
+) -> OutreachCampaignRead:
+    """Stop for good; queued messages are never sent."""
+    return await _command(Command.CANCEL, outreach_campaign_id, principal, session, resources)
+
+
+@router.get("/{outreach_campaign_id}/progress", response_model=OutreachProgressRead)
+async def outreach_progress(
+    outreach_campaign_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
+) -> OutreachProgressRead:
+    """The outreach's status and its messages counted by status."""
+    outreach = await OutreachCampaignRepository(session, principal.workspace_id).get(
+        outreach_campaign_id
+    )
+    counts = await EmailRecordRepository(session, principal.workspace_id).count_by_status(
+        outreach_campaign_id
+    )
+    return OutreachProgressRead(
+        status=outreach.status,
+        pause_reason=outreach.pause_reason,
+        counts=counts,
+        total=sum(counts.values()),
     )

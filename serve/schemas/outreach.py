@@ -133,8 +133,21 @@ class OutreachCampaignRead(ReadModel):
     sender_name: str
     daily_limit: int
     mailbox_id: uuid.UUID | None
+    pause_reason: str | None = Field(
+        description="Why the system paused it (a server's answer, a schedule found long past)."
+    )
+    launched_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+
+class OutreachProgressRead(BaseModel):
+    """Where an outreach is: its status and how many of its messages are in each state."""
+
+    status: OutreachStatus
+    pause_reason: str | None
+    counts: dict[EmailStatus, int] = Field(description="Email records by status.")
+    total: int
 
 
 class Recipient(BaseModel):
@@ -223,6 +236,8 @@ class EmailRecordRead(ReadModel):
     outreach_campaign_id: uuid.UUID
     artist_id: uuid.UUID | None
     to_email: str
+    step: int = Field(description="0 for the first message, n for the n-th follow-up.")
+    send_after: datetime | None
     status: EmailStatus
     message_id: str | None
     attempts: int

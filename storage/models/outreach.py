@@ -46,6 +46,10 @@ class OutreachCampaign(IdMixin, TimestampMixin, WorkspaceScopedMixin, Base):
     sender_email: Mapped[str] = mapped_column(String(320))
     sender_name: Mapped[str] = mapped_column(String(200), default="")
     daily_limit: Mapped[int] = mapped_column(default=50)
+    # Why a paused outreach stopped when the system paused it (a server's answer, a schedule
+    # found long past); NULL when a user paused it or it is not paused.
+    pause_reason: Mapped[str | None] = mapped_column(Text)
+    launched_at: Mapped[datetime | None]
     # NULL sends through the outbox folder (no SMTP server, no mailbox limits).
     mailbox_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("mailboxes.id", ondelete="SET NULL"), index=True
@@ -82,7 +86,7 @@ class EmailRecord(IdMixin, TimestampMixin, WorkspaceScopedMixin, Base):
 
     __tablename__ = "email_records"
     __table_args__ = (
-        UniqueConstraint("outreach_campaign_id", "to_email"),
+        UniqueConstraint("outreach_campaign_id", "to_email", "step"),
         UniqueConstraint("workspace_id", "idempotency_key"),
         Index("ix_email_records_status", "outreach_campaign_id", "status"),
     )
@@ -94,6 +98,10 @@ class EmailRecord(IdMixin, TimestampMixin, WorkspaceScopedMixin, Base):
         ForeignKey("artists.id", ondelete="SET NULL")
     )
     to_email: Mapped[str] = mapped_column(String(320))
+    # 0: the outreach's first message; n: its n-th follow-up step.
+    step: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Not sent before this time (a follow-up's delay, a retry's backoff, a closed window).
+    send_after: Mapped[datetime | None]
     status: Mapped[EmailStatus] = mapped_column(
         text_enum(EmailStatus, "email_status"), default=EmailStatus.QUEUED
     )

@@ -184,6 +184,49 @@ class EmailRecordRepository(ScopedRepository[EmailRecord]):
             first_click="clicked_at" in values,
         )
 
+    async def mark_replied(self, record_id: uuid.UUID) -> tuple[EmailRecord, int]:
+        """Record the recipient's reply to the record's message: ``replied`` (the first reply
+        sets ``replied_at``), and their follow-ups in the outreach still queued ``skipped``.
+        Returns the record and how many follow-ups were skipped. A message never handed to a
+        server cannot have been answered (409)."""
+        record = await self.session.scalar(
+            self._scoped()
+            .where(EmailRecord.id == record_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if record is None:
+            raise NotFound(f"email record {record_id} not found")
+        if not (record.status.delivered or record.status is EmailStatus.UNKNOWN):
+            raise Conflict(
+                f"email record {record_id} is {record.status.value}; only a sent message can "
+                "be replied to"
+            )
+        if record.replied_at is None:
+            record.replied_at = datetime.now(UTC)
+        record.status = EmailStatus.REPLIED
+        skipped = await self.session.execute(
+            update(EmailRecord)
+            .where(
+                EmailRecord.workspace_id == self.workspace_id,
+                EmailRecord.outreach_campaign_id == record.outreach_campaign_id,
+                EmailRecord.to_email == record.to_email,
+                EmailRecord.status == EmailStatus.QUEUED,
+                EmailRecord.step > record.step,
+            )
+            .values(status=EmailStatus.SKIPPED, error="the recipient replied")
+            .returning(EmailRecord.id),
+            execution_options={"synchronize_session": False},
+        )
+        count = len(skipped.all())
+        await self.session.flush()
+        await self.session.refresh(record)
+        return record, count
+
+    async def by_message_id(self, message_id: str) -> EmailRecord | None:
+        """The record whose message carried ``message_id`` (as written, with its brackets)."""
+        return await self.session.scalar(self._scoped().where(EmailRecord.message_id == message_id))
+
     async def _move(
         self,
         record_id: uuid.UUID,

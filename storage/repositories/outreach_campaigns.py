@@ -10,7 +10,12 @@ from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import outreach_rules
 from core.emails import normalize_email
+from core.errors import NotFound
 from core.mailbox_rules import SendingLimits
 from core.send_plan import Pace
 from core.sending_window import SendingWindow, time_zone_for
@@ -40,6 +45,18 @@ class OutreachCampaignRepository(ScopedRepository[OutreachCampaign]):
             }
         return await super().update(row_id, values)
 
+    async def lock(self, outreach_id: uuid.UUID) -> OutreachCampaign:
+        """The outreach, its row locked until the transaction ends (status changes queue)."""
+        row = await self.session.scalar(
+            self._scoped()
+            .where(OutreachCampaign.id == outreach_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if row is None:
+            raise NotFound(f"outreach campaign {outreach_id} not found")
+        return row
+
     async def _check_references(self, values: Mapping[str, Any]) -> None:
         await self.require(EmailTemplate, values.get("template_id"), "email template")
         await self.require(Campaign, values.get("campaign_id"), "campaign")
@@ -57,21 +74,11 @@ class OutreachCampaignRepository(ScopedRepository[OutreachCampaign]):
                 outreach.mailbox_id
             )
             first_sent = await records.first_sent_through(mailbox.id)
+            limits, window = pace_of(mailbox)
             pace = Pace(
                 daily_limit=outreach.daily_limit,
-                limits=SendingLimits(
-                    per_minute=mailbox.per_minute,
-                    daily_cap=mailbox.daily_cap,
-                    ramp_start=mailbox.ramp_start,
-                    ramp_increment=mailbox.ramp_increment,
-                    gap_min_seconds=mailbox.gap_min_seconds,
-                    gap_max_seconds=mailbox.gap_max_seconds,
-                ),
-                window=SendingWindow(
-                    mailbox.window_start_hour,
-                    mailbox.window_end_hour,
-                    frozenset(mailbox.window_weekdays),
-                ),
+                limits=limits,
+                window=window,
                 ramp_origin=first_sent.astimezone(UTC).date() if first_sent else None,
             )
         zones = [time_zone_for(country, city) for country, city in locations]
@@ -83,3 +90,37 @@ class PlanInputs:
     queued: int
     zones: list[ZoneInfo]
     pace: Pace
+
+
+def pace_of(mailbox: Mailbox) -> tuple[SendingLimits, SendingWindow]:
+    """A mailbox's sending limits and its window in the recipient's time."""
+    return (
+        SendingLimits(
+            per_minute=mailbox.per_minute,
+            daily_cap=mailbox.daily_cap,
+            ramp_start=mailbox.ramp_start,
+            ramp_increment=mailbox.ramp_increment,
+            gap_min_seconds=mailbox.gap_min_seconds,
+            gap_max_seconds=mailbox.gap_max_seconds,
+        ),
+        SendingWindow(
+            mailbox.window_start_hour, mailbox.window_end_hour, frozenset(mailbox.window_weekdays)
+        ),
+    )
+
+
+async def live_outreaches(session: AsyncSession) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """``(workspace id, outreach id)`` of every outreach, in any workspace, whose actor should
+    be running (scheduled or sending)."""
+    rows = await session.execute(
+        select(OutreachCampaign.workspace_id, OutreachCampaign.id).where(
+            OutreachCampaign.status.in_(outreach_rules.LIVE)
+        )
+    )
+    return [(workspace_id, outreach_id) for workspace_id, outreach_id in rows]
+
+
+async def workspace_of(session: AsyncSession, outreach_id: uuid.UUID) -> uuid.UUID | None:
+    return await session.scalar(
+        select(OutreachCampaign.workspace_id).where(OutreachCampaign.id == outreach_id)
+    )

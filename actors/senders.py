@@ -1,0 +1,450 @@
+"""Sender actors: build each message, hold SMTP connections, keep each mailbox's limits.
+
+An outreach actor hands a :class:`SendJob` (a batch of claimed records, with what their messages
+are built from) to one of a small pool of named sender actors. The sender renders every message
+in its template children, then sends them over its pooled connections to the mailbox's server,
+or writes them to the outbox folder when the outreach has no mailbox. Before each SMTP send it
+takes a grant from the mailbox's limiter in Redis (per minute, per day, the gap), which every
+sender in the cluster shares. It answers one :class:`~core.delivery.Delivery` per message and
+writes nothing to the database: the outreach actor is the single writer of its records.
+
+What a sender can and cannot know about a message (see ``core.delivery``): a refusal of MAIL or
+RCPT, or a dropped connection before DATA, means the message was not taken; a reply to DATA says
+whether it was; a connection lost while the message's DATA was under way leaves it ``unknown``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiosmtplib
+import ray
+
+from core.delivery import Delivery, Result, error_text, from_reply
+from core.errors import InvalidInput, ServiceUnavailable
+from core.mailbox_rules import SendingLimits
+from core.messages import MailAddress, TrackingLinks, build_message
+from core.settings import Settings
+from core.template_runner import RenderLimits, TemplateRunner
+from core.templating import RenderedEmail, TemplateContext
+from storage.mailbox_limiter import Grant, MailboxLimiter
+from storage.outbox import Outbox
+from storage.redis_client import create_redis
+from storage.smtp import SmtpConnection, SmtpEndpoint, SmtpFailure, connect
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "campaign-manager"
+# A limiter wait this short is slept through; a longer one hands the rest of the batch back.
+MAX_LIMIT_SLEEP_SECONDS = 5.0
+
+
+def sender_name(index: int) -> str:
+    return f"smtp-sender-{index}"
+
+
+@dataclass(frozen=True)
+class MailboxSpec:
+    """Where a batch goes and how fast: the server, its limits, today's cap."""
+
+    mailbox_id: uuid.UUID
+    endpoint: SmtpEndpoint
+    limits: SendingLimits
+    # Today's cap: the lower of the mailbox's ramped cap and the outreach's daily limit.
+    day_cap: int
+
+    @property
+    def pool_key(self) -> tuple[Any, ...]:
+        """Connections are shared by batches that connect the same way (a changed password
+        opens new ones)."""
+        e = self.endpoint
+        return (self.mailbox_id, e.host, e.port, e.tls_mode, e.username, e.password)
+
+
+@dataclass(frozen=True)
+class MessageSpec:
+    """One claimed record's message."""
+
+    record_id: uuid.UUID
+    to_email: str
+    to_name: str
+    message_id: str
+    # The template's parts (subject, body_html, body_text) for the record's step.
+    parts: Mapping[str, str]
+    # ``TemplateContext.to_data()`` without the unsubscribe link, which the sender makes.
+    context: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class SendJob:
+    workspace_id: uuid.UUID
+    sender: MailAddress
+    messages: Sequence[MessageSpec]
+    # ``None``: the outbox folder.
+    mailbox: MailboxSpec | None = None
+
+
+@dataclass
+class _Pool:
+    """Idle connections of one mailbox, and how many may be open at once."""
+
+    size: int
+    idle: list[SmtpConnection] = field(default_factory=list)
+    slots: asyncio.Semaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.slots = asyncio.Semaphore(self.size)
+
+
+class _ServerDown(Exception):
+    """The connection could not be made or was lost before a message was handed over."""
+
+    def __init__(self, code: int | None, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class Sender:
+    """The work of one sender actor (plain asyncio; the actor wraps it)."""
+
+    def __init__(self, settings: Settings) -> None:
+        if settings.redis_url is None or settings.secret_key is None:
+            raise ValueError("resolve CM_REDIS_URL and CM_SECRET_KEY before starting a sender")
+        self.settings = settings
+        self._redis = create_redis(settings.redis_url)
+        self._limiter = MailboxLimiter(self._redis)
+        self._templates = TemplateRunner(
+            RenderLimits(seconds=settings.template_render_seconds, workers=2)
+        )
+        self._outbox = Outbox.in_data_dir(settings.data_dir)
+        self._pools: dict[tuple[Any, ...], _Pool] = {}
+        self._rng = random.Random()
+        self._secret = settings.secret_key.get_secret_value()
+
+    async def deliver(self, job: SendJob) -> list[Delivery]:
+        """Build and send every message of ``job``; one delivery per message, in order."""
+        built: list[tuple[MessageSpec, bytes] | Delivery] = []
+        for spec in job.messages:
+            built.append(await self._build(spec, job.sender))
+        ready = [item for item in built if isinstance(item, tuple)]
+        if job.mailbox is None:
+            sent = await self._to_outbox(job.workspace_id, ready)
+        else:
+            sent = await self._over_smtp(job.mailbox, job.sender, ready)
+        outcome = {d.record_id: d for d in sent}
+        return [
+            item if isinstance(item, Delivery) else outcome[item[0].record_id] for item in built
+        ]
+
+    async def _build(
+        self, spec: MessageSpec, sender: MailAddress
+    ) -> tuple[MessageSpec, bytes] | Delivery:
+        links = TrackingLinks.for_record(self.settings.public_url, self._secret, spec.record_id)
+        data = dict(spec.context)
+        data["unsubscribe_url"] = links.unsubscribe_url
+        try:
+            rendered = await self._templates.render_parts(
+                spec.parts, TemplateContext.from_data(data)
+            )
+            message = build_message(
+                RenderedEmail(
+                    subject=rendered.get("subject", ""),
+                    html=rendered.get("body_html", ""),
+                    text=rendered.get("body_text", ""),
+                ),
+                sender=sender,
+                recipient=MailAddress(spec.to_email, spec.to_name),
+                message_id=spec.message_id,
+                links=links,
+                date=datetime.now(UTC),
+            )
+        except InvalidInput as exc:
+            # The template cannot be rendered for this recipient: nothing was sent.
+            return Delivery(spec.record_id, Result.FAILED, message=f"the template failed: {exc}")
+        except ServiceUnavailable as exc:
+            return Delivery(spec.record_id, Result.NOT_ATTEMPTED, message=str(exc))
+        return spec, message.as_bytes()
+
+    async def _to_outbox(
+        self, workspace_id: uuid.UUID, ready: Sequence[tuple[MessageSpec, bytes]]
+    ) -> list[Delivery]:
+        deliveries = []
+        for spec, raw in ready:
+            try:
+                await self._outbox.write_bytes(workspace_id, spec.record_id, raw)
+            except OSError as exc:
+                # Not written (a full disk): nothing went anywhere, and the folder itself failed.
+                deliveries.append(
+                    Delivery(
+                        spec.record_id,
+                        Result.NOT_ATTEMPTED,
+                        message=f"the outbox folder could not be written: {exc}",
+                        server_failure=True,
+                    )
+                )
+            else:
+                deliveries.append(Delivery(spec.record_id, Result.SENT, at=datetime.now(UTC)))
+        return deliveries
+
+    async def _over_smtp(
+        self,
+        mailbox: MailboxSpec,
+        sender: MailAddress,
+        ready: Sequence[tuple[MessageSpec, bytes]],
+    ) -> list[Delivery]:
+        pool = self._pools.get(mailbox.pool_key)
+        if pool is None:
+            pool = self._pools[mailbox.pool_key] = _Pool(self.settings.smtp_connections)
+        queue: asyncio.Queue[tuple[MessageSpec, bytes]] = asyncio.Queue()
+        for item in ready:
+            queue.put_nowait(item)
+        results: list[Delivery] = []
+        # Set when the rest of the batch must be handed back (a limit for the day, a server
+        # that is down): every worker stops taking messages.
+        stop: list[Delivery] = []
+
+        async def work() -> None:
+            connection: SmtpConnection | None = None
+            async with pool.slots:
+                try:
+                    while not queue.empty() and not stop:
+                        spec, raw = queue.get_nowait()
+                        delivery, connection = await self._send_one(
+                            mailbox, pool, connection, sender, spec, raw
+                        )
+                        results.append(delivery)
+                        if delivery.result is Result.NOT_ATTEMPTED:
+                            stop.append(delivery)
+                finally:
+                    if connection is not None:
+                        pool.idle.append(connection)
+
+        workers = min(pool.size, len(ready))
+        await asyncio.gather(*(work() for _ in range(workers)))
+        handed_back = stop[0] if stop else None
+        while not queue.empty():
+            spec, _ = queue.get_nowait()
+            assert handed_back is not None
+            results.append(
+                Delivery(
+                    spec.record_id,
+                    Result.NOT_ATTEMPTED,
+                    code=handed_back.code,
+                    message=handed_back.message,
+                    retry_at=handed_back.retry_at,
+                    server_failure=handed_back.server_failure,
+                )
+            )
+        return results
+
+    async def _send_one(
+        self,
+        mailbox: MailboxSpec,
+        pool: _Pool,
+        connection: SmtpConnection | None,
+        sender: MailAddress,
+        spec: MessageSpec,
+        raw: bytes,
+    ) -> tuple[Delivery, SmtpConnection | None]:
+        """Send one message; returns its delivery and the connection to keep using (``None``
+        when it was lost)."""
+        try:
+            if connection is None:
+                connection = pool.idle.pop() if pool.idle else await self._connect(mailbox)
+        except _ServerDown as down:
+            return self._down(spec, down), None
+        grant = await self._take_grant(mailbox)
+        if not isinstance(grant, Grant):
+            return Delivery(
+                spec.record_id,
+                Result.NOT_ATTEMPTED,
+                message=grant[1],
+                retry_at=grant[0],
+            ), connection
+        client = connection.client
+        timeout = self.settings.smtp_timeout_seconds
+        try:
+            try:
+                await client.mail(sender.email, timeout=timeout)
+                await client.rcpt(spec.to_email, timeout=timeout)
+            except aiosmtplib.SMTPResponseException as refused:
+                await self._refund(grant)
+                return await self._refused_before_data(spec, connection, refused)
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                # Nothing of the message was handed over: it goes back to the queue.
+                await self._refund(grant)
+                await self._drop(connection)
+                return self._down(spec, _ServerDown(None, _describe(exc))), None
+            try:
+                reply = await client.data(raw, timeout=timeout)
+            except aiosmtplib.SMTPResponseException as refused:
+                result = from_reply(refused.code)
+                # A refusal of the message itself is not the address's fault: failed, not a
+                # bounce, unless temporary.
+                if result is Result.BOUNCED:
+                    result = Result.FAILED
+                await self._reset(connection)
+                return Delivery(
+                    spec.record_id,
+                    result,
+                    code=refused.code,
+                    message=refused.message,
+                    at=datetime.now(UTC),
+                ), connection
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                await self._drop(connection)
+                return Delivery(
+                    spec.record_id,
+                    Result.UNKNOWN,
+                    message="the connection was lost while the message was being sent "
+                    f"({_describe(exc)}); it may or may not have been delivered",
+                    at=datetime.now(UTC),
+                    server_failure=True,
+                ), None
+        except asyncio.CancelledError:
+            await self._drop(connection)
+            raise
+        return Delivery(
+            spec.record_id,
+            from_reply(reply.code),
+            code=reply.code,
+            message=reply.message,
+            at=datetime.now(UTC),
+        ), connection
+
+    async def _refused_before_data(
+        self,
+        spec: MessageSpec,
+        connection: SmtpConnection,
+        refused: aiosmtplib.SMTPResponseException,
+    ) -> tuple[Delivery, SmtpConnection | None]:
+        """MAIL or RCPT refused: a 5xx to the recipient is a hard bounce, a 4xx a retry; a
+        refusal of the sender (MAIL) is the mailbox's problem and stops the batch."""
+        sender_refused = isinstance(refused, aiosmtplib.SMTPSenderRefused)
+        alive = await self._reset(connection)
+        if sender_refused:
+            return self._down(spec, _ServerDown(refused.code, refused.message)), alive
+        return Delivery(
+            spec.record_id,
+            from_reply(refused.code),
+            code=refused.code,
+            message=refused.message,
+            at=datetime.now(UTC),
+        ), alive
+
+    def _down(self, spec: MessageSpec, down: _ServerDown) -> Delivery:
+        return Delivery(
+            spec.record_id,
+            Result.NOT_ATTEMPTED,
+            code=down.code,
+            message=down.message,
+            server_failure=True,
+        )
+
+    async def _connect(self, mailbox: MailboxSpec) -> SmtpConnection:
+        try:
+            return await connect(
+                mailbox.endpoint,
+                allow_private=self.settings.smtp_allow_private_hosts,
+                time_limit=self.settings.smtp_timeout_seconds,
+            )
+        except SmtpFailure as failure:
+            outcome = failure.outcome
+            raise _ServerDown(outcome.code, f"{outcome.stage.value}: {outcome.message}") from None
+
+    async def _take_grant(self, mailbox: MailboxSpec) -> Grant | tuple[datetime, str]:
+        """A grant to send now, or when the next send may go and why not now. Short waits
+        (the gap, the minute) are slept through."""
+        while True:
+            try:
+                answer = await self._limiter.acquire(
+                    mailbox.mailbox_id,
+                    mailbox.limits,
+                    day_cap=mailbox.day_cap,
+                    gap_seconds=mailbox.limits.draw_gap(self._rng),
+                )
+            except ServiceUnavailable as exc:
+                return datetime.now(UTC) + timedelta(seconds=30), str(exc)
+            if isinstance(answer, Grant):
+                return answer
+            if answer.wait_seconds > MAX_LIMIT_SLEEP_SECONDS:
+                return answer.retry_at, f"held by the mailbox's {answer.reason.value} limit"
+            await asyncio.sleep(answer.wait_seconds)
+
+    async def _refund(self, grant: Grant) -> None:
+        with contextlib.suppress(ServiceUnavailable):
+            await self._limiter.refund(grant)
+
+    async def _reset(self, connection: SmtpConnection) -> SmtpConnection | None:
+        """RSET after a refused message; a connection that does not take it is dropped."""
+        try:
+            await connection.client.rset(timeout=self.settings.smtp_timeout_seconds)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            await self._drop(connection)
+            return None
+        return connection
+
+    async def _drop(self, connection: SmtpConnection) -> None:
+        connection.client.close()
+
+    async def close(self) -> None:
+        for pool in self._pools.values():
+            for connection in pool.idle:
+                await connection.close(1.0)
+        await self._templates.close()
+        await self._redis.aclose()
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text[:300]
+
+
+@ray.remote
+class SenderActor:
+    """One sender of the pool; Ray restarts it after a crash (its pools start empty)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._sender = Sender(settings)
+
+    async def deliver(self, job: SendJob) -> list[Delivery]:
+        return await self._sender.deliver(job)
+
+    async def ping(self) -> bool:
+        return True
+
+
+def sender_pool(settings: Settings) -> list[Any]:
+    """The cluster's sender actors (``CM_SENDER_ACTORS`` of them), started on first use."""
+    return [
+        SenderActor.options(  # type: ignore[attr-defined]
+            name=sender_name(index),
+            namespace=NAMESPACE,
+            get_if_exists=True,
+            lifetime="detached",
+            max_restarts=-1,
+            max_task_retries=0,
+            num_cpus=0.05,
+        ).remote(settings)
+        for index in range(settings.sender_actors)
+    ]
+
+
+__all__ = [
+    "MailboxSpec",
+    "MessageSpec",
+    "SendJob",
+    "Sender",
+    "SenderActor",
+    "error_text",
+    "sender_pool",
+]

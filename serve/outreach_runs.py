@@ -1,0 +1,81 @@
+"""Asking an outreach's actor to do something: the routes' one way to change an outreach's
+status (the actor is its single writer) or to queue a message again.
+
+Every call is bounded: an actor that does not answer in time is a 503, and the route's client
+may ask again (commands are checked against the committed status, so a repeat is a 409, never a
+second transition). An actor that exited between being found and being asked (its outreach had
+just stopped) is started again once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from actors.outreach import outreach_actor
+from core.errors import Conflict, ServiceUnavailable
+from core.outreach_rules import Command
+from core.settings import Settings
+
+# How long a route waits for an outreach actor's answer (it commits before answering).
+ANSWER_SECONDS = 20.0
+
+
+async def _ask(
+    settings: Settings,
+    workspace_id: uuid.UUID,
+    outreach_id: uuid.UUID,
+    call: Callable[[Any], Any],
+) -> None:
+    last: BaseException | None = None
+    for _ in range(2):
+        try:
+            actor = await asyncio.to_thread(outreach_actor, settings, outreach_id, workspace_id)
+            answer = await asyncio.wait_for(call(actor), timeout=ANSWER_SECONDS)
+        except TimeoutError as exc:
+            last = exc
+            break
+        except Exception as exc:  # the actor died or exited under the call; Ray is gone
+            last = exc
+            continue
+        if answer is not None:
+            raise Conflict(answer)
+        return
+    raise ServiceUnavailable(
+        "the outreach's actor did not answer; try again in a moment"
+        + (f" ({type(last).__name__})" if last else "")
+    )
+
+
+async def command(
+    settings: Settings,
+    workspace_id: uuid.UUID,
+    outreach_id: uuid.UUID,
+    what: Command,
+    user_id: uuid.UUID,
+) -> None:
+    """Launch, pause, resume or cancel; a ``Conflict`` saying why not."""
+    await _ask(
+        settings,
+        workspace_id,
+        outreach_id,
+        lambda actor: actor.command.remote(what.value, user_id),
+    )
+
+
+async def resend(
+    settings: Settings,
+    workspace_id: uuid.UUID,
+    outreach_id: uuid.UUID,
+    record_id: uuid.UUID,
+    user_id: uuid.UUID,
+) -> None:
+    """Queue an unknown or failed record again; a ``Conflict`` saying why not."""
+    await _ask(
+        settings,
+        workspace_id,
+        outreach_id,
+        lambda actor: actor.resend.remote(record_id, user_id),
+    )
