@@ -20,7 +20,7 @@ help:
 	@echo "make run    install and start the service on embedded defaults"
 	@echo "make test   install what the tests need and run the whole suite"
 	@echo "make lint   ruff, mypy and the import-layer contract"
-	@echo "make bench  Serve against plain uvicorn, discovery against a bare fetch loop (~7 min)"
+	@echo "make bench  Serve vs uvicorn, discovery vs a bare fetch loop, outreach vs bare SMTP (~10 min)"
 	@echo "make loadtest  Locust against a running service (LOADTEST_HOST)"
 
 $(UV):
@@ -53,8 +53,17 @@ test: $(DEV) $(CHROMIUM)
 	$(BIN)/pytest
 
 bench: $(DEV)
-	$(BIN)/python -m loadtests.bench_api
-	$(BIN)/python -m loadtests.bench_discovery
+	@aims_file="$$(mktemp "$${TMPDIR:-/tmp}/cm-bench-aims.XXXXXX")" || exit 1; \
+	trap 'rm -f "$$aims_file"' EXIT; \
+	export CM_BENCH_AIMS_FILE="$$aims_file"; \
+	failed=""; \
+	for bench in bench_api bench_discovery bench_outreach; do \
+		echo "bench: loadtests.$$bench"; \
+		$(BIN)/python -m loadtests.$$bench || failed="$$failed loadtests.$$bench (exit $$?)"; \
+	done; \
+	echo; \
+	$(BIN)/python -m loadtests.aims summary "$$aims_file" || failed="$$failed summary (exit $$?)"; \
+	if [ -n "$$failed" ]; then echo "bench: failed:$$failed"; exit 1; fi
 
 loadtest: $(DEV)
 	$(BIN)/locust -f loadtests/locustfile.py --headless --only-summary \

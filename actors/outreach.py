@@ -22,6 +22,7 @@ import contextlib
 import itertools
 import logging
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ from storage.repositories.outreach_campaigns import (
 )
 from storage.repositories.outreach_steps import OutreachStepRepository
 from storage.repositories.send_queue import Claimed, SendQueue
+from storage.send_ledger import SendLedger
 from storage.smtp import SmtpEndpoint
 
 log = logging.getLogger(__name__)
@@ -110,6 +112,7 @@ class OutreachRun:
         self._engine = create_engine(settings.database_url, pool_size=3)
         self._sessions = create_sessionmaker(self._engine)
         self._redis = create_redis(settings.redis_url)
+        self._ledger = SendLedger(self._redis)
         self._senders = list(senders) if senders is not None else sender_pool(settings)
         self._next_sender = itertools.cycle(range(len(self._senders)))
         self._box = SecretBox(settings.secret_key.get_secret_value(), MAILBOX_PASSWORD)
@@ -185,17 +188,9 @@ class OutreachRun:
         async with self._lock:
             if self._started:
                 return
+            await self._recover()
             async with self._transaction() as activity:
                 outreach = await self._load(activity, lock=True)
-                queue = SendQueue(activity.session, self.workspace_id, self.outreach_id)
-                lost = await queue.interrupted()
-                if lost:
-                    await activity.record(
-                        "outreach_campaign.interrupted",
-                        "outreach_campaign",
-                        self.outreach_id,
-                        {"unknown": lost},
-                    )
                 self.status = outreach.status
                 stale = (
                     outreach_rules.stale_schedule(outreach.scheduled_at, datetime.now(UTC))
@@ -212,6 +207,25 @@ class OutreachRun:
                     )
             self._started = True
             self._run_if_live()
+
+    async def _recover(self) -> None:
+        """Settle what a previous actor left handed out, from the send ledger."""
+        async with self._sessions() as session:
+            handed = await SendQueue(session, self.workspace_id, self.outreach_id).handed_out()
+        if not handed:
+            return
+        deliveries = await self._ledger.recover(
+            handed, wait_seconds=self.settings.smtp_timeout_seconds + 2
+        )
+        await self._settle(await self._setup(), deliveries)
+        outcome = Counter(d.result.value for d in deliveries)
+        async with self._transaction() as activity:
+            await activity.record(
+                "outreach_campaign.recovered",
+                "outreach_campaign",
+                self.outreach_id,
+                {"handed_out": len(handed), **outcome},
+            )
 
     def _run_if_live(self) -> None:
         if self.status in outreach_rules.LIVE and (self._loop is None or self._loop.done()):
@@ -496,9 +510,11 @@ class OutreachRun:
             )
         except Exception as exc:  # the sender died, or did not answer in time
             log.warning("outreach %s: a sender failed a batch: %s", self.outreach_id, exc)
-            lost = f"the sender handling it stopped ({type(exc).__name__})"
-            # The sender failed, not the mail server: this does not count towards a pause.
-            deliveries = [Delivery(record.id, Result.UNKNOWN, message=lost) for record in claimed]
+            # What it did report, the rest back to the queue unless it had started them. The
+            # sender failed, not the mail server: this does not count towards a pause.
+            deliveries = await self._ledger.recover(
+                [(record.id, record.claim) for record in claimed], wait_seconds=2.0
+            )
         await self._settle(setup, deliveries)
 
     def _message(self, setup: _Setup, record: Claimed) -> MessageSpec:
@@ -526,6 +542,7 @@ class OutreachRun:
         }
         return MessageSpec(
             record_id=record.id,
+            claim=record.claim,
             to_email=record.to_email,
             to_name=artist.name if artist is not None else "",
             message_id=record.message_id,

@@ -38,6 +38,7 @@ from core.templating import RenderedEmail, TemplateContext
 from storage.mailbox_limiter import Grant, MailboxLimiter
 from storage.outbox import Outbox
 from storage.redis_client import create_redis
+from storage.send_ledger import SendLedger
 from storage.smtp import SmtpConnection, SmtpEndpoint, SmtpFailure, connect
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,8 @@ class MessageSpec:
     """One claimed record's message."""
 
     record_id: uuid.UUID
+    # The record's claim count: its entry in the send ledger.
+    claim: int
     to_email: str
     to_name: str
     message_id: str
@@ -122,6 +125,7 @@ class Sender:
         self.settings = settings
         self._redis = create_redis(settings.redis_url)
         self._limiter = MailboxLimiter(self._redis)
+        self._ledger = SendLedger(self._redis)
         self._templates = TemplateRunner(
             RenderLimits(seconds=settings.template_render_seconds, workers=2)
         )
@@ -180,6 +184,13 @@ class Sender:
         deliveries = []
         for spec, raw in ready:
             try:
+                if not await self._ledger.begin(spec.record_id, spec.claim):
+                    deliveries.append(_taken_back(spec))
+                    continue
+            except ServiceUnavailable as exc:
+                deliveries.append(Delivery(spec.record_id, Result.NOT_ATTEMPTED, message=str(exc)))
+                continue
+            try:
                 await self._outbox.write_bytes(workspace_id, spec.record_id, raw)
             except OSError as exc:
                 # Not written (a full disk): nothing went anywhere, and the folder itself failed.
@@ -193,6 +204,7 @@ class Sender:
                 )
             else:
                 deliveries.append(Delivery(spec.record_id, Result.SENT, at=datetime.now(UTC)))
+            await self._ledger.finish(spec.claim, deliveries[-1])
         return deliveries
 
     async def _over_smtp(
@@ -270,6 +282,28 @@ class Sender:
                 message=grant[1],
                 retry_at=grant[0],
             ), connection
+        try:
+            started = await self._ledger.begin(spec.record_id, spec.claim)
+        except ServiceUnavailable as exc:
+            await self._refund(grant)
+            return Delivery(spec.record_id, Result.NOT_ATTEMPTED, message=str(exc)), connection
+        if not started:
+            # A restarted outreach actor took it back: another claim may be sending it.
+            await self._refund(grant)
+            return _taken_back(spec), connection
+        delivery, kept = await self._hand_over(grant, connection, sender, spec, raw)
+        await self._ledger.finish(spec.claim, delivery)
+        return delivery, kept
+
+    async def _hand_over(
+        self,
+        grant: Grant,
+        connection: SmtpConnection,
+        sender: MailAddress,
+        spec: MessageSpec,
+        raw: bytes,
+    ) -> tuple[Delivery, SmtpConnection | None]:
+        """MAIL, RCPT, DATA for one started message (see the module)."""
         client = connection.client
         timeout = self.settings.smtp_timeout_seconds
         try:
@@ -402,6 +436,12 @@ class Sender:
                 await connection.close(1.0)
         await self._templates.close()
         await self._redis.aclose()
+
+
+def _taken_back(spec: MessageSpec) -> Delivery:
+    return Delivery(
+        spec.record_id, Result.NOT_ATTEMPTED, message="taken back by a restarted outreach actor"
+    )
 
 
 def _describe(exc: BaseException) -> str:

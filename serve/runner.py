@@ -16,6 +16,7 @@ from types import FrameType
 import httpx
 
 from actors.discovery import resume_unfinished
+from actors.scheduler import start_scheduler
 from core.errors import ConfigurationError
 from core.settings import Settings
 from serve.stack import LocalStack
@@ -164,6 +165,8 @@ def run_service(
                     resumed = asyncio.run(resume_unfinished(stack.settings))
                     if resumed:
                         say(f"resumed {resumed} unfinished discovery job(s)")
+                    # Moves campaigns on their dates; resumes scheduled and sending outreach.
+                    start_scheduler(stack.settings)
                     say(f"Campaign Manager is running at {base_url}  (health: {base_url}/healthz)")
                     if on_ready is not None:
                         on_ready(base_url)

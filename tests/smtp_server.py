@@ -172,6 +172,8 @@ class Recorder:
     refuse: dict[str, int] = field(default_factory=dict)
     refuse_once: dict[str, int] = field(default_factory=dict)
     refused: list[tuple[str, int]] = field(default_factory=list)
+    # Seconds each DATA takes to answer (a slower server keeps sends in flight for longer).
+    delay: float = 0.0
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
@@ -184,6 +186,8 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         data = envelope.content if isinstance(envelope.content, bytes) else b""
         message_id = ""
         for line in data.split(b"\r\n"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
@@ -21,6 +22,7 @@ from serve.schemas.campaigns import (
     StatusChange,
 )
 from serve.schemas.common import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
+from storage.models import Campaign
 from storage.repositories.campaigns import CampaignRepository
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
@@ -31,6 +33,15 @@ CampaignSort = Annotated[
         pattern=r"^-?(created_at|updated_at|name|budget)$", description="Field, '-' for descending."
     ),
 ]
+
+
+async def _reads(repo: CampaignRepository, campaigns: Sequence[Campaign]) -> list[CampaignRead]:
+    """The reads of ``campaigns`` with what each has spent (one query for all of them)."""
+    spending = await repo.spending([campaign.id for campaign in campaigns])
+    # A campaign deleted since it was read has spent nothing any more.
+    return [
+        CampaignRead.of(c, spending[c.id].spent_minor if c.id in spending else 0) for c in campaigns
+    ]
 
 
 @router.get("", response_model=Page[CampaignRead])
@@ -48,10 +59,12 @@ async def list_campaigns(
     """List the workspace's campaigns, filtered and sorted, a page at a time."""
 
     async def load() -> dict[str, object]:
-        page = await CampaignRepository(session, principal.workspace_id).search(
+        repo = CampaignRepository(session, principal.workspace_id)
+        page = await repo.search(
             status=status_, type=type_, q=q, sort=sort, limit=limit, cursor=cursor
         )
-        return page_of(page, CampaignRead)
+        items = [read.model_dump(mode="json") for read in await _reads(repo, page.items)]
+        return {"items": items, "next_cursor": page.next_cursor}
 
     key = f"list:{status_}:{type_}:{q}:{sort}:{limit}:{cursor}"
     return await cached(resources, principal, "campaign", key, load)
@@ -66,7 +79,7 @@ async def create_campaign(
         **body.model_dump(), created_by=principal.user_id
     )
     await activity.record("campaign.create", "campaign", campaign.id, {"name": campaign.name})
-    return CampaignRead.model_validate(campaign)
+    return CampaignRead.of(campaign, spent_minor=0)  # no transaction can name it yet
 
 
 @router.get("/{campaign_id}", response_model=CampaignRead)
@@ -79,8 +92,9 @@ async def get_campaign(
     """One campaign."""
 
     async def load() -> dict[str, object]:
-        campaign = await CampaignRepository(session, principal.workspace_id).get(campaign_id)
-        return CampaignRead.model_validate(campaign).model_dump(mode="json")
+        repo = CampaignRepository(session, principal.workspace_id)
+        [read] = await _reads(repo, [await repo.get(campaign_id)])
+        return read.model_dump(mode="json")
 
     return await cached(resources, principal, "campaign", f"one:{campaign_id}", load)
 
@@ -95,11 +109,11 @@ async def update_campaign(
 ) -> CampaignRead:
     """Change some fields of a campaign (status changes go through /status)."""
     changes = body.model_dump(exclude_unset=True)
-    campaign = await CampaignRepository(session, principal.workspace_id).update(
-        campaign_id, changes
-    )
+    repo = CampaignRepository(session, principal.workspace_id)
+    campaign = await repo.update(campaign_id, changes)
     await activity.record("campaign.update", "campaign", campaign_id, changes)
-    return CampaignRead.model_validate(campaign)
+    [read] = await _reads(repo, [campaign])
+    return read
 
 
 @router.post("/{campaign_id}/status", response_model=CampaignRead)
@@ -111,11 +125,11 @@ async def change_status(
     activity: ActivityDep,
 ) -> CampaignRead:
     """Move a campaign through draft -> scheduled -> active <-> paused -> completed | cancelled."""
-    campaign = await CampaignRepository(session, principal.workspace_id).transition(
-        campaign_id, body.status
-    )
+    repo = CampaignRepository(session, principal.workspace_id)
+    campaign = await repo.transition(campaign_id, body.status)
     await activity.record("campaign.status", "campaign", campaign_id, {"status": body.status})
-    return CampaignRead.model_validate(campaign)
+    [read] = await _reads(repo, [campaign])
+    return read
 
 
 @router.delete("/{campaign_id}", status_code=status.HTTP_204_NO_CONTENT)

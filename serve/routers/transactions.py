@@ -35,6 +35,7 @@ from serve.schemas.finance import (
     TransactionSummary,
     TransactionUpdate,
 )
+from storage.budgets import BudgetWatch
 from storage.repositories.transactions import TransactionRepository
 
 router = APIRouter(prefix="/transactions", tags=["transactions"])
@@ -99,8 +100,11 @@ async def create_transaction(
     body: TransactionCreate, principal: Editor, session: SessionDep, activity: ActivityDep
 ) -> TransactionRead:
     """Record money in or out, optionally for one of the workspace's campaigns."""
+    columns = body.columns()
+    budgets = BudgetWatch(session, principal.workspace_id)
+    await budgets.campaigns([columns.get("campaign_id")])
     transaction = await TransactionRepository(session, principal.workspace_id).create(
-        **body.columns(), created_by=principal.user_id
+        **columns, created_by=principal.user_id
     )
     await activity.record(
         "transaction.create",
@@ -112,6 +116,7 @@ async def create_transaction(
             "currency": transaction.currency,
         },
     )
+    await budgets.settle(activity)
     return TransactionRead.model_validate(transaction)
 
 
@@ -158,6 +163,7 @@ async def import_transactions(
         message = "missing column(s): amount or amount_minor"
         raise InvalidInput(message, [FieldProblem("file", message)])
     repo = TransactionRepository(session, principal.workspace_id)
+    budgets = BudgetWatch(session, principal.workspace_id)
     problems = ProblemLog()
     created = 0
     # Rows are validated off the event loop and written a batch at a time, all in the
@@ -174,6 +180,7 @@ async def import_transactions(
             else:
                 good.append({**row.columns(), "created_by": principal.user_id})
         problems.add(batch.problems)
+        await budgets.campaigns(row.get("campaign_id") for row in good)
         created += await repo.create_many(good)
     if created:
         await activity.record(
@@ -182,6 +189,7 @@ async def import_transactions(
             None,
             {"created": created, "skipped": problems.skipped_rows, "filename": file.filename or ""},
         )
+    await budgets.settle(activity)
     return TransactionImportResult(
         created=created,
         skipped=problems.skipped_rows,
@@ -242,6 +250,9 @@ async def update_transaction(
 ) -> TransactionRead:
     """Change some fields of a transaction."""
     changes = body.changes()
+    budgets = BudgetWatch(session, principal.workspace_id)
+    await budgets.transaction(transaction_id)
+    await budgets.campaigns([changes.get("campaign_id")])
     transaction = await TransactionRepository(session, principal.workspace_id).update(
         transaction_id, changes
     )
@@ -251,6 +262,7 @@ async def update_transaction(
         transaction_id,
         body.model_dump(mode="json", exclude_unset=True, exclude={"amount"}),
     )
+    await budgets.settle(activity)
     return TransactionRead.model_validate(transaction)
 
 
@@ -259,6 +271,9 @@ async def delete_transaction(
     transaction_id: uuid.UUID, principal: Editor, session: SessionDep, activity: ActivityDep
 ) -> Response:
     """Delete a transaction."""
+    budgets = BudgetWatch(session, principal.workspace_id)
+    await budgets.transaction(transaction_id)
     await TransactionRepository(session, principal.workspace_id).delete(transaction_id)
     await activity.record("transaction.delete", "transaction", transaction_id)
+    await budgets.settle(activity)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

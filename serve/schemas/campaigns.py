@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, computed_field, model_validator
 
+from core.campaign_rules import is_over_budget
 from core.enums import CampaignArtistStatus, CampaignStatus, CampaignType
 from serve.schemas.common import Day, ReadModel
 from serve.schemas.finance import MAX_AMOUNT_MINOR, CurrencyCode
@@ -54,9 +55,26 @@ class CampaignRead(ReadModel):
     end_date: date | None
     budget_minor: int
     currency: str
+    spent_minor: int = Field(
+        description="Expenses recorded for the campaign in its own currency, in minor units; "
+        "expenses in other currencies are not converted or counted."
+    )
     created_by: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
+
+    @computed_field(description="A budget is set (above 0) and spent_minor is over it.")  # type: ignore[prop-decorator]
+    @property
+    def over_budget(self) -> bool:
+        return is_over_budget(self.budget_minor, self.spent_minor)
+
+    @classmethod
+    def of(cls, campaign: Any, spent_minor: int) -> CampaignRead:
+        """The read of an ORM campaign with what it has spent (``CampaignRepository.spending``)."""
+        fields = {
+            name: getattr(campaign, name) for name in cls.model_fields if name != "spent_minor"
+        }
+        return cls.model_validate({**fields, "spent_minor": spent_minor})
 
 
 class StatusChange(BaseModel):

@@ -102,6 +102,9 @@ class EmailRecord(IdMixin, TimestampMixin, WorkspaceScopedMixin, Base):
     step: Mapped[int] = mapped_column(default=0, server_default="0")
     # Not sent before this time (a follow-up's delay, a retry's backoff, a closed window).
     send_after: Mapped[datetime | None]
+    # Times the record was handed to a sender; names its entries in the send ledger
+    # (storage/send_ledger.py). ``attempts`` counts only those the server answered or refused.
+    claims: Mapped[int] = mapped_column(default=0, server_default="0")
     status: Mapped[EmailStatus] = mapped_column(
         text_enum(EmailStatus, "email_status"), default=EmailStatus.QUEUED
     )

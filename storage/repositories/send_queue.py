@@ -7,9 +7,10 @@ The exactly-once protocol lives here, in three kinds of transaction:
 2. :meth:`SendQueue.settle` writes what the senders answered: ``sent``, ``bounced`` (and the
    address suppressed), ``failed``, ``unknown``, or back to ``queued`` for a retry or a message
    never attempted; with an analytics event per message and the next follow-up queued.
-3. :meth:`SendQueue.interrupted` marks ``unknown`` every record still ``sending`` when an actor
-   starts: a previous actor died with them handed out, and nobody can say whether the server
-   took them. They are never sent again unless a user asks (:meth:`SendQueue.resend`).
+3. Records still ``sending`` when an actor starts (:meth:`SendQueue.handed_out`), or whose
+   sender died, are settled from the send ledger (``storage/send_ledger.py``): what a sender
+   reported, back to the queue if no sender had started them, else ``unknown``. An unknown one
+   is never sent again unless a user asks (:meth:`SendQueue.resend`).
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ class Claimed:
     step: int
     message_id: str
     attempts: int
+    # The record's claim count: its send-ledger entry (storage/send_ledger.py).
+    claim: int
     artist: Artist | None
 
 
@@ -171,6 +174,7 @@ class SendQueue:
                     "<", cast(EmailRecord.id, String), f"@{message_domain(sender_email)}>"
                 ),
                 attempts=EmailRecord.attempts + 1,
+                claims=EmailRecord.claims + 1,
                 updated_at=func.now(),
             ),
             execution_options={"synchronize_session": False},
@@ -188,6 +192,7 @@ class SendQueue:
                 step=record.step,
                 message_id=record.message_id or message_id_for(record.id, sender_email),
                 attempts=record.attempts,
+                claim=record.claims,
                 artist=artist,
             )
             for record, artist in rows
@@ -335,26 +340,15 @@ class SendQueue:
             added += len((await self.session.execute(statement, list(chunk))).all())
         return added
 
-    async def interrupted(self) -> int:
-        """Mark ``unknown`` the records left ``sending`` by an actor that died; returns how
-        many (see the module)."""
-        result = await self.session.execute(
-            update(EmailRecord)
-            .where(*self._mine(), EmailRecord.status == EmailStatus.SENDING)
-            .values(status=EmailStatus.UNKNOWN, error=_INTERRUPTED, updated_at=func.now())
-            .returning(EmailRecord.id),
-            execution_options={"synchronize_session": False},
+    async def handed_out(self) -> list[tuple[uuid.UUID, int]]:
+        """``(record id, claim)`` of every record left ``sending``: a previous actor handed
+        them out and did not settle them (see the send ledger)."""
+        rows = await self.session.execute(
+            select(EmailRecord.id, EmailRecord.claims).where(
+                *self._mine(), EmailRecord.status == EmailStatus.SENDING
+            )
         )
-        ids = list(result.scalars().all())
-        now = datetime.now(UTC)
-        await self.add_events(
-            [
-                self._event(record_id, "email.unknown", Delivery(record_id, Result.UNKNOWN), None)
-                | {"occurred_at": now}
-                for record_id in ids
-            ]
-        )
-        return len(ids)
+        return [(record_id, claim) for record_id, claim in rows]
 
     async def waiting(self) -> tuple[int, datetime | None]:
         """How many records are still queued or being sent, and when the earliest queued one

@@ -55,6 +55,10 @@ def upgrade() -> None:
     op.add_column(
         "email_records", sa.Column("send_after", sa.DateTime(timezone=True), nullable=True)
     )
+    # How many times the record was handed to a sender (names its entries in the send ledger).
+    op.add_column(
+        "email_records", sa.Column("claims", sa.Integer(), server_default="0", nullable=False)
+    )
     op.drop_constraint(
         op.f("uq_email_records_outreach_campaign_id_to_email"), "email_records", type_="unique"
     )
@@ -82,6 +86,7 @@ def downgrade() -> None:
         "email_records",
         ["outreach_campaign_id", "to_email"],
     )
+    op.drop_column("email_records", "claims")
     op.drop_column("email_records", "send_after")
     op.drop_column("email_records", "step")
     op.execute("UPDATE email_records SET status = 'failed' WHERE status IN ('unknown', 'skipped')")
