@@ -17,6 +17,7 @@ from serve.idempotency import IdempotencyMiddleware
 from serve.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers, problem_response
 from serve.resources import Resources
 from serve.routers import api_routers
+from serve.routers.inbound import public_router as inbound_router
 from serve.routers.tracking import public_router
 from serve.schemas.common import Problem
 
@@ -63,6 +64,8 @@ def build_app(settings: Settings, *, resources: Resources | None = None) -> Fast
         app.include_router(router, prefix="/api/v1", responses=PROBLEM_RESPONSES)
     # The links in sent mail (open pixel, clicks, unsubscribe), at the root where they point.
     app.include_router(public_router)
+    # Bounce and complaint reports from mail systems, signed instead of logged in.
+    app.include_router(inbound_router)
     # Outermost, so nothing (not even an idempotency replay) sees a request it refuses.
     app.add_middleware(
         EdgeMiddleware,
