@@ -28,10 +28,12 @@ from typing import Any
 import aiosmtplib
 import ray
 
-from core.delivery import Delivery, Result, error_text, from_reply
+from core.delivery import Delivery, Result, from_reply
+from core.enums import SmtpStage
 from core.errors import InvalidInput, ServiceUnavailable
 from core.mailbox_rules import SendingLimits
 from core.messages import MailAddress, TrackingLinks, build_message
+from core.notices import parse_smtp_url
 from core.settings import Settings
 from core.template_runner import RenderLimits, TemplateRunner
 from core.templating import RenderedEmail, TemplateContext
@@ -430,6 +432,44 @@ class Sender:
     async def _drop(self, connection: SmtpConnection) -> None:
         connection.client.close()
 
+    async def deliver_notice(
+        self,
+        workspace_id: uuid.UUID,
+        notice_id: uuid.UUID,
+        to: str,
+        raw: bytes,
+        smtp_url: str | None,
+    ) -> str:
+        """Send a notice (``core/notices.py``) through ``smtp_url`` (the caller's
+        ``CM_SMTP_URL``), or write it to the workspace's outbox folder when there is none;
+        returns where it went. Raises ``SmtpFailure`` or ``OSError`` (with what the server or
+        the disk said)."""
+        if smtp_url is None:
+            await self._outbox.write_bytes(workspace_id, notice_id, raw)
+            return "outbox"
+        relay = parse_smtp_url(smtp_url)
+        endpoint = SmtpEndpoint(
+            host=relay.host,
+            port=relay.port,
+            tls_mode=relay.tls_mode,
+            username=relay.username,
+            password=relay.password,
+        )
+        connection = await connect(
+            endpoint,
+            allow_private=self.settings.smtp_allow_private_hosts,
+            time_limit=self.settings.smtp_timeout_seconds,
+        )
+        try:
+            await connection.client.sendmail(
+                relay.sender, [to], raw, timeout=self.settings.smtp_timeout_seconds
+            )
+        except aiosmtplib.SMTPException as exc:
+            raise SmtpFailure(SmtpStage.CONNECT, getattr(exc, "code", None), str(exc)) from None
+        finally:
+            await connection.close(self.settings.smtp_timeout_seconds)
+        return "smtp"
+
     async def close(self) -> None:
         for pool in self._pools.values():
             for connection in pool.idle:
@@ -459,8 +499,34 @@ class SenderActor:
     async def deliver(self, job: SendJob) -> list[Delivery]:
         return await self._sender.deliver(job)
 
+    async def notice(
+        self,
+        workspace_id: uuid.UUID,
+        notice_id: uuid.UUID,
+        to: str,
+        raw: bytes,
+        smtp_url: str | None,
+    ) -> str:
+        return await self._sender.deliver_notice(workspace_id, notice_id, to, raw, smtp_url)
+
     async def ping(self) -> bool:
         return True
+
+
+async def send_notice(
+    settings: Settings, workspace_id: uuid.UUID, notice_id: uuid.UUID, to: str, raw: bytes
+) -> str:
+    """Deliver a notice through a sender actor (in this process when it is not connected to
+    Ray, as in a test of the app alone); returns where it went."""
+    if ray.is_initialized():
+        actor = await asyncio.to_thread(lambda: sender_pool(settings)[0])
+        where: str = await actor.notice.remote(workspace_id, notice_id, to, raw, settings.smtp_url)
+        return where
+    sender = Sender(settings)
+    try:
+        return await sender.deliver_notice(workspace_id, notice_id, to, raw, settings.smtp_url)
+    finally:
+        await sender.close()
 
 
 def sender_pool(settings: Settings) -> list[Any]:
@@ -485,6 +551,6 @@ __all__ = [
     "SendJob",
     "Sender",
     "SenderActor",
-    "error_text",
+    "send_notice",
     "sender_pool",
 ]

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None
 
+    # The relay for mail the service sends itself (invitations): smtp://user:password@host:587
+    # ?tls=starttls&from=noreply@example.com (smtps:// for TLS from the start). Unset: the
+    # workspace's outbox folder. Outreach goes through the workspace's own mailboxes.
     smtp_url: str | None = None
     # A mailbox's host is typed by a user and connected to by the service. Link-local addresses
     # (cloud metadata) are always refused; loopback and private networks are allowed by default

@@ -10,7 +10,8 @@ from core.emails import normalize_email
 from core.enums import Role
 from core.errors import Conflict, Forbidden
 from core.tokens import hash_token, new_refresh_token
-from serve.dependencies import ActivityDep, Admin, CurrentPrincipal, SessionDep
+from serve.dependencies import ActivityDep, Admin, CurrentPrincipal, ResourcesDep, SessionDep
+from serve.notices import mail_invitation
 from serve.schemas.accounts import (
     InvitationAccept,
     InvitationCreate,
@@ -139,9 +140,15 @@ async def remove_member(
 
 @router.post("/invitations", status_code=status.HTTP_201_CREATED, response_model=InvitationCreated)
 async def invite(
-    body: InvitationCreate, principal: Admin, session: SessionDep, activity: ActivityDep
+    body: InvitationCreate,
+    principal: Admin,
+    session: SessionDep,
+    activity: ActivityDep,
+    resources: ResourcesDep,
 ) -> InvitationCreated:
-    """Invite someone by email with a role; the token in the answer is shown only once."""
+    """Invite someone by email with a role, and email them the invitation (through
+    ``CM_SMTP_URL``, else into the outbox folder); the token in the answer is shown only
+    once."""
     if body.role is Role.OWNER and principal.role is not Role.OWNER:
         raise Forbidden("only an owner can invite another owner")
     token = new_refresh_token()
@@ -154,7 +161,25 @@ async def invite(
         invitation.id,
         {"email": invitation.email, "role": invitation.role},
     )
-    return InvitationCreated(**InvitationRead.model_validate(invitation).model_dump(), token=token)
+    workspace = await WorkspaceRepository(session).get_for_member(
+        principal.workspace_id, principal.user_id
+    )
+    inviter = await UserRepository(session).get(principal.user_id)
+    # Mailed once the invitation is committed: a token that reached someone must work.
+    await session.commit()
+    delivery = await mail_invitation(
+        resources.settings,
+        invitation.id,
+        to=invitation.email,
+        workspace_name=workspace.name,
+        inviter_name=inviter.display_name,
+        role=invitation.role.value,
+        token=token,
+        workspace_id=principal.workspace_id,
+    )
+    return InvitationCreated(
+        **InvitationRead.model_validate(invitation).model_dump(), token=token, delivery=delivery
+    )
 
 
 @router.get("/invitations", response_model=Page[InvitationRead])

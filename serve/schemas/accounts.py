@@ -108,6 +108,11 @@ class InvitationRead(ReadModel):
 
 class InvitationCreated(InvitationRead):
     token: str = Field(description="Shown once: the invitee accepts with it.")
+    delivery: str = Field(
+        description="Where the invitation email went: 'smtp' (CM_SMTP_URL), 'outbox' (the "
+        "workspace's outbox folder), or 'not sent: <why>' (the invitation stands; pass the "
+        "token on yourself)."
+    )
 
 
 class InvitationAccept(BaseModel):

@@ -114,7 +114,7 @@ class TestInvalidInput:
     @pytest.mark.parametrize(
         ("overrides", "field"),
         [
-            ({"per_minute": 601}, "per_minute"),
+            ({"per_minute": 60_001}, "per_minute"),
             ({"daily_cap": 0}, "daily_cap"),
             ({"gap_min_seconds": 300, "gap_max_seconds": 60}, "gap_max_seconds"),
             ({"window_start_hour": 9, "window_end_hour": 9}, "window_end_hour"),

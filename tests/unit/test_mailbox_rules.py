@@ -22,8 +22,8 @@ class TestLimitRules:
         ("values", "field"),
         [
             ({"per_minute": 0}, "per_minute"),
-            ({"per_minute": 601}, "per_minute"),
-            ({"daily_cap": 10_001}, "daily_cap"),
+            ({"per_minute": 60_001}, "per_minute"),
+            ({"daily_cap": 1_000_001}, "daily_cap"),
             ({"ramp_start": 0}, "ramp_start"),
             ({"ramp_increment": -1}, "ramp_increment"),
             ({"gap_min_seconds": 3_601, "gap_max_seconds": 3_601}, "gap_min_seconds"),
