@@ -73,6 +73,13 @@ MAX_IDLE_SECONDS = 30.0
 _WINDOW_SLACK = timedelta(seconds=1)
 EXIT_DELAY_SECONDS = 2.0
 SETUP_SECONDS = 2.0
+# Bound on any statement of the actor, and on any wait for a row lock: a step that meets it
+# fails, and the send loop starts again (nothing is half-written: each step is a transaction).
+STATEMENT_SECONDS = 30.0
+
+
+class ActorClosing(RuntimeError):
+    """This actor is exiting (its outreach stopped): ask a new one."""
 
 
 def actor_name(outreach_id: uuid.UUID) -> str:
@@ -109,7 +116,9 @@ class OutreachRun:
         self.settings = settings
         self.outreach_id = outreach_id
         self.workspace_id = workspace_id
-        self._engine = create_engine(settings.database_url, pool_size=3)
+        self._engine = create_engine(
+            settings.database_url, pool_size=3, statement_seconds=STATEMENT_SECONDS
+        )
         self._sessions = create_sessionmaker(self._engine)
         self._redis = create_redis(settings.redis_url)
         self._ledger = SendLedger(self._redis)
@@ -120,9 +129,16 @@ class OutreachRun:
         self._wake = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
         self._started = False
+        # Set, under the lock, once the actor has decided to exit: no command is taken after.
+        self.closing = False
+        # What the send loop is doing now, for :meth:`state` (an operator's question).
+        self.doing = "starting"
         self.status: OutreachStatus | None = None
         self.counts: dict[str, int] = {}
         self._server_failures = 0
+        # Bumped by every user command: a batch handed out before a resume does not count
+        # its server failures against the outreach after it.
+        self._epoch = 0
         self._setup_cache: tuple[float, _Setup] | None = None
 
     # -- transactions -----------------------------------------------------------------------
@@ -239,6 +255,7 @@ class OutreachRun:
         (a conflict's message)."""
         await self.start()
         async with self._lock:
+            self._refuse_if_closing()
             try:
                 async with self._transaction(user_id) as activity:
                     outreach = await self._load(activity, lock=True)
@@ -256,6 +273,7 @@ class OutreachRun:
             except Conflict as conflict:
                 return conflict.detail
             self._server_failures = 0
+            self._epoch += 1
             self._setup_cache = None
             self._run_if_live()
         return None
@@ -290,6 +308,7 @@ class OutreachRun:
         goes back to sending."""
         await self.start()
         async with self._lock:
+            self._refuse_if_closing()
             try:
                 async with self._transaction(user_id) as activity:
                     outreach = await self._load(activity, lock=True)
@@ -312,12 +331,36 @@ class OutreachRun:
             self._run_if_live()
         return None
 
+    def _refuse_if_closing(self) -> None:
+        if self.closing:
+            raise ActorClosing(f"the actor of outreach {self.outreach_id} is exiting")
+
+    async def close_if_idle(self) -> bool:
+        """Decide, under the lock, to exit if nothing runs; once decided no command is
+        taken (they get :class:`ActorClosing` and ask a new actor)."""
+        async with self._lock:
+            if not self.idle or self.closing:
+                return False
+            # The database, not this actor's memory, says whether the outreach still sends.
+            async with self._sessions() as session:
+                outreach = await OutreachCampaignRepository(session, self.workspace_id).get(
+                    self.outreach_id
+                )
+            if outreach.status in outreach_rules.LIVE:
+                self.status = outreach.status
+                self._run_if_live()
+                return False
+            self.closing = True
+        await self.close()
+        return True
+
     async def state(self) -> dict[str, Any]:
         """The actor's view: status, counters, batches in flight."""
         return {
             "status": self.status.value if self.status else None,
             "counts": dict(self.counts),
             "running": self._loop is not None and not self._loop.done(),
+            "doing": self.doing,
         }
 
     # -- the loop ---------------------------------------------------------------------------
@@ -339,16 +382,19 @@ class OutreachRun:
                     continue
                 if self.status is not OutreachStatus.SENDING:
                     break
+                self.doing = "reading its setup"
                 setup = await self._setup_now()
                 wait: float | None = None
                 while len(in_flight) < self.settings.send_batches_in_flight:
                     if self.status is not OutreachStatus.SENDING:
                         break
+                    self.doing = "claiming"
                     claimed, wait = await self._claim(setup, in_flight=len(in_flight))
                     if not claimed:
                         break
                     in_flight.add(asyncio.create_task(self._dispatch(setup, claimed)))
                 if in_flight:
+                    self.doing = f"waiting for {len(in_flight)} batches at the senders"
                     done, in_flight = await asyncio.wait(
                         in_flight, return_when=asyncio.FIRST_COMPLETED
                     )
@@ -359,6 +405,7 @@ class OutreachRun:
                     break
                 if wait is None and await self._complete_if_done():
                     break
+                self.doing = f"waiting {wait if wait is not None else MAX_IDLE_SECONDS:.1f} s"
                 await self._sleep(wait if wait is not None else MAX_IDLE_SECONDS)
         finally:
             if in_flight:
@@ -493,6 +540,7 @@ class OutreachRun:
         return [], 1.0
 
     async def _dispatch(self, setup: _Setup, claimed: list[Claimed]) -> None:
+        epoch = self._epoch
         """Hand a batch to a sender and settle its answer; a sender that dies or does not
         answer in time leaves the whole batch ``unknown``."""
         job = SendJob(
@@ -515,7 +563,7 @@ class OutreachRun:
             deliveries = await self._ledger.recover(
                 [(record.id, record.claim) for record in claimed], wait_seconds=2.0
             )
-        await self._settle(setup, deliveries)
+        await self._settle(setup, deliveries, epoch=epoch)
 
     def _message(self, setup: _Setup, record: Claimed) -> MessageSpec:
         artist = record.artist
@@ -550,7 +598,9 @@ class OutreachRun:
             context=context,
         )
 
-    async def _settle(self, setup: _Setup, deliveries: list[Delivery]) -> None:
+    async def _settle(
+        self, setup: _Setup, deliveries: list[Delivery], *, epoch: int | None = None
+    ) -> None:
         retry_base = timedelta(seconds=self.settings.smtp_retry_seconds)
         async with self._transaction() as activity:
             queue = SendQueue(activity.session, self.workspace_id, self.outreach_id)
@@ -572,7 +622,7 @@ class OutreachRun:
                 },
             )
             activity.invalidate("email_record", "suppression", "analytics_event")
-            pause = self._pause_reason(deliveries)
+            pause = self._pause_reason(deliveries) if epoch in (None, self._epoch) else None
             if pause is not None:
                 outreach = await self._load(activity, lock=True)
                 if outreach.status is OutreachStatus.SENDING:
@@ -655,14 +705,11 @@ class OutreachActor:
 
     async def _exit_when_idle(self) -> None:
         """A detached actor outlives its creator: end it when its outreach stops sending."""
-        while not self._run.idle:  # noqa: ASYNC110 - the run's state is polled, rarely
+        while True:
             await asyncio.sleep(EXIT_DELAY_SECONDS)
-        await asyncio.sleep(EXIT_DELAY_SECONDS)
-        if self._run.idle:
-            await self._run.close()
-            ray.kill(ray.get_runtime_context().current_actor, no_restart=True)
-        else:
-            self._watch = asyncio.get_event_loop().create_task(self._exit_when_idle())
+            if self._run.idle and await self._run.close_if_idle():
+                ray.kill(ray.get_runtime_context().current_actor, no_restart=True)
+                return
 
     async def command(self, command: str, user_id: uuid.UUID) -> str | None:
         return await self._run.command(Command(command), user_id)
@@ -672,6 +719,7 @@ class OutreachActor:
 
     async def ensure_running(self) -> bool:
         await self._run.start()
+        self._run._refuse_if_closing()
         self._run._run_if_live()
         return True
 

@@ -137,19 +137,49 @@ class Sender:
         self._secret = settings.secret_key.get_secret_value()
 
     async def deliver(self, job: SendJob) -> list[Delivery]:
-        """Build and send every message of ``job``; one delivery per message, in order."""
-        built: list[tuple[MessageSpec, bytes] | Delivery] = []
-        for spec in job.messages:
-            built.append(await self._build(spec, job.sender))
-        ready = [item for item in built if isinstance(item, tuple)]
-        if job.mailbox is None:
-            sent = await self._to_outbox(job.workspace_id, ready)
-        else:
-            sent = await self._over_smtp(job.mailbox, job.sender, ready)
-        outcome = {d.record_id: d for d in sent}
-        return [
-            item if isinstance(item, Delivery) else outcome[item[0].record_id] for item in built
-        ]
+        """Build and send every message of ``job``; one delivery per message, in order.
+
+        Messages are rendered (as many at once as there are template children) while the
+        connections send those already built, so neither waits for the whole batch."""
+        built: asyncio.Queue[tuple[MessageSpec, bytes] | None] = asyncio.Queue()
+        unbuilt: dict[uuid.UUID, Delivery] = {}
+        consumers = 1 if job.mailbox is None else self._pool_of(job.mailbox).size
+        slots = asyncio.Semaphore(self._templates.limits.workers)
+
+        async def build(spec: MessageSpec) -> None:
+            async with slots:
+                item = await self._build(spec, job.sender)
+            if isinstance(item, Delivery):
+                unbuilt[spec.record_id] = item
+            else:
+                built.put_nowait(item)
+
+        async def build_all() -> None:
+            try:
+                await asyncio.gather(*(build(spec) for spec in job.messages))
+            finally:
+                for _ in range(consumers):
+                    built.put_nowait(None)
+
+        producer = asyncio.create_task(build_all())
+        try:
+            if job.mailbox is None:
+                sent = await self._to_outbox(job.workspace_id, built)
+            else:
+                sent = await self._over_smtp(job.mailbox, job.sender, built, producer)
+            await producer
+        finally:
+            if not producer.done():
+                producer.cancel()
+            await self._ledger.flush()
+        outcome = {d.record_id: d for d in sent} | unbuilt
+        return [outcome[spec.record_id] for spec in job.messages]
+
+    def _pool_of(self, mailbox: MailboxSpec) -> _Pool:
+        pool = self._pools.get(mailbox.pool_key)
+        if pool is None:
+            pool = self._pools[mailbox.pool_key] = _Pool(self.settings.smtp_connections)
+        return pool
 
     async def _build(
         self, spec: MessageSpec, sender: MailAddress
@@ -181,10 +211,13 @@ class Sender:
         return spec, message.as_bytes()
 
     async def _to_outbox(
-        self, workspace_id: uuid.UUID, ready: Sequence[tuple[MessageSpec, bytes]]
+        self,
+        workspace_id: uuid.UUID,
+        built: asyncio.Queue[tuple[MessageSpec, bytes] | None],
     ) -> list[Delivery]:
         deliveries = []
-        for spec, raw in ready:
+        while (item := await built.get()) is not None:
+            spec, raw = item
             try:
                 if not await self._ledger.begin(spec.record_id, spec.claim):
                     deliveries.append(_taken_back(spec))
@@ -206,32 +239,35 @@ class Sender:
                 )
             else:
                 deliveries.append(Delivery(spec.record_id, Result.SENT, at=datetime.now(UTC)))
-            await self._ledger.finish(spec.claim, deliveries[-1])
+            self._ledger.finish_soon(spec.claim, deliveries[-1])
         return deliveries
 
     async def _over_smtp(
         self,
         mailbox: MailboxSpec,
         sender: MailAddress,
-        ready: Sequence[tuple[MessageSpec, bytes]],
+        built: asyncio.Queue[tuple[MessageSpec, bytes] | None],
+        producer: asyncio.Task[None],
     ) -> list[Delivery]:
-        pool = self._pools.get(mailbox.pool_key)
-        if pool is None:
-            pool = self._pools[mailbox.pool_key] = _Pool(self.settings.smtp_connections)
-        queue: asyncio.Queue[tuple[MessageSpec, bytes]] = asyncio.Queue()
-        for item in ready:
-            queue.put_nowait(item)
+        """Send what ``built`` yields over the mailbox's pooled connections, one worker per
+        connection, until each worker has taken its end marker."""
+        pool = self._pool_of(mailbox)
         results: list[Delivery] = []
         # Set when the rest of the batch must be handed back (a limit for the day, a server
-        # that is down): every worker stops taking messages.
+        # that is down): every worker stops sending and hands back what it takes.
         stop: list[Delivery] = []
 
         async def work() -> None:
             connection: SmtpConnection | None = None
+            # A worker holds one of the mailbox's slots while it sends: batches sent at once
+            # by this sender share the mailbox's connections, never more.
             async with pool.slots:
                 try:
-                    while not queue.empty() and not stop:
-                        spec, raw = queue.get_nowait()
+                    while (item := await built.get()) is not None:
+                        spec, raw = item
+                        if stop:
+                            results.append(_handed_back(spec, stop[0]))
+                            continue
                         delivery, connection = await self._send_one(
                             mailbox, pool, connection, sender, spec, raw
                         )
@@ -242,22 +278,7 @@ class Sender:
                     if connection is not None:
                         pool.idle.append(connection)
 
-        workers = min(pool.size, len(ready))
-        await asyncio.gather(*(work() for _ in range(workers)))
-        handed_back = stop[0] if stop else None
-        while not queue.empty():
-            spec, _ = queue.get_nowait()
-            assert handed_back is not None
-            results.append(
-                Delivery(
-                    spec.record_id,
-                    Result.NOT_ATTEMPTED,
-                    code=handed_back.code,
-                    message=handed_back.message,
-                    retry_at=handed_back.retry_at,
-                    server_failure=handed_back.server_failure,
-                )
-            )
+        await asyncio.gather(*(work() for _ in range(pool.size)))
         return results
 
     async def _send_one(
@@ -271,6 +292,7 @@ class Sender:
     ) -> tuple[Delivery, SmtpConnection | None]:
         """Send one message; returns its delivery and the connection to keep using (``None``
         when it was lost)."""
+        fresh = connection is None and not pool.idle
         try:
             if connection is None:
                 connection = pool.idle.pop() if pool.idle else await self._connect(mailbox)
@@ -293,8 +315,20 @@ class Sender:
             # A restarted outreach actor took it back: another claim may be sending it.
             await self._refund(grant)
             return _taken_back(spec), connection
-        delivery, kept = await self._hand_over(grant, connection, sender, spec, raw)
-        await self._ledger.finish(spec.claim, delivery)
+        delivery, kept = await self._hand_over(grant, connection, sender, spec, raw, fresh)
+        if kept is None and not fresh and delivery.result is Result.NOT_ATTEMPTED:
+            # A kept connection the server had since closed (an idle timeout, a restart):
+            # nothing was handed over, so one new connection gets the same message.
+            try:
+                connection = await self._connect(mailbox)
+            except _ServerDown as down:
+                await self._refund(grant)
+                delivery = self._down(spec, down)
+            else:
+                delivery, kept = await self._hand_over(grant, connection, sender, spec, raw, True)
+        # Written while the connection goes on to the next message; awaited before the batch
+        # is answered.
+        self._ledger.finish_soon(spec.claim, delivery)
         return delivery, kept
 
     async def _hand_over(
@@ -304,8 +338,11 @@ class Sender:
         sender: MailAddress,
         spec: MessageSpec,
         raw: bytes,
+        fresh: bool,
     ) -> tuple[Delivery, SmtpConnection | None]:
-        """MAIL, RCPT, DATA for one started message (see the module)."""
+        """MAIL, RCPT, DATA for one started message (see the module). A connection lost
+        before DATA gives the grant back only if it was ``fresh`` (the caller tries once more
+        over a new connection otherwise)."""
         client = connection.client
         timeout = self.settings.smtp_timeout_seconds
         try:
@@ -317,7 +354,8 @@ class Sender:
                 return await self._refused_before_data(spec, connection, refused)
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
                 # Nothing of the message was handed over: it goes back to the queue.
-                await self._refund(grant)
+                if fresh:
+                    await self._refund(grant)
                 await self._drop(connection)
                 return self._down(spec, _ServerDown(None, _describe(exc))), None
             try:
@@ -476,6 +514,18 @@ class Sender:
                 await connection.close(1.0)
         await self._templates.close()
         await self._redis.aclose()
+
+
+def _handed_back(spec: MessageSpec, why: Delivery) -> Delivery:
+    """A message not tried because an earlier one of its batch stopped the batch."""
+    return Delivery(
+        spec.record_id,
+        Result.NOT_ATTEMPTED,
+        code=why.code,
+        message=why.message,
+        retry_at=why.retry_at,
+        server_failure=why.server_failure,
+    )
 
 
 def _taken_back(spec: MessageSpec) -> Delivery:

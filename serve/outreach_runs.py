@@ -3,8 +3,8 @@ status (the actor is its single writer) or to queue a message again.
 
 Every call is bounded: an actor that does not answer in time is a 503, and the route's client
 may ask again (commands are checked against the committed status, so a repeat is a 409, never a
-second transition). An actor that exited between being found and being asked (its outreach had
-just stopped) is started again once.
+second transition). An actor that is exiting (its outreach had just stopped) refuses the call;
+a new one is asked a moment later, up to :data:`ATTEMPTS` times.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from core.settings import Settings
 
 # How long a route waits for an outreach actor's answer (it commits before answering).
 ANSWER_SECONDS = 20.0
+# An actor that is exiting refuses the call; a new one is asked after a moment.
+ATTEMPTS = 5
+RETRY_SECONDS = 0.5
 
 
 async def _ask(
@@ -30,14 +33,16 @@ async def _ask(
     call: Callable[[Any], Any],
 ) -> None:
     last: BaseException | None = None
-    for _ in range(2):
+    for attempt in range(ATTEMPTS):
+        if attempt:
+            await asyncio.sleep(RETRY_SECONDS)
         try:
             actor = await asyncio.to_thread(outreach_actor, settings, outreach_id, workspace_id)
             answer = await asyncio.wait_for(call(actor), timeout=ANSWER_SECONDS)
         except TimeoutError as exc:
             last = exc
             break
-        except Exception as exc:  # the actor died or exited under the call; Ray is gone
+        except Exception as exc:  # the actor is exiting or died under the call; Ray is gone
             last = exc
             continue
         if answer is not None:

@@ -20,13 +20,21 @@ def async_database_url(url: str) -> str:
     return urlunsplit(parts._replace(scheme="postgresql+asyncpg"))
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, statement_seconds: float | None = None
+) -> AsyncEngine:
+    """An engine; ``statement_seconds`` bounds every statement (and any wait for a lock)
+    of its sessions, for a long-running actor that must not wait forever on a held row."""
+    server_settings = {"application_name": "campaign-manager"}
+    if statement_seconds is not None:
+        server_settings["statement_timeout"] = str(round(statement_seconds * 1000))
+        server_settings["lock_timeout"] = str(round(statement_seconds * 1000))
     return create_async_engine(
         async_database_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        connect_args={"server_settings": {"application_name": "campaign-manager"}},
+        connect_args={"server_settings": server_settings},
     )
 
 

@@ -41,6 +41,7 @@ class SendLedger:
     def __init__(self, redis: Redis, namespace: str = "cm") -> None:
         self._redis = redis
         self._prefix = f"{namespace}:send"
+        self._writing: set[asyncio.Task[None]] = set()
 
     def key(self, record_id: uuid.UUID, attempt: int) -> str:
         return f"{self._prefix}:{record_id}:{attempt}"
@@ -74,6 +75,17 @@ class SendLedger:
             )
         except RedisError:
             return
+
+    def finish_soon(self, attempt: int, delivery: Delivery) -> None:
+        """:meth:`finish` in the background; :meth:`flush` waits for every such write."""
+        task = asyncio.create_task(self.finish(attempt, delivery))
+        self._writing.add(task)
+        task.add_done_callback(self._writing.discard)
+
+    async def flush(self) -> None:
+        """Wait for the writes :meth:`finish_soon` started."""
+        if self._writing:
+            await asyncio.gather(*self._writing, return_exceptions=True)
 
     async def recover(
         self, attempts: Sequence[tuple[uuid.UUID, int]], *, wait_seconds: float

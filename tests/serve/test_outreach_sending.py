@@ -140,11 +140,22 @@ async def progress(api: httpx.AsyncClient, who: Account, outreach_id: str) -> di
 async def until_status(
     api: httpx.AsyncClient, who: Account, outreach_id: str, *statuses: str
 ) -> dict[str, Any]:
+    last: dict[str, Any] = {}
+
     async def check() -> dict[str, Any] | None:
         found = await progress(api, who, outreach_id)
+        last.update(found)
         return found if found["status"] in statuses else None
 
-    return dict(await wait_for(check, f"outreach {outreach_id} to be {statuses}"))
+    try:
+        return dict(await wait_for(check, f"outreach {outreach_id} to be {statuses}"))
+    except AssertionError as timed_out:
+        try:
+            actor = ray.get_actor(actor_name(uuid.UUID(outreach_id)), namespace="campaign-manager")
+            seen = await asyncio.wait_for(actor.state.remote(), timeout=10)
+        except Exception as exc:
+            seen = repr(exc)
+        raise AssertionError(f"{timed_out}; it is {last}; its actor: {seen}") from None
 
 
 async def records(engine: AsyncEngine, outreach_id: str) -> list[EmailRecord]:
@@ -211,6 +222,17 @@ class TestSendingThroughSmtp:
             done = await until_status(client, owner, outreach_id, "completed")
         assert done["counts"] == {"sent": 60}
         assert sorted(r.to for r in recorder.received) == sorted(recipients)
+        # Every send is an analytics event, counted by day for the dashboard.
+        summary = await client.get(
+            "/api/v1/analytics/summary", params={"interval": "day"}, headers=owner.headers
+        )
+        assert summary.status_code == 200, summary.text
+        totals: Counter[str] = Counter()
+        for bucket in summary.json()["buckets"]:
+            totals.update(bucket["counts"])
+        assert totals["email.sent"] == 60
+        assert totals["outreach_campaign.launch"] == 1
+        assert totals["outreach_campaign.complete"] == 1
 
     async def test_kills_of_the_outreach_and_sender_actors_mid_send_never_send_twice(
         self, client: httpx.AsyncClient, engine: AsyncEngine
@@ -378,6 +400,20 @@ class TestSendingThroughSmtp:
             state = await progress(client, owner, outreach_id)
             assert state["status"] == "sending"
             assert state["counts"]["queued"] == 6
+
+    async def test_the_daily_cap_holds(self, client: httpx.AsyncClient) -> None:
+        owner = await register(client)
+        recorder = Recorder()
+        async with recording_server(recorder) as server:
+            mailbox = await mailbox_for(client, owner, server.port, daily_cap=3, ramp_start=3)
+            outreach_id = await an_outreach(client, owner, addresses(7), mailbox_id=mailbox)
+            await launch(client, owner, outreach_id)
+            await wait_for(lambda: _count(recorder, 3), "the day's messages")
+            await wait_for(
+                lambda: _queued(client, owner, outreach_id, 4), "the rest to wait for tomorrow"
+            )
+            await asyncio.sleep(1.0)
+        assert len(recorder.received) == 3
 
     async def test_a_long_past_schedule_does_not_fire_at_start_up(
         self, client: httpx.AsyncClient, engine: AsyncEngine
@@ -585,6 +621,11 @@ def _count(recorder: Recorder, at_least: int) -> Awaitable[bool]:
         return len(recorder.received) >= at_least
 
     return check()
+
+
+async def _queued(api: httpx.AsyncClient, who: Account, outreach_id: str, count: int) -> bool:
+    state = await progress(api, who, outreach_id)
+    return bool(state["counts"] == {"sent": 3, "queued": count})
 
 
 async def _settled(engine: AsyncEngine, outreach_id: str) -> bool:
