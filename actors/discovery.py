@@ -27,6 +27,7 @@ from typing import Any
 
 import ray
 
+from actors.named import NAMESPACE, named_actor
 from actors.scraper_pool import (
     ArtistDetails,
     ArtistLead,
@@ -47,7 +48,6 @@ from storage.repositories.discovery_jobs import DiscoveryJobRepository
 
 log = logging.getLogger(__name__)
 
-NAMESPACE = "campaign-manager"
 # Leads read per seed source, and neighbours per artist and list.
 LEADS_PER_SOURCE = 200
 NEIGHBOURS_PER_LIST = 50
@@ -537,15 +537,14 @@ def launch(settings: Settings, job_id: uuid.UUID, workspace_id: uuid.UUID) -> ra
     """
     if not ray.is_initialized():
         raise RuntimeError("this process is not connected to Ray")
-    actor = DiscoveryJobActor.options(  # type: ignore[attr-defined]
-        name=actor_name(job_id),
-        namespace=NAMESPACE,
-        get_if_exists=True,
-        lifetime="detached",
-        max_restarts=-1,
+    actor = named_actor(
+        DiscoveryJobActor,
+        actor_name(job_id),
+        settings,
+        job_id,
+        workspace_id,
         max_task_retries=-1,
-        num_cpus=0.05,
-    ).remote(settings, job_id, workspace_id)
+    )
     ref: ray.ObjectRef[str] = actor.run.remote()
     # Ray re-sends ``run`` to a restarted actor on behalf of this process, the call's owner:
     # keep the reference alive here until the walk ends, whoever else holds it.

@@ -23,7 +23,7 @@ import itertools
 import logging
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -31,6 +31,7 @@ from typing import Any
 
 import ray
 
+from actors.named import named_actor
 from actors.senders import (
     MAX_LIMIT_SLEEP_SECONDS,
     MailboxSpec,
@@ -65,7 +66,6 @@ from storage.smtp import SmtpEndpoint
 
 log = logging.getLogger(__name__)
 
-NAMESPACE = "campaign-manager"
 SYSTEM_ACTOR = "outreach"
 # The longest the loop sleeps before looking again (a resend, a paused limiter, a new day).
 MAX_IDLE_SECONDS = 30.0
@@ -156,9 +156,7 @@ class OutreachRun:
 
     async def _load(self, activity: Activity, *, lock: bool = False) -> OutreachCampaign:
         repo = OutreachCampaignRepository(activity.session, self.workspace_id)
-        if lock:
-            return await repo.lock(self.outreach_id)
-        return await repo.get(self.outreach_id)
+        return await (repo.lock if lock else repo.get)(self.outreach_id)
 
     async def _move(
         self,
@@ -253,23 +251,35 @@ class OutreachRun:
     async def command(self, command: Command, user_id: uuid.UUID) -> str | None:
         """Apply a user's command; returns ``None`` once it is committed, or why it cannot be
         (a conflict's message)."""
+
+        async def step(activity: Activity, outreach: OutreachCampaign) -> str | None:
+            now = datetime.now(UTC)
+            target = outreach_rules.after(command, outreach.status, outreach.scheduled_at, now)
+            if command is Command.LAUNCH:
+                problem = await self._launch_problem(activity, outreach)
+                if problem is not None:
+                    return f"the outreach campaign cannot launch: {problem}"
+            await self._move(activity, outreach, target, f"outreach_campaign.{command.value}")
+            return None
+
+        return await self._as_user(user_id, step)
+
+    async def _as_user(
+        self,
+        user_id: uuid.UUID,
+        step: Callable[[Activity, OutreachCampaign], Awaitable[str | None]],
+    ) -> str | None:
+        """Run a user's ``step`` on the locked outreach in one transaction of theirs; ``None``
+        once committed, or why not (the step's answer, or a conflict's message). The send loop
+        then starts afresh: new settings, no failures counted from before."""
         await self.start()
         async with self._lock:
             self._refuse_if_closing()
             try:
                 async with self._transaction(user_id) as activity:
-                    outreach = await self._load(activity, lock=True)
-                    now = datetime.now(UTC)
-                    target = outreach_rules.after(
-                        command, outreach.status, outreach.scheduled_at, now
-                    )
-                    if command is Command.LAUNCH:
-                        problem = await self._launch_problem(activity, outreach)
-                        if problem is not None:
-                            return f"the outreach campaign cannot launch: {problem}"
-                    await self._move(
-                        activity, outreach, target, f"outreach_campaign.{command.value}"
-                    )
+                    refused = await step(activity, await self._load(activity, lock=True))
+                    if refused is not None:
+                        return refused
             except Conflict as conflict:
                 return conflict.detail
             self._server_failures = 0
@@ -288,9 +298,8 @@ class OutreachRun:
         templates = [outreach.template_id, *(step.template_id for step in steps)]
         for template_id in templates:
             template = await session.get(EmailTemplate, template_id)
-            if template is None or not (
-                template.subject.strip()
-                and (template.body_html.strip() or template.body_text.strip())
+            if template is None or not outreach_rules.template_usable(
+                template.subject, template.body_html, template.body_text
             ):
                 template_problem = f"its template {template_id} has no subject or no body"
                 break
@@ -306,30 +315,24 @@ class OutreachRun:
     async def resend(self, record_id: uuid.UUID, user_id: uuid.UUID) -> str | None:
         """Queue an unknown or failed record again at the user's word; a completed outreach
         goes back to sending."""
-        await self.start()
-        async with self._lock:
-            self._refuse_if_closing()
-            try:
-                async with self._transaction(user_id) as activity:
-                    outreach = await self._load(activity, lock=True)
-                    if outreach.status is OutreachStatus.CANCELLED:
-                        return "the outreach campaign is cancelled"
-                    queue = SendQueue(activity.session, self.workspace_id, self.outreach_id)
-                    await queue.resend(record_id)
-                    await activity.record(
-                        "email_record.resend",
-                        "email_record",
-                        record_id,
-                        {"outreach_campaign_id": str(self.outreach_id)},
-                    )
-                    if outreach.status is OutreachStatus.COMPLETED:
-                        await self._move(
-                            activity, outreach, OutreachStatus.SENDING, "outreach_campaign.resume"
-                        )
-            except Conflict as conflict:
-                return conflict.detail
-            self._run_if_live()
-        return None
+
+        async def step(activity: Activity, outreach: OutreachCampaign) -> str | None:
+            if outreach.status is OutreachStatus.CANCELLED:
+                return "the outreach campaign is cancelled"
+            await SendQueue(activity.session, self.workspace_id, self.outreach_id).resend(record_id)
+            await activity.record(
+                "email_record.resend",
+                "email_record",
+                record_id,
+                {"outreach_campaign_id": str(self.outreach_id)},
+            )
+            if outreach.status is OutreachStatus.COMPLETED:
+                await self._move(
+                    activity, outreach, OutreachStatus.SENDING, "outreach_campaign.resume"
+                )
+            return None
+
+        return await self._as_user(user_id, step)
 
     def _refuse_if_closing(self) -> None:
         if self.closing:
@@ -736,15 +739,7 @@ def outreach_actor(settings: Settings, outreach_id: uuid.UUID, workspace_id: uui
     """
     if not ray.is_initialized():
         raise RuntimeError("this process is not connected to Ray")
-    return OutreachActor.options(  # type: ignore[attr-defined]
-        name=actor_name(outreach_id),
-        namespace=NAMESPACE,
-        get_if_exists=True,
-        lifetime="detached",
-        max_restarts=-1,
-        max_task_retries=0,
-        num_cpus=0.05,
-    ).remote(settings, outreach_id, workspace_id)
+    return named_actor(OutreachActor, actor_name(outreach_id), settings, outreach_id, workspace_id)
 
 
 async def keep_live_outreaches_running(settings: Settings) -> int:

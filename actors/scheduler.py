@@ -17,6 +17,7 @@ from typing import Any
 
 import ray
 
+from actors.named import named_actor
 from actors.outreach import keep_live_outreaches_running
 from core.settings import Settings
 from storage.activity import Activity
@@ -26,7 +27,6 @@ from storage.repositories.campaigns import CampaignRepository
 
 log = logging.getLogger(__name__)
 
-NAMESPACE = "campaign-manager"
 ACTOR_NAME = "scheduler"
 SYSTEM_ACTOR = "scheduler"
 # A tick that takes longer than this is abandoned (the next one tries again).
@@ -90,11 +90,4 @@ class SchedulerActor:
 
 def start_scheduler(settings: Settings) -> Any:
     """Start the cluster's scheduler (or find the one already running)."""
-    return SchedulerActor.options(  # type: ignore[attr-defined]
-        name=ACTOR_NAME,
-        namespace=NAMESPACE,
-        get_if_exists=True,
-        lifetime="detached",
-        max_restarts=-1,
-        num_cpus=0.05,
-    ).remote(settings)
+    return named_actor(SchedulerActor, ACTOR_NAME, settings)

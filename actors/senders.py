@@ -28,6 +28,7 @@ from typing import Any
 import aiosmtplib
 import ray
 
+from actors.named import named_actor
 from core.delivery import Delivery, Result, from_reply
 from core.enums import SmtpStage
 from core.errors import InvalidInput, ServiceUnavailable
@@ -45,7 +46,6 @@ from storage.smtp import SmtpConnection, SmtpEndpoint, SmtpFailure, connect
 
 log = logging.getLogger(__name__)
 
-NAMESPACE = "campaign-manager"
 # A limiter wait this short is slept through; a longer one hands the rest of the batch back.
 MAX_LIMIT_SLEEP_SECONDS = 5.0
 
@@ -366,14 +366,8 @@ class Sender:
                 # bounce, unless temporary.
                 if result is Result.BOUNCED:
                     result = Result.FAILED
-                await self._reset(connection)
-                return Delivery(
-                    spec.record_id,
-                    result,
-                    code=refused.code,
-                    message=refused.message,
-                    at=datetime.now(UTC),
-                ), connection
+                alive = await self._reset(connection)
+                return _answered(spec, refused.code, refused.message, result), alive
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
                 await self._drop(connection)
                 return Delivery(
@@ -387,13 +381,7 @@ class Sender:
         except asyncio.CancelledError:
             await self._drop(connection)
             raise
-        return Delivery(
-            spec.record_id,
-            from_reply(reply.code),
-            code=reply.code,
-            message=reply.message,
-            at=datetime.now(UTC),
-        ), connection
+        return _answered(spec, reply.code, reply.message), connection
 
     async def _refused_before_data(
         self,
@@ -407,13 +395,7 @@ class Sender:
         alive = await self._reset(connection)
         if sender_refused:
             return self._down(spec, _ServerDown(refused.code, refused.message)), alive
-        return Delivery(
-            spec.record_id,
-            from_reply(refused.code),
-            code=refused.code,
-            message=refused.message,
-            at=datetime.now(UTC),
-        ), alive
+        return _answered(spec, refused.code, refused.message), alive
 
     def _down(self, spec: MessageSpec, down: _ServerDown) -> Delivery:
         return Delivery(
@@ -516,6 +498,17 @@ class Sender:
         await self._redis.aclose()
 
 
+def _answered(spec: MessageSpec, code: int, message: str, result: Result | None = None) -> Delivery:
+    """The server's final answer to a message (``result`` overrides what its code says)."""
+    return Delivery(
+        spec.record_id,
+        result or from_reply(code),
+        code=code,
+        message=message,
+        at=datetime.now(UTC),
+    )
+
+
 def _handed_back(spec: MessageSpec, why: Delivery) -> Delivery:
     """A message not tried because an earlier one of its batch stopped the batch."""
     return Delivery(
@@ -582,15 +575,7 @@ async def send_notice(
 def sender_pool(settings: Settings) -> list[Any]:
     """The cluster's sender actors (``CM_SENDER_ACTORS`` of them), started on first use."""
     return [
-        SenderActor.options(  # type: ignore[attr-defined]
-            name=sender_name(index),
-            namespace=NAMESPACE,
-            get_if_exists=True,
-            lifetime="detached",
-            max_restarts=-1,
-            max_task_retries=0,
-            num_cpus=0.05,
-        ).remote(settings)
+        named_actor(SenderActor, sender_name(index), settings)
         for index in range(settings.sender_actors)
     ]
 

@@ -114,6 +114,11 @@ def stale_schedule(scheduled_at: datetime | None, now: datetime) -> str | None:
     )
 
 
+def template_usable(subject: str, body_html: str, body_text: str) -> bool:
+    """A template can be sent: it has a subject and a body (HTML or text)."""
+    return bool(subject.strip() and (body_html.strip() or body_text.strip()))
+
+
 def launch_problems(
     *, queued: int, template_ready: str | None, mailbox_ready: str | None
 ) -> str | None:

@@ -260,6 +260,19 @@ class ScopedRepository(Generic[ModelT]):
             raise NotFound(f"{self.noun} {row_id} not found")
         return row
 
+    async def lock(self, row_id: uuid.UUID) -> ModelT:
+        """The row, read afresh and locked (``FOR UPDATE``) until the transaction ends, so
+        concurrent writers of it queue."""
+        row = await self.session.scalar(
+            self._scoped()
+            .where(self.model.id == row_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if row is None:
+            raise NotFound(f"{self.noun} {row_id} not found")
+        return row
+
     async def exists(self, row_id: uuid.UUID) -> bool:
         found = await self.session.scalar(
             select(self.model.id).where(

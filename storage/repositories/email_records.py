@@ -150,14 +150,7 @@ class EmailRecordRepository(ScopedRepository[EmailRecord]):
     async def _engage(self, record_id: uuid.UUID, *, click: bool) -> Engagement:
         # The row lock makes concurrent hits (a mail client and its image proxy fetching the
         # same pixel) record one first open between them.
-        record = await self.session.scalar(
-            self._scoped()
-            .where(EmailRecord.id == record_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        if record is None:
-            raise NotFound(f"email record {record_id} not found")
+        record = await self.lock(record_id)
         # The Message-ID is written before SMTP DATA: a record without one never reached
         # anybody, so a hit on its links (a preview, a guessed test) is no engagement.
         if record.message_id is None:
@@ -189,14 +182,7 @@ class EmailRecordRepository(ScopedRepository[EmailRecord]):
         sets ``replied_at``), and their follow-ups in the outreach still queued ``skipped``.
         Returns the record and how many follow-ups were skipped. A message never handed to a
         server cannot have been answered (409)."""
-        record = await self.session.scalar(
-            self._scoped()
-            .where(EmailRecord.id == record_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        if record is None:
-            raise NotFound(f"email record {record_id} not found")
+        record = await self.lock(record_id)
         if not (record.status.delivered or record.status is EmailStatus.UNKNOWN):
             raise Conflict(
                 f"email record {record_id} is {record.status.value}; only a sent message can "

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import outreach_rules
 from core.emails import normalize_email
-from core.errors import NotFound
 from core.mailbox_rules import SendingLimits
 from core.send_plan import Pace
 from core.sending_window import SendingWindow, time_zone_for
@@ -44,18 +43,6 @@ class OutreachCampaignRepository(ScopedRepository[OutreachCampaign]):
                 "sender_email": normalize_email(values["sender_email"], field="sender_email"),
             }
         return await super().update(row_id, values)
-
-    async def lock(self, outreach_id: uuid.UUID) -> OutreachCampaign:
-        """The outreach, its row locked until the transaction ends (status changes queue)."""
-        row = await self.session.scalar(
-            self._scoped()
-            .where(OutreachCampaign.id == outreach_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        if row is None:
-            raise NotFound(f"outreach campaign {outreach_id} not found")
-        return row
 
     async def _check_references(self, values: Mapping[str, Any]) -> None:
         await self.require(EmailTemplate, values.get("template_id"), "email template")
