@@ -48,7 +48,7 @@ from core.outreach_rules import Command
 from core.secret_box import MAILBOX_PASSWORD, SecretBox
 from core.sending_window import SendingWindow, next_send_time, time_zone_for
 from core.settings import Settings
-from core.templating import TEMPLATE_FIELDS, ArtistFields, Genres
+from core.templating import TEMPLATE_FIELDS, message_context
 from storage.activity import Activity
 from storage.database import create_engine, create_sessionmaker
 from storage.models import Campaign, EmailTemplate, Mailbox, OutreachCampaign, OutreachStep
@@ -280,10 +280,12 @@ class OutreachRun:
                     refused = await step(activity, await self._load(activity, lock=True))
                     if refused is not None:
                         return refused
+                    # Before the commit lets a settle waiting on the row go on: batches handed
+                    # out before this command no longer count towards a pause.
+                    self._epoch += 1
+                    self._server_failures = 0
             except Conflict as conflict:
                 return conflict.detail
-            self._server_failures = 0
-            self._epoch += 1
             self._setup_cache = None
             self._run_if_live()
         return None
@@ -570,27 +572,9 @@ class OutreachRun:
 
     def _message(self, setup: _Setup, record: Claimed) -> MessageSpec:
         artist = record.artist
-        fields = (
-            ArtistFields.of(artist)
-            if artist is not None
-            else ArtistFields(
-                name="",
-                username=None,
-                permalink="",
-                permalink_url=None,
-                city=None,
-                country=None,
-                genres=Genres(()),
-                followers=0,
-                tracks=0,
-            )
+        context = message_context(
+            artist, record.to_email, setup.campaign_name, setup.sender.name, setup.sender.email
         )
-        context = {
-            "artist": {**fields.__dict__, "genres": list(fields.genres)},
-            "contact": {"email": record.to_email},
-            "campaign": {"name": setup.campaign_name},
-            "sender": {"name": setup.sender.name, "email": setup.sender.email},
-        }
         return MessageSpec(
             record_id=record.id,
             claim=record.claim,
@@ -627,9 +611,10 @@ class OutreachRun:
             activity.invalidate("email_record", "suppression", "analytics_event")
             pause = self._pause_reason(deliveries) if epoch in (None, self._epoch) else None
             if pause is not None:
+                # The row lock orders this against a user's command; one that went first (a
+                # resume) makes this batch's failures old news.
                 outreach = await self._load(activity, lock=True)
-                if outreach.status is OutreachStatus.SENDING:
-                    # The row lock orders this against a user's command.
+                if outreach.status is OutreachStatus.SENDING and epoch in (None, self._epoch):
                     await self._move(
                         activity,
                         outreach,

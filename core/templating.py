@@ -153,6 +153,38 @@ class TemplateContext:
         )
 
 
+_NO_ARTIST = ArtistFields(
+    name="",
+    username=None,
+    permalink="",
+    permalink_url=None,
+    city=None,
+    country=None,
+    genres=Genres(()),
+    followers=0,
+    tracks=0,
+)
+
+
+def message_context(
+    artist: ArtistRecord | None,
+    to_email: str,
+    campaign_name: str | None,
+    sender_name: str,
+    sender_email: str,
+) -> dict[str, Any]:
+    """A recipient's template data as a sender receives it (:meth:`TemplateContext.to_data`
+    without the unsubscribe link, which the sender adds): a recipient added by address alone
+    has an artist with every field blank."""
+    fields = ArtistFields.of(artist) if artist is not None else _NO_ARTIST
+    return {
+        "artist": {**asdict(fields), "genres": list(fields.genres)},
+        "contact": {"email": to_email},
+        "campaign": {"name": campaign_name},
+        "sender": {"name": sender_name, "email": sender_email},
+    }
+
+
 def sample_context() -> TemplateContext:
     """A recipient with every field filled: what a template is tried on when it is saved."""
     return TemplateContext(

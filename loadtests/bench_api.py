@@ -46,7 +46,6 @@ import contextlib
 import json
 import math
 import os
-import platform
 import random
 import shutil
 import signal
@@ -68,10 +67,19 @@ import httpx
 import psutil
 
 from loadtests import aims
-from loadtests.processes import ProcessWatch, stack_processes
+from loadtests.harness import (
+    bench_settings,
+    child_env,
+    end_run,
+    fill,
+    machine,
+    run_async,
+    run_step,
+    work_folder,
+)
+from loadtests.processes import ProcessWatch, stack_processes, start_child
 
 HOST = "127.0.0.1"
-ROOT = Path(__file__).resolve().parents[1]
 API = "/api/v1"
 # Seeded campaign names all contain this phrase; list-db filters on it in a random letter case
 # (ILIKE matches every campaign; 2**24 spellings make repeats within a run negligible).
@@ -245,18 +253,7 @@ class ChildServer:
     _cond: threading.Condition = field(default_factory=threading.Condition)
 
     def start(self) -> None:
-        log = self.log_path.open("a")
-        self.process = subprocess.Popen(
-            self.argv,
-            cwd=ROOT,
-            env=self.env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-            start_new_session=True,
-        )
-        log.close()
+        self.process = start_child(self.argv, self.log_path, self.env)
         self.track()
         threading.Thread(target=self._read, args=(self.process.stdout,), daemon=True).start()
 
@@ -511,15 +508,6 @@ def child_static(port: int, body_bytes: int) -> None:
     run_async(main())
 
 
-def run_async(coro: Any) -> Any:
-    """Run on uvloop when installed (as uvicorn does), else on asyncio's own loop."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coro)
-    return uvloop.run(coro)
-
-
 # --------------------------------------------------------------------------------------------
 # The run
 
@@ -546,26 +534,18 @@ class Bench:
 
     def child_env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         s = self.settings
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("CM_", "RAY_ADDRESS"))}
-        env.update(
+        return child_env(
+            s,
             {
-                "CM_DATA_DIR": str(s.data_dir),
-                "CM_DATABASE_URL": s.database_url,
-                "CM_REDIS_URL": s.redis_url,
-                "CM_SECRET_KEY": s.secret_key.get_secret_value(),
                 "CM_REQUESTS_PER_TOKEN": str(s.requests_per_token),
                 "CM_LOGIN_ATTEMPTS_PER_IP": str(s.login_attempts_per_ip),
                 "CM_LOGIN_ATTEMPTS_PER_ACCOUNT": str(s.login_attempts_per_account),
                 "CM_REGISTRATIONS_PER_IP": str(s.registrations_per_ip),
                 "CM_SERVE_REPLICA_CPUS": str(s.serve_replica_cpus),
                 "CM_SERVE_MAX_ONGOING_REQUESTS": str(s.serve_max_ongoing_requests),
-                "CM_LOG_LEVEL": "warning",
-                "RAY_USAGE_STATS_ENABLED": "0",
-                "PYTHONUNBUFFERED": "1",
-            }
+                **(extra or {}),
+            },
         )
-        env.update(extra or {})
-        return env
 
     def child(self, name: str, argv: list[str], env: dict[str, str]) -> ChildServer:
         server = ChildServer(
@@ -798,23 +778,6 @@ def format_row(result: Measurement) -> str:
     )
 
 
-def machine() -> str:
-    memory = psutil.virtual_memory().total / 2**30
-    model = platform.processor() or "?"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    import ray
-
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"{os.cpu_count()} CPUs ({model}), {memory:.0f} GiB RAM, Python "
-        f"{platform.python_version()}, Ray {ray.__version__}; load average before: {load}"
-    )
-
-
 def report(bench: Bench) -> None:
     args = bench.args
     print()
@@ -871,7 +834,7 @@ def report(bench: Bench) -> None:
             f"uvicorn changed by {', '.join(drift)}: differences of that size are noise",
         )
     for note in bench.notes:
-        print(textwrap.fill(f"Note: {note}", 100, subsequent_indent="  "))
+        fill(f"Note: {note}")
     print(
         "Aim of issue 3 (its line ends the output): Serve with 2 replicas at least matches one "
         "uvicorn process on list-db."
@@ -902,24 +865,16 @@ def aims_of(bench: Bench | None) -> list[aims.Aim]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pydantic import SecretStr
-
-    from core.settings import Settings
     from serve.stack import LocalStack
 
-    work = Path(tempfile.mkdtemp(prefix="cm-bench-"))
-    print(f"bench: data and logs in {work}", flush=True)
+    work = work_folder("cm-bench-")
     limits_off = 1_000_000_000
-    given = Settings(
-        data_dir=work / "data",
-        database_url=None,  # always the embedded servers, whatever CM_* says
-        redis_url=None,
-        secret_key=SecretStr("bench-" + os.urandom(24).hex()),
+    given = bench_settings(
+        work,
         requests_per_token=limits_off,
         login_attempts_per_ip=limits_off,
         login_attempts_per_account=limits_off,
         registrations_per_ip=limits_off,
-        _env_file=None,
     )
     code = 1
     stack_pids: list[psutil.Process] = []
@@ -937,16 +892,8 @@ def run(args: argparse.Namespace) -> int:
                 ("uvicorn-end", bench.run_uvicorn_again),
             ]
             for name, step in steps:
-                if name not in args.cases:
-                    continue
-                print(f"bench: {name} ...", flush=True)
-                began = time.monotonic()
-                try:
-                    step()
-                except Exception as exc:
-                    bench.failures.append(f"{name}: {type(exc).__name__}: {exc}")
-                    print(f"bench: {name} failed: {exc}", flush=True)
-                print(f"bench: {name} took {time.monotonic() - began:.0f} s", flush=True)
+                if name in args.cases:
+                    run_step(name, step, bench.failures)
             report(bench)
             code = 1 if bench.failures else 0
     finally:
@@ -960,19 +907,17 @@ def run(args: argparse.Namespace) -> int:
                 if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
                     leftovers.append(f"{proc.pid} {proc.name()}")
                     proc.terminate()
-        if leftovers:
-            print(f"bench: processes left behind (now ended): {', '.join(leftovers)}")
-            code = 1
-        else:
-            print("bench: every process it started has stopped (Ray, servers, PostgreSQL, Redis)")
-        if bench is not None and bench.failures:
-            print("bench: FAILED:\n  " + "\n  ".join(bench.failures))
         for folder in bench.cleanup if bench else []:
             shutil.rmtree(folder, ignore_errors=True)
-        if code == 0 and not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-        else:
-            print(f"bench: data and server logs kept in {work}")
+        code = end_run(
+            work,
+            code=code,
+            leftovers=leftovers,
+            stopped="Ray, servers, PostgreSQL, Redis",
+            failures=bench.failures if bench else [],
+            keep=args.keep,
+            kept="server logs",
+        )
         aims.report(aims_of(bench))
     return code
 

@@ -50,18 +50,11 @@ import asyncio
 import contextlib
 import functools
 import importlib
-import itertools
 import json
 import logging
 import os
-import queue
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
-import textwrap
-import threading
 import time
 import uuid
 from collections import Counter
@@ -76,10 +69,19 @@ import aiohttp
 
 from core.pacing import PacingPolicy
 from loadtests import aims
-from loadtests.bench_api import machine
-from loadtests.processes import ProcessWatch, stack_processes
+from loadtests.harness import (
+    bench_settings,
+    database_session,
+    end_run,
+    fill,
+    idle_gaps,
+    machine,
+    run_async,
+    run_step,
+    work_folder,
+)
+from loadtests.processes import HelperProcess, ProcessWatch, obey, stack_processes
 
-ROOT = Path(__file__).resolve().parents[1]
 LISTENERS = ("web", "api", "links")
 GRAPH_SEED = 7
 GENRE = "Techno"  # 1,279 tracks in the seed-7 graph: a search gives about 200 leads
@@ -155,117 +157,57 @@ def child_site(graph: int, rate_limit: float | None, error_rate: float) -> None:
 
             return record
 
-    def answer(value: Any) -> None:
-        sys.stdout.write(json.dumps(value) + "\n")
-        sys.stdout.flush()
-
     async def serve() -> None:
         site = RecordingSite(
             FixtureGraph(graph, GRAPH_SEED), rate_limit=rate_limit, error_rate=error_rate
         )
+
+        def reset() -> bool:
+            site.reset_log()
+            site.targets.clear()
+            return True
+
+        def log() -> list[tuple[str, float, str, int]]:
+            return [
+                (entry.listener, entry.arrived, target, entry.status)
+                for entry, target in zip(site.log, site.targets, strict=True)
+            ]
+
+        def max_in_window(window: str) -> dict[str, int]:
+            return {name: site.max_in_window(name, float(window)) for name in LISTENERS}
+
         async with site:
-            loop = asyncio.get_running_loop()
             urls = {"web": site.web_url, "api": site.api_url, "links": site.links_url}
             print(f"{SITE_READY} {json.dumps(urls)}", flush=True)
-            while True:
-                line = await loop.run_in_executor(None, sys.stdin.readline)
-                command, *args = line.split() or ["stop"]  # EOF: the parent has gone
-                if command == "stop":
-                    break
-                if command == "client_id":
-                    answer(site.client_id)
-                elif command == "reset":
-                    site.reset_log()
-                    site.targets.clear()
-                    answer(True)
-                elif command == "log":
-                    answer(
-                        [
-                            (entry.listener, entry.arrived, target, entry.status)
-                            for entry, target in zip(site.log, site.targets, strict=True)
-                        ]
-                    )
-                elif command == "max_in_window":
-                    window = float(args[0])
-                    answer({name: site.max_in_window(name, window) for name in LISTENERS})
-                else:
-                    answer({"error": f"unknown command {command!r}"})
+            await obey(
+                {
+                    "client_id": lambda: site.client_id,
+                    "reset": reset,
+                    "log": log,
+                    "max_in_window": max_in_window,
+                }
+            )
 
     asyncio.run(serve())
 
 
-class SiteProcess:
+class SiteProcess(HelperProcess):
     """A fixture site in a child process of its own, driven by lines on its stdin/stdout."""
 
     def __init__(
         self, name: str, work: Path, *, graph: int, rate_limit: float | None, error_rate: float
     ) -> None:
-        self.name = name
-        self.log_path = work / f"site-{name}.log"
         argv = [sys.executable, "-m", "loadtests.bench_discovery", "--child-site"]
         argv += ["--graph", str(graph), "--error-rate", str(error_rate)]
         if rate_limit is not None:
             argv += ["--site-rate-limit", str(rate_limit)]
-        with self.log_path.open("a") as log:
-            self.process = subprocess.Popen(
-                argv,
-                cwd=ROOT,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                text=True,
-                start_new_session=True,
-            )
-        self._lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        self.urls: dict[str, str] = {}
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self._lines.put(line.rstrip("\n"))
-        self._lines.put("")  # EOF
-
-    def _line(self, timeout: float) -> str:
-        try:
-            line = self._lines.get(timeout=timeout)
-        except queue.Empty:
-            raise RuntimeError(f"fixture site {self.name}: no answer in {timeout:.0f} s") from None
-        if not line:
-            tail = self.log_path.read_text(errors="replace").splitlines()[-10:]
-            raise RuntimeError(f"fixture site {self.name} exited: " + "\n".join(tail))
-        return line
-
-    def wait_ready(self) -> None:
-        line = self._line(SITE_START_TIMEOUT_S)
-        if not line.startswith(SITE_READY):
-            raise RuntimeError(f"fixture site {self.name}: unexpected {line[:200]!r}")
-        self.urls = json.loads(line.split(" ", 1)[1])
-
-    def call(self, command: str, *args: object) -> Any:
-        assert self.process.stdin is not None
-        self.process.stdin.write(" ".join([command, *map(str, args)]) + "\n")
-        self.process.stdin.flush()
-        return json.loads(self._line(60.0))
+        super().__init__(
+            f"fixture site {name}", argv, work / f"site-{name}.log", answer_timeout_s=60.0
+        )
+        self.urls: dict[str, str] = {}  # once ready
 
     def log(self) -> list[Request]:
         return [Request(*entry) for entry in self.call("log")]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            with contextlib.suppress(OSError, ValueError):
-                assert self.process.stdin is not None
-                self.process.stdin.write("stop\n")
-                self.process.stdin.close()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.terminate()
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    self.process.wait(5)
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(5)
 
 
 def warm(site: SiteProcess) -> None:
@@ -407,15 +349,6 @@ async def scrapers_alone(settings: Any, job_log: Sequence[Request], concurrency:
     return Contender("scrapers-alone", seconds, 0, Counter(), share, skipped=skipped)
 
 
-def run_async(coro: Awaitable[Any]) -> Any:
-    """On uvloop when installed, as Ray runs async actors and bench_api its load generator."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coro)  # type: ignore[arg-type]
-    return uvloop.run(coro)  # type: ignore[arg-type]
-
-
 # --------------------------------------------------------------------------------------------
 # Jobs
 
@@ -438,53 +371,38 @@ class JobRun:
 
 async def _new_job(settings: Any, query: Any) -> tuple[uuid.UUID, uuid.UUID]:
     """A committed job in a new workspace, as the API creates it."""
-    from storage.database import create_engine, create_sessionmaker
     from storage.repositories.discovery_jobs import DiscoveryJobRepository
     from storage.repositories.users import UserRepository
     from storage.repositories.workspaces import WorkspaceRepository
 
-    engine = create_engine(settings.database_url, pool_size=1)
-    try:
-        async with create_sessionmaker(engine).begin() as session:
-            user = await UserRepository(session).create(
-                email=f"bench-{uuid.uuid4().hex[:8]}@bench.example",
-                password_hash="x",
-                display_name="Bench",
-            )
-            workspace = await WorkspaceRepository(session).create(name="bench", owner_id=user.id)
-            job = await DiscoveryJobRepository(session, workspace.id).submit(
-                query=query.model_dump(mode="json"), created_by=user.id
-            )
-            return job.id, workspace.id
-    finally:
-        await engine.dispose()
+    async with database_session(settings, transaction=True) as session:
+        user = await UserRepository(session).create(
+            email=f"bench-{uuid.uuid4().hex[:8]}@bench.example",
+            password_hash="x",
+            display_name="Bench",
+        )
+        workspace = await WorkspaceRepository(session).create(name="bench", owner_id=user.id)
+        job = await DiscoveryJobRepository(session, workspace.id).submit(
+            query=query.model_dump(mode="json"), created_by=user.id
+        )
+        return job.id, workspace.id
 
 
 async def _job_row(settings: Any, job_id: uuid.UUID, workspace_id: uuid.UUID) -> Any:
-    from storage.database import create_engine, create_sessionmaker
     from storage.repositories.discovery_jobs import DiscoveryJobRepository
 
-    engine = create_engine(settings.database_url, pool_size=1)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            return await DiscoveryJobRepository(session, workspace_id).get(job_id)
-    finally:
-        await engine.dispose()
+    async with database_session(settings) as session:
+        return await DiscoveryJobRepository(session, workspace_id).get(job_id)
 
 
 async def _cancel(settings: Any, job_id: uuid.UUID, workspace_id: uuid.UUID) -> None:
     from core.enums import DiscoveryJobStatus
-    from storage.database import create_engine, create_sessionmaker
     from storage.repositories.discovery_jobs import DiscoveryJobRepository
 
-    engine = create_engine(settings.database_url, pool_size=1)
-    try:
-        async with create_sessionmaker(engine).begin() as session:
-            repo = DiscoveryJobRepository(session, workspace_id)
-            if not (await repo.get(job_id)).status.is_final:
-                await repo.set_status(job_id, DiscoveryJobStatus.CANCELLED)
-    finally:
-        await engine.dispose()
+    async with database_session(settings, transaction=True) as session:
+        repo = DiscoveryJobRepository(session, workspace_id)
+        if not (await repo.get(job_id)).status.is_final:
+            await repo.set_status(job_id, DiscoveryJobStatus.CANCELLED)
 
 
 def job_settings(
@@ -538,13 +456,6 @@ def run_job(label: str, settings: Any, site: SiteProcess, max_artists: int) -> J
 # Figures from the site's side
 
 
-def idle_gaps(log: Sequence[Request]) -> tuple[int, float]:
-    """Pauses of at least IDLE_GAP_S between two arrivals: (how many, seconds in all)."""
-    arrivals = sorted(entry.arrived for entry in log)
-    gaps = [b - a for a, b in itertools.pairwise(arrivals) if b - a >= IDLE_GAP_S]
-    return len(gaps), sum(gaps)
-
-
 def request_span(log: Sequence[Request]) -> float:
     arrivals = [entry.arrived for entry in log]
     return max(arrivals) - min(arrivals) if len(arrivals) > 1 else 0.0
@@ -572,10 +483,6 @@ def pace_of(log: Sequence[Request], listener: str, max_in_1s: int) -> Pace:
         start, end = arrivals[0] + STEADY_TRIM_S, arrivals[-1] - STEADY_TRIM_S
         steady = sum(1 for t in arrivals if start <= t < end) / (end - start)
     return Pace(listener, len(arrivals), too_many, max_in_1s, span, steady)
-
-
-# --------------------------------------------------------------------------------------------
-# Processes
 
 
 # --------------------------------------------------------------------------------------------
@@ -704,10 +611,6 @@ def _statuses(counts: Counter[int]) -> str:
     return ", ".join(f"{status or 'no answer'}: {n}" for status, n in sorted(counts.items()))
 
 
-def _fill(text: str) -> None:
-    print(textwrap.fill(text, 100, subsequent_indent="  "))
-
-
 def _case_rows(case: IngestCase) -> str | None:
     """Print one ingest case's rows; returns its verdict on the aim, when it can be judged."""
     run = case.run
@@ -797,7 +700,7 @@ def report_ingest(bench: Bench) -> None:
     if not cases:
         return
     print()
-    _fill(
+    fill(
         f"Ingest, limits lifted: genre {GENRE!r}, max_artists {args.artists}, max_depth "
         f"{MAX_DEPTH}; {args.actors} scraper actors x concurrency {args.concurrency} "
         f"({bench.pool_size} in flight), no pacing, browser off. 502s: the share of the site's "
@@ -818,8 +721,8 @@ def report_ingest(bench: Bench) -> None:
         progress = run.progress
         scraper = progress.get("scraper", {})
         first = min(entry.arrived for entry in run.log) if run.log else run.launched_at
-        gaps, idle = idle_gaps(run.log)
-        _fill(
+        gaps, idle = idle_gaps((entry.arrived for entry in run.log), IDLE_GAP_S)
+        fill(
             f"502s {case.error_rate:g}. The job: {len(run.log)} requests "
             f"({_statuses(Counter(e.status for e in run.log))}), {scraper.get('retries', 0)} "
             f"retried; examined {progress.get('examined')}, kept {progress.get('kept')}, skipped "
@@ -832,25 +735,25 @@ def report_ingest(bench: Bench) -> None:
         if case.alone is not None:
             alone = case.alone
             given_up = "" if alone.skipped == 0 else f", {alone.skipped} given up"
-            _fill(
+            fill(
                 f"Scrapers alone: {alone.requests} requests ({_statuses(alone.statuses)}"
                 f"{given_up}), using {alone.cpu_share:.0%} of a core."
             )
         for base in case.baselines:
-            _fill(
+            fill(
                 f"{base.label}: {base.passes} passes of {base.requests} requests "
                 f"({_statuses(base.statuses)} in all), {base.received_bytes / 2**20:.1f} MiB a "
                 f"pass, using {base.cpu_share:.0%} of a core."
             )
         timed = [b for b in case.baselines if b.seconds > 0]
         if len(timed) == 2:
-            _fill(
+            fill(
                 f"The bare loop's rate changed by {timed[0].seconds / timed[1].seconds - 1:+.0%} "
                 "from its first run to its last; vs bare uses the mean time of both."
             )
     print()
     for verdict in verdicts:
-        _fill(
+        fill(
             "Aim (the job ingests at least half as many artists per second as the bare loop "
             f"fetches their pages): {verdict}"
         )
@@ -861,7 +764,7 @@ def report_limit(bench: Bench) -> None:
     if run is None:
         return
     print()
-    _fill(
+    fill(
         f"At a configured limit: {limit:g} requests/s per host (the job's pacing and the site's "
         f"429 threshold), 4 scraper actors x concurrency {bench.args.concurrency}, "
         f"max_artists {bench.limited_artists}, 502 share 0; job {run.status}, "
@@ -885,7 +788,7 @@ def report_limit(bench: Bench) -> None:
     if rate.value is not None:
         margin = PacingPolicy().margin
         met = rate.met and peak.met
-        _fill(
+        fill(
             "Aim (on the API host, the one the walk keeps busy: achieved/limit at least "
             f"{LIMIT_AIM_AT_LEAST:g}, never above {LIMIT_AIM_AT_MOST:g}): "
             f"{'met' if met else 'not met'} ({rate.value:.3f}; at most {peak.shown} in any 1 s "
@@ -904,7 +807,7 @@ def report(bench: Bench, machine_line: str) -> None:
     report_ingest(bench)
     report_limit(bench)
     print()
-    _fill(
+    fill(
         "artists/s: artists the job kept per second (other rows: the same artists over their "
         "own time). Launch to final status is what a user waits (actor start-up included); "
         "started_at to finished_at is the job row's own span; first to last request is the "
@@ -922,24 +825,13 @@ def report(bench: Bench, machine_line: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pydantic import SecretStr
-
-    from core.settings import Settings
     from serve.runner import start_ray, stop_ray
     from serve.stack import LocalStack
 
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    work = Path(tempfile.mkdtemp(prefix="cm-bench-discovery-"))
-    print(f"bench: data and logs in {work}", flush=True)
+    work = work_folder("cm-bench-discovery-")
     machine_line = machine()
-    given = Settings(
-        data_dir=work / "data",
-        database_url=None,  # always the embedded servers, whatever CM_* says
-        redis_url=None,
-        ray_address=None,  # always a local Ray of our own
-        secret_key=SecretStr("bench-" + os.urandom(24).hex()),
-        _env_file=None,
-    )
+    given = bench_settings(work)
     bench = Bench(args=args)
     watch = ProcessWatch()
     sites: list[SiteProcess] = []
@@ -967,7 +859,7 @@ def run(args: argparse.Namespace) -> int:
             sites.append(limited)
             watch.track_children()
             for site in sites:
-                site.wait_ready()
+                site.urls = json.loads(site.wait_ready(SITE_READY, SITE_START_TIMEOUT_S))
             print(
                 f"bench: {len(sites)} fixture sites up in {time.monotonic() - began:.1f} s",
                 flush=True,
@@ -982,15 +874,8 @@ def run(args: argparse.Namespace) -> int:
             ]
             steps.append(("limit", functools.partial(bench.step_limit, limited)))
             for name, step in steps:
-                print(f"bench: {name} ...", flush=True)
-                began = time.monotonic()
-                try:
-                    step()
-                except Exception as exc:
-                    bench.failures.append(f"{name}: {type(exc).__name__}: {exc}")
-                    print(f"bench: {name} failed: {type(exc).__name__}: {exc}", flush=True)
+                run_step(name, step, bench.failures)
                 watch.track_children()
-                print(f"bench: {name} took {time.monotonic() - began:.0f} s", flush=True)
             began = time.monotonic()
             # stop_ray() also shuts Serve down, which says at INFO that there was none; Serve
             # sets its logger up when imported, so quieten it after the import.
@@ -1017,20 +902,15 @@ def run(args: argparse.Namespace) -> int:
             site.stop()
         # Ray's processes exit shortly after ray.shutdown(); give them a moment.
         leftovers = watch.end_survivors(wait_s=15.0)
-        if leftovers:
-            print(f"bench: processes left behind (now ended): {', '.join(leftovers)}")
-            code = 1
-        else:
-            print(
-                f"bench: every process it started has stopped ({len(watch.known)} checked: Ray, "
-                "the fixture sites, PostgreSQL, Redis)"
-            )
-        if bench.failures:
-            print("bench: FAILED:\n  " + "\n  ".join(bench.failures))
-        if code == 0 and not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-        else:
-            print(f"bench: data and site logs kept in {work}")
+        code = end_run(
+            work,
+            code=code,
+            leftovers=leftovers,
+            stopped=f"{len(watch.known)} checked: Ray, the fixture sites, PostgreSQL, Redis",
+            failures=bench.failures,
+            keep=args.keep,
+            kept="site logs",
+        )
         aims.report(aims_of(bench))
     return code
 

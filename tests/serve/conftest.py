@@ -106,21 +106,31 @@ async def api(served_url: str) -> Iterator[httpx.AsyncClient]:  # type: ignore[m
         yield client
 
 
+@asynccontextmanager
+async def running_app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The app built for ``settings``, its lifespan entered (pools, renderers) and left."""
+    app = build_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+def client_of(app: FastAPI, *, timeout: float = 30) -> httpx.AsyncClient:
+    """An in-process client of ``app``; requests come from 127.0.0.1 like the Serve proxy's."""
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1", timeout=timeout)
+
+
 @pytest.fixture(scope="session")
 async def local_app(app_settings: Settings) -> AsyncIterator[FastAPI]:
     """The same app in this process, without Ray (fast; for what does not need Serve)."""
-    app = build_app(app_settings)
-    async with app.router.lifespan_context(app):
+    async with running_app(app_settings) as app:
         yield app
 
 
 @pytest.fixture
 async def local_api(local_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of :func:`local_app`; requests come from 127.0.0.1 like the Serve proxy's."""
-    transport = httpx.ASGITransport(app=local_app, client=("127.0.0.1", 50000))
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://127.0.0.1", timeout=30
-    ) as client:
+    """A client of :func:`local_app`."""
+    async with client_of(local_app) as client:
         yield client
 
 

@@ -13,15 +13,9 @@ from fastapi import FastAPI
 from core.errors import ConfigurationError
 from core.notices import parse_smtp_url
 from core.settings import Settings
-from serve.app import build_app
 from tests.conftest import free_port
-from tests.serve.conftest import register
+from tests.serve.conftest import client_of, register, running_app
 from tests.smtp_server import Recorder, recording_server
-
-
-async def client_for(app: FastAPI) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
-    return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1", timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +31,7 @@ async def relayed_app(app_settings: Settings, relay_port: int) -> AsyncIterator[
             "smtp_timeout_seconds": 3.0,
         }
     )
-    app = build_app(settings)
-    async with app.router.lifespan_context(app):
+    async with running_app(settings) as app:
         yield app
 
 
@@ -64,7 +57,7 @@ class TestInvitationMail:
         self, relayed_app: FastAPI, relay_port: int
     ) -> None:
         recorder = Recorder()
-        async with await client_for(relayed_app) as api:
+        async with client_of(relayed_app, timeout=60) as api:
             owner = await register(api)
             async with recording_server(recorder, port=relay_port):
                 invited = await api.post(
@@ -83,7 +76,7 @@ class TestInvitationMail:
     async def test_a_relay_that_is_down_leaves_the_invitation_standing(
         self, relayed_app: FastAPI
     ) -> None:
-        async with await client_for(relayed_app) as api:
+        async with client_of(relayed_app, timeout=60) as api:
             owner = await register(api)
             invited = await api.post(
                 "/api/v1/invitations",

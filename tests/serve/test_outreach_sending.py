@@ -30,11 +30,10 @@ from actors.scheduler import move_campaigns_on_dates, start_scheduler
 from actors.senders import sender_name
 from core.enums import OutreachStatus
 from core.settings import Settings
-from serve.app import build_app
 from storage.database import create_sessionmaker
 from storage.models import EmailRecord, OutreachCampaign
 from tests.conftest import free_port
-from tests.serve.conftest import Account, register
+from tests.serve.conftest import Account, client_of, register, running_app
 from tests.serve.test_outreach_api import OUTREACH, create_outreach, create_template
 from tests.smtp_server import Recorder, recording_server, smtp_server
 
@@ -55,17 +54,13 @@ async def sending_app(app_settings: Settings) -> AsyncIterator[FastAPI]:
         update={"smtp_retry_seconds": 1.0, "smtp_timeout_seconds": 5.0}
     )
     sending_settings.append(settings)
-    app = build_app(settings)
-    async with app.router.lifespan_context(app):
+    async with running_app(settings) as app:
         yield app
 
 
 @pytest.fixture
 async def client(sending_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=sending_app, client=("127.0.0.1", 50000))
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://127.0.0.1", timeout=60
-    ) as api:
+    async with client_of(sending_app, timeout=60) as api:
         yield api
 
 
