@@ -42,7 +42,7 @@ from actors.senders import (
 from core import outreach_rules
 from core.delivery import SERVER_FAILURES_TO_PAUSE, Delivery, Result
 from core.enums import EmailStatus, OutreachStatus
-from core.errors import Conflict
+from core.errors import Conflict, NotFound, ServiceUnavailable
 from core.messages import MailAddress
 from core.outreach_rules import Command
 from core.secret_box import MAILBOX_PASSWORD, SecretBox
@@ -231,7 +231,7 @@ class OutreachRun:
         deliveries = await self._ledger.recover(
             handed, wait_seconds=self.settings.smtp_timeout_seconds + 2
         )
-        await self._settle(await self._setup(), deliveries)
+        await self._settle(await self._setup(), deliveries, dict(handed))
         outcome = Counter(d.result.value for d in deliveries)
         async with self._transaction() as activity:
             await activity.record(
@@ -348,10 +348,13 @@ class OutreachRun:
                 return False
             # The database, not this actor's memory, says whether the outreach still sends.
             async with self._sessions() as session:
-                outreach = await OutreachCampaignRepository(session, self.workspace_id).get(
-                    self.outreach_id
-                )
-            if outreach.status in outreach_rules.LIVE:
+                try:
+                    outreach = await OutreachCampaignRepository(session, self.workspace_id).get(
+                        self.outreach_id
+                    )
+                except NotFound:  # deleted: nothing to run for
+                    outreach = None
+            if outreach is not None and outreach.status in outreach_rules.LIVE:
                 self.status = outreach.status
                 self._run_if_live()
                 return False
@@ -372,7 +375,13 @@ class OutreachRun:
 
     async def _run(self) -> None:
         try:
+            # What a failed step of an earlier loop left handed out is settled first.
+            await self._recover()
             await self._send_until_done()
+        except NotFound:
+            # The outreach was deleted under the loop: nothing is left to send.
+            log.info("outreach %s: deleted; the send loop stops", self.outreach_id)
+            self.status = None
         except Exception:
             log.exception("outreach %s: the send loop failed; it restarts", self.outreach_id)
             await asyncio.sleep(1.0)
@@ -534,6 +543,17 @@ class OutreachRun:
                 else:
                     ready.append(candidate.id)
             await queue.postpone(later)
+            if later and not ready:
+                # Others may be due behind these: look again at once.
+                return [], 0.0
+            if ready:
+                # Before the claim commits: a sender may move a claim to DATA only from here.
+                try:
+                    await self._ledger.claim(
+                        [(c.id, c.claims + 1) for c in candidates if c.id not in later]
+                    )
+                except ServiceUnavailable:
+                    return [], 30.0
             claimed = await queue.claim(ready, setup.sender.email)
             if claimed:
                 return claimed, None
@@ -545,30 +565,34 @@ class OutreachRun:
         return [], 1.0
 
     async def _dispatch(self, setup: _Setup, claimed: list[Claimed]) -> None:
+        """Hand a batch to a sender and settle its answer. If the sender dies or does not
+        answer in time, the send ledger says what became of each message."""
         epoch = self._epoch
-        """Hand a batch to a sender and settle its answer; a sender that dies or does not
-        answer in time leaves the whole batch ``unknown``."""
-        job = SendJob(
-            workspace_id=self.workspace_id,
-            sender=setup.sender,
-            mailbox=setup.mailbox,
-            messages=[self._message(setup, record) for record in claimed],
-        )
-        sender = self._senders[next(self._next_sender)]
         per_message = MAX_LIMIT_SLEEP_SECONDS + 3 * self.settings.smtp_timeout_seconds
         bound = 60 + per_message * len(claimed)
         try:
+            job = SendJob(
+                workspace_id=self.workspace_id,
+                sender=setup.sender,
+                mailbox=setup.mailbox,
+                messages=[self._message(setup, record) for record in claimed],
+            )
+            sender = self._senders[next(self._next_sender)]
             deliveries: list[Delivery] = await asyncio.wait_for(
                 sender.deliver.remote(job), timeout=bound
             )
         except Exception as exc:  # the sender died, or did not answer in time
             log.warning("outreach %s: a sender failed a batch: %s", self.outreach_id, exc)
-            # What it did report, the rest back to the queue unless it had started them. The
-            # sender failed, not the mail server: this does not count towards a pause.
+            # What it did report; back to the queue what it had not taken to DATA; a DATA
+            # under way is given the time DATA may take. The sender failed, not the mail
+            # server: this does not count towards a pause.
             deliveries = await self._ledger.recover(
-                [(record.id, record.claim) for record in claimed], wait_seconds=2.0
+                [(record.id, record.claim) for record in claimed],
+                wait_seconds=self.settings.smtp_timeout_seconds + 2,
             )
-        await self._settle(setup, deliveries, epoch=epoch)
+        await self._settle(
+            setup, deliveries, {record.id: record.claim for record in claimed}, epoch=epoch
+        )
 
     def _message(self, setup: _Setup, record: Claimed) -> MessageSpec:
         artist = record.artist
@@ -586,12 +610,19 @@ class OutreachRun:
         )
 
     async def _settle(
-        self, setup: _Setup, deliveries: list[Delivery], *, epoch: int | None = None
+        self,
+        setup: _Setup,
+        deliveries: list[Delivery],
+        claims: dict[uuid.UUID, int],
+        *,
+        epoch: int | None = None,
     ) -> None:
         retry_base = timedelta(seconds=self.settings.smtp_retry_seconds)
         async with self._transaction() as activity:
             queue = SendQueue(activity.session, self.workspace_id, self.outreach_id)
-            settled = await queue.settle(deliveries, steps=setup.steps, retry_base=retry_base)
+            settled = await queue.settle(
+                deliveries, claims=claims, steps=setup.steps, retry_base=retry_base
+            )
             for address in settled.suppressed:
                 await activity.record(
                     "suppression.create",
@@ -695,7 +726,12 @@ class OutreachActor:
         """A detached actor outlives its creator: end it when its outreach stops sending."""
         while True:
             await asyncio.sleep(EXIT_DELAY_SECONDS)
-            if self._run.idle and await self._run.close_if_idle():
+            try:
+                done = self._run.idle and await self._run.close_if_idle()
+            except Exception:
+                log.exception("outreach %s: could not decide to exit", self._run.outreach_id)
+                continue
+            if done:
                 ray.kill(ray.get_runtime_context().current_actor, no_restart=True)
                 return
 

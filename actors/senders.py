@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 
 # A limiter wait this short is slept through; a longer one hands the rest of the batch back.
 MAX_LIMIT_SLEEP_SECONDS = 5.0
+# A message held back because Redis or the renderers did not answer waits this long.
+LEDGER_RETRY = timedelta(seconds=30)
 
 
 def sender_name(index: int) -> str:
@@ -61,7 +63,8 @@ class MailboxSpec:
     mailbox_id: uuid.UUID
     endpoint: SmtpEndpoint
     limits: SendingLimits
-    # Today's cap: the lower of the mailbox's ramped cap and the outreach's daily limit.
+    # Today's cap of the mailbox, as it ramps up (the outreach's own daily limit is kept by
+    # its actor, which claims no more than it allows).
     day_cap: int
 
     @property
@@ -207,7 +210,13 @@ class Sender:
             # The template cannot be rendered for this recipient: nothing was sent.
             return Delivery(spec.record_id, Result.FAILED, message=f"the template failed: {exc}")
         except ServiceUnavailable as exc:
-            return Delivery(spec.record_id, Result.NOT_ATTEMPTED, message=str(exc))
+            # No renderer free: later, not at once (a tight loop would only ask again).
+            return Delivery(
+                spec.record_id,
+                Result.NOT_ATTEMPTED,
+                message=str(exc),
+                retry_at=datetime.now(UTC) + LEDGER_RETRY,
+            )
         return spec, message.as_bytes()
 
     async def _to_outbox(
@@ -219,11 +228,18 @@ class Sender:
         while (item := await built.get()) is not None:
             spec, raw = item
             try:
-                if not await self._ledger.begin(spec.record_id, spec.claim):
+                if not await self._ledger.begin_data(spec.record_id, spec.claim):
                     deliveries.append(_taken_back(spec))
                     continue
             except ServiceUnavailable as exc:
-                deliveries.append(Delivery(spec.record_id, Result.NOT_ATTEMPTED, message=str(exc)))
+                deliveries.append(
+                    Delivery(
+                        spec.record_id,
+                        Result.NOT_ATTEMPTED,
+                        message=str(exc),
+                        retry_at=datetime.now(UTC) + LEDGER_RETRY,
+                    )
+                )
                 continue
             try:
                 await self._outbox.write_bytes(workspace_id, spec.record_id, raw)
@@ -306,15 +322,6 @@ class Sender:
                 message=grant[1],
                 retry_at=grant[0],
             ), connection
-        try:
-            started = await self._ledger.begin(spec.record_id, spec.claim)
-        except ServiceUnavailable as exc:
-            await self._refund(grant)
-            return Delivery(spec.record_id, Result.NOT_ATTEMPTED, message=str(exc)), connection
-        if not started:
-            # A restarted outreach actor took it back: another claim may be sending it.
-            await self._refund(grant)
-            return _taken_back(spec), connection
         delivery, kept = await self._hand_over(grant, connection, sender, spec, raw, fresh)
         if kept is None and not fresh and delivery.result is Result.NOT_ATTEMPTED:
             # A kept connection the server had since closed (an idle timeout, a restart):
@@ -326,9 +333,6 @@ class Sender:
                 delivery = self._down(spec, down)
             else:
                 delivery, kept = await self._hand_over(grant, connection, sender, spec, raw, True)
-        # Written while the connection goes on to the next message; awaited before the batch
-        # is answered.
-        self._ledger.finish_soon(spec.claim, delivery)
         return delivery, kept
 
     async def _hand_over(
@@ -358,6 +362,9 @@ class Sender:
                     await self._refund(grant)
                 await self._drop(connection)
                 return self._down(spec, _ServerDown(None, _describe(exc))), None
+            refused_now = await self._enter_data(grant, spec)
+            if refused_now is not None:
+                return refused_now, await self._reset(connection)
             try:
                 reply = await client.data(raw, timeout=timeout)
             except aiosmtplib.SMTPResponseException as refused:
@@ -366,22 +373,44 @@ class Sender:
                 # bounce, unless temporary.
                 if result is Result.BOUNCED:
                     result = Result.FAILED
-                alive = await self._reset(connection)
-                return _answered(spec, refused.code, refused.message, result), alive
+                delivery = _answered(spec, refused.code, refused.message, result)
+                self._ledger.finish_soon(spec.claim, delivery)
+                return delivery, await self._reset(connection)
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
                 await self._drop(connection)
-                return Delivery(
+                delivery = Delivery(
                     spec.record_id,
                     Result.UNKNOWN,
                     message="the connection was lost while the message was being sent "
                     f"({_describe(exc)}); it may or may not have been delivered",
                     at=datetime.now(UTC),
                     server_failure=True,
-                ), None
+                )
+                self._ledger.finish_soon(spec.claim, delivery)
+                return delivery, None
         except asyncio.CancelledError:
             await self._drop(connection)
             raise
-        return _answered(spec, reply.code, reply.message), connection
+        delivery = _answered(spec, reply.code, reply.message)
+        self._ledger.finish_soon(spec.claim, delivery)
+        return delivery, connection
+
+    async def _enter_data(self, grant: Grant, spec: MessageSpec) -> Delivery | None:
+        """Move the message's claim to DATA in the send ledger; or, when it may not go (its
+        claim was taken back, the ledger does not answer), give the grant back and say why."""
+        try:
+            if await self._ledger.begin_data(spec.record_id, spec.claim):
+                return None
+            refused = _taken_back(spec)
+        except ServiceUnavailable as exc:
+            refused = Delivery(
+                spec.record_id,
+                Result.NOT_ATTEMPTED,
+                message=str(exc),
+                retry_at=datetime.now(UTC) + LEDGER_RETRY,
+            )
+        await self._refund(grant)
+        return refused
 
     async def _refused_before_data(
         self,

@@ -128,3 +128,41 @@ def launch_problems(
     if template_ready is not None:
         return template_ready
     return mailbox_ready
+
+
+# Where recipients may still be queued: the outreach has not finished.
+_TAKES_RECIPIENTS = frozenset(
+    {
+        OutreachStatus.DRAFT,
+        OutreachStatus.SCHEDULED,
+        OutreachStatus.SENDING,
+        OutreachStatus.PAUSED,
+    }
+)
+# Where an outreach may be deleted: nothing of it is running.
+_DELETABLE = frozenset({OutreachStatus.DRAFT, OutreachStatus.COMPLETED, OutreachStatus.CANCELLED})
+# Where the mailbox may change: nothing is being sent through it.
+_MAILBOX_CHANGEABLE = frozenset({OutreachStatus.DRAFT, OutreachStatus.PAUSED})
+# An outreach in one of these holds its mailbox: the mailbox cannot be deleted under it.
+HOLDS_MAILBOX = frozenset({OutreachStatus.SCHEDULED, OutreachStatus.SENDING, OutreachStatus.PAUSED})
+
+
+def require_takes_recipients(status: OutreachStatus) -> None:
+    if status not in _TAKES_RECIPIENTS:
+        raise Conflict(
+            f"the outreach campaign is {status.value}; recipients can be added only before it "
+            "ends (create another outreach for them)"
+        )
+
+
+def require_deletable(status: OutreachStatus) -> None:
+    if status not in _DELETABLE:
+        raise Conflict(f"the outreach campaign is {status.value}; cancel it before deleting it")
+
+
+def require_mailbox_changeable(status: OutreachStatus) -> None:
+    if status not in _MAILBOX_CHANGEABLE:
+        raise Conflict(
+            f"the outreach campaign is {status.value}; its mailbox can change only while it is "
+            "a draft or paused"
+        )

@@ -37,8 +37,9 @@ async def _ask(
         if attempt:
             await asyncio.sleep(RETRY_SECONDS)
         try:
-            actor = await asyncio.to_thread(outreach_actor, settings, outreach_id, workspace_id)
-            answer = await asyncio.wait_for(call(actor), timeout=ANSWER_SECONDS)
+            async with asyncio.timeout(ANSWER_SECONDS):
+                actor = await asyncio.to_thread(outreach_actor, settings, outreach_id, workspace_id)
+                answer = await call(actor)
         except TimeoutError as exc:
             last = exc
             break

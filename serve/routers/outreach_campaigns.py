@@ -108,9 +108,10 @@ async def update_outreach_campaign(
 ) -> OutreachCampaignRead:
     """Change an outreach campaign's settings; its status is not settable (sending moves it)."""
     changes = body.model_dump(exclude_unset=True)
-    outreach = await OutreachCampaignRepository(session, principal.workspace_id).update(
-        outreach_campaign_id, changes
-    )
+    repo = OutreachCampaignRepository(session, principal.workspace_id)
+    if "mailbox_id" in changes:
+        outreach_rules.require_mailbox_changeable((await repo.lock(outreach_campaign_id)).status)
+    outreach = await repo.update(outreach_campaign_id, changes)
     await activity.record(
         "outreach_campaign.update",
         "outreach_campaign",
@@ -124,8 +125,11 @@ async def update_outreach_campaign(
 async def delete_outreach_campaign(
     outreach_campaign_id: uuid.UUID, principal: Editor, session: SessionDep, activity: ActivityDep
 ) -> Response:
-    """Delete an outreach campaign and its email records."""
-    await OutreachCampaignRepository(session, principal.workspace_id).delete(outreach_campaign_id)
+    """Delete an outreach campaign and its email records; one still running is a 409 (cancel
+    it first)."""
+    repo = OutreachCampaignRepository(session, principal.workspace_id)
+    outreach_rules.require_deletable((await repo.lock(outreach_campaign_id)).status)
+    await repo.delete(outreach_campaign_id)
     await activity.record("outreach_campaign.delete", "outreach_campaign", outreach_campaign_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -138,8 +142,14 @@ async def queue_recipients(
     session: SessionDep,
     activity: ActivityDep,
 ) -> RecipientsQueued:
-    """Queue recipients, skipping suppressed addresses and ones already queued."""
-    await OutreachCampaignRepository(session, principal.workspace_id).get(outreach_campaign_id)
+    """Queue recipients, skipping suppressed addresses and ones already queued; 409 once the
+    outreach has ended."""
+    # Locked: the outreach's actor completes it under the same lock, so a recipient is never
+    # queued into an outreach that has just finished.
+    outreach = await OutreachCampaignRepository(session, principal.workspace_id).lock(
+        outreach_campaign_id
+    )
+    outreach_rules.require_takes_recipients(outreach.status)
     suppressed = await SuppressionRepository(session, principal.workspace_id).suppressed_among(
         r.to_email for r in body.recipients
     )
@@ -173,9 +183,10 @@ async def queue_campaign_artists(
 ) -> CampaignRecipientsQueued:
     """Queue every artist of a campaign at their best usable address, skipping suppressed
     addresses, withdrawn consent and ones already queued; at most 1,000 a call."""
-    outreach = await OutreachCampaignRepository(session, principal.workspace_id).get(
+    outreach = await OutreachCampaignRepository(session, principal.workspace_id).lock(
         outreach_campaign_id
     )
+    outreach_rules.require_takes_recipients(outreach.status)
     campaign_id = outreach_rules.campaign_to_draw_from(
         body.campaign_id if body else None, outreach.campaign_id
     )

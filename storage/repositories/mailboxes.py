@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import func, select
 
-from storage.models import Mailbox
+from core.errors import Conflict
+from core.outreach_rules import HOLDS_MAILBOX
+from storage.models import Mailbox, OutreachCampaign
 from storage.repositories.base import ScopedRepository
 
 
@@ -22,3 +26,23 @@ class MailboxRepository(ScopedRepository[Mailbox]):
             .where(Mailbox.workspace_id == self.workspace_id)
         )
         return int(found or 0)
+
+    async def delete(self, row_id: uuid.UUID) -> None:
+        """Delete the mailbox; one an outreach is sending through (scheduled, sending or
+        paused) is a 409: its mail would otherwise fall back to the outbox folder unseen."""
+        await self.lock(row_id)
+        using = await self.session.scalar(
+            select(func.count())
+            .select_from(OutreachCampaign)
+            .where(
+                OutreachCampaign.workspace_id == self.workspace_id,
+                OutreachCampaign.mailbox_id == row_id,
+                OutreachCampaign.status.in_(HOLDS_MAILBOX),
+            )
+        )
+        if using:
+            raise Conflict(
+                f"{using} outreach campaign(s) send through this mailbox; cancel them or give "
+                "them another mailbox first"
+            )
+        await super().delete(row_id)

@@ -16,7 +16,7 @@ The exactly-once protocol lives here, in three kinds of transaction:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -63,6 +63,8 @@ class Candidate:
     id: uuid.UUID
     country: str | None
     city: str | None
+    # Claims so far: claiming it now makes it claim ``claims + 1``.
+    claims: int
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ class SendQueue:
         """Up to ``limit`` queued records due at ``now``, in claim order, locked for this
         transaction (``SKIP LOCKED``: a second actor for the outreach would get others)."""
         rows = await self.session.execute(
-            select(EmailRecord.id, Artist.country, Artist.city)
+            select(EmailRecord.id, Artist.country, Artist.city, EmailRecord.claims)
             .outerjoin(Artist, Artist.id == EmailRecord.artist_id)
             .where(
                 *self._mine(),
@@ -151,7 +153,7 @@ class SendQueue:
             .limit(limit)
             .with_for_update(of=EmailRecord, skip_locked=True)
         )
-        return [Candidate(record_id, country, city) for record_id, country, city in rows]
+        return [Candidate(*row) for row in rows]
 
     async def postpone(self, until: dict[uuid.UUID, datetime]) -> None:
         """Leave these queued records until the given times (their windows open then)."""
@@ -203,10 +205,13 @@ class SendQueue:
         self,
         deliveries: Sequence[Delivery],
         *,
+        claims: Mapping[uuid.UUID, int],
         steps: Sequence[OutreachStep],
         retry_base: timedelta,
     ) -> Settled:
-        """Write what the senders answered for claimed records (see the module)."""
+        """Write what the senders answered for claimed records (see the module). Only a
+        record still ``sending`` under the claim the answer is for is written: an answer for
+        a claim someone else has since settled (a second actor, a recovery) changes nothing."""
         now = datetime.now(UTC)
         counts: dict[Result, int] = {}
         updates: list[dict[str, Any]] = []
@@ -214,7 +219,8 @@ class SendQueue:
         bounced: list[str] = []
         sent: list[uuid.UUID] = []
         failed_for_good = 0
-        attempts = await self._attempts([d.record_id for d in deliveries])
+        attempts = await self._still_sending(claims)
+        deliveries = [d for d in deliveries if d.record_id in attempts]
         for delivery in deliveries:
             result = delivery.result
             row: dict[str, Any] = {"id": delivery.record_id}
@@ -288,13 +294,24 @@ class SendQueue:
         for chunk in chunks(list(events), values_per_item=7):
             await self.session.execute(insert(AnalyticsEvent), list(chunk))
 
-    async def _attempts(self, record_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
-        if not record_ids:
+    async def _still_sending(self, claims: Mapping[uuid.UUID, int]) -> dict[uuid.UUID, int]:
+        """The attempts of the records still ``sending`` under these claims, locked."""
+        if not claims:
             return {}
         rows = await self.session.execute(
-            select(EmailRecord.id, EmailRecord.attempts).where(EmailRecord.id.in_(record_ids))
+            select(EmailRecord.id, EmailRecord.attempts, EmailRecord.claims)
+            .where(
+                *self._mine(),
+                EmailRecord.id.in_(list(claims)),
+                EmailRecord.status == EmailStatus.SENDING,
+            )
+            .with_for_update()
         )
-        return dict(rows.tuples().all())
+        return {
+            record_id: attempts
+            for record_id, attempts, claim in rows
+            if claims.get(record_id) == claim
+        }
 
     async def _addresses(self, record_ids: Sequence[uuid.UUID]) -> list[str]:
         if not record_ids:

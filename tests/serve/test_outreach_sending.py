@@ -28,10 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from actors.outreach import actor_name, keep_live_outreaches_running
 from actors.scheduler import move_campaigns_on_dates, start_scheduler
 from actors.senders import sender_name
-from core.enums import OutreachStatus
+from core.delivery import Delivery, Result
+from core.enums import EmailStatus, OutreachStatus
 from core.settings import Settings
 from storage.database import create_sessionmaker
 from storage.models import EmailRecord, OutreachCampaign
+from storage.repositories.send_queue import SendQueue
 from tests.conftest import free_port
 from tests.serve.conftest import Account, client_of, register, running_app
 from tests.serve.test_outreach_api import OUTREACH, create_outreach, create_template
@@ -600,6 +602,64 @@ class TestLifecycleConflicts:
         assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
         again = await client.post(f"{OUTREACH}/{outreach_id}/launch", headers=owner.headers)
         assert again.status_code == 409 and "cancelled" in again.json()["detail"]
+
+    async def test_a_running_outreach_keeps_its_mailbox_and_cannot_be_deleted(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        owner = await register(client)
+        recorder = Recorder()
+        async with recording_server(recorder) as server:
+            mailbox = await mailbox_for(client, owner, server.port, daily_cap=1, ramp_start=1)
+            outreach_id = await an_outreach(client, owner, addresses(3), mailbox_id=mailbox)
+            await launch(client, owner, outreach_id)
+            await wait_for(lambda: _count(recorder, 1), "the day's message")
+        other = await mailbox_for(client, owner, 2525)
+        for answer in (
+            await client.delete(f"{OUTREACH}/{outreach_id}", headers=owner.headers),
+            await client.delete(f"{MAILBOXES}/{mailbox}", headers=owner.headers),
+            await client.patch(
+                f"{OUTREACH}/{outreach_id}", json={"mailbox_id": other}, headers=owner.headers
+            ),
+        ):
+            assert answer.status_code == 409, answer.text
+        cancelled = await client.post(f"{OUTREACH}/{outreach_id}/cancel", headers=owner.headers)
+        assert cancelled.status_code == 200, cancelled.text
+        late = await client.post(
+            f"{OUTREACH}/{outreach_id}/recipients",
+            json={"recipients": [{"to_email": "late@music.example"}]},
+            headers=owner.headers,
+        )
+        assert late.status_code == 409 and "cancelled" in late.json()["detail"]
+        deleted = await client.delete(f"{OUTREACH}/{outreach_id}", headers=owner.headers)
+        assert deleted.status_code == 204
+        assert (
+            await client.delete(f"{MAILBOXES}/{mailbox}", headers=owner.headers)
+        ).status_code == 204
+
+    async def test_an_answer_for_a_claim_settled_elsewhere_changes_nothing(
+        self, client: httpx.AsyncClient, engine: AsyncEngine
+    ) -> None:
+        owner = await register(client)
+        outreach_id = await an_outreach(client, owner, addresses(1))
+        [record] = await records(engine, outreach_id)
+        # Handed out under its second claim (a second actor took it over after the first).
+        async with create_sessionmaker(engine).begin() as session:
+            await session.execute(
+                update(EmailRecord)
+                .where(EmailRecord.id == record.id)
+                .values(status=EmailStatus.SENDING, claims=2)
+            )
+        async with create_sessionmaker(engine).begin() as session:
+            queue = SendQueue(session, record.workspace_id, record.outreach_campaign_id)
+            settled = await queue.settle(
+                [Delivery(record.id, Result.NOT_ATTEMPTED)],
+                claims={record.id: 1},
+                steps=[],
+                retry_base=timedelta(seconds=1),
+            )
+        assert settled.counts == {}
+        [after] = await records(engine, outreach_id)
+        assert (after.status, after.claims) == (EmailStatus.SENDING, 2)
 
     async def test_a_viewer_cannot_launch_and_a_stranger_sees_404(
         self, client: httpx.AsyncClient
