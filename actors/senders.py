@@ -211,12 +211,7 @@ class Sender:
             return Delivery(spec.record_id, Result.FAILED, message=f"the template failed: {exc}")
         except ServiceUnavailable as exc:
             # No renderer free: later, not at once (a tight loop would only ask again).
-            return Delivery(
-                spec.record_id,
-                Result.NOT_ATTEMPTED,
-                message=str(exc),
-                retry_at=datetime.now(UTC) + LEDGER_RETRY,
-            )
+            return _later(spec, exc)
         return spec, message.as_bytes()
 
     async def _to_outbox(
@@ -232,14 +227,7 @@ class Sender:
                     deliveries.append(_taken_back(spec))
                     continue
             except ServiceUnavailable as exc:
-                deliveries.append(
-                    Delivery(
-                        spec.record_id,
-                        Result.NOT_ATTEMPTED,
-                        message=str(exc),
-                        retry_at=datetime.now(UTC) + LEDGER_RETRY,
-                    )
-                )
+                deliveries.append(_later(spec, exc))
                 continue
             try:
                 await self._outbox.write_bytes(workspace_id, spec.record_id, raw)
@@ -403,12 +391,7 @@ class Sender:
                 return None
             refused = _taken_back(spec)
         except ServiceUnavailable as exc:
-            refused = Delivery(
-                spec.record_id,
-                Result.NOT_ATTEMPTED,
-                message=str(exc),
-                retry_at=datetime.now(UTC) + LEDGER_RETRY,
-            )
+            refused = _later(spec, exc)
         await self._refund(grant)
         return refused
 
@@ -547,6 +530,17 @@ def _handed_back(spec: MessageSpec, why: Delivery) -> Delivery:
         message=why.message,
         retry_at=why.retry_at,
         server_failure=why.server_failure,
+    )
+
+
+def _later(spec: MessageSpec, why: ServiceUnavailable) -> Delivery:
+    """Not sent because Redis or the renderers did not answer: again in a while, not at once
+    (a tight loop would only ask again)."""
+    return Delivery(
+        spec.record_id,
+        Result.NOT_ATTEMPTED,
+        message=str(why),
+        retry_at=datetime.now(UTC) + LEDGER_RETRY,
     )
 
 

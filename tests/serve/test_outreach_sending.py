@@ -128,6 +128,13 @@ async def an_outreach(
     return outreach_id
 
 
+async def outreach_through(
+    api: httpx.AsyncClient, who: Account, port: int, recipients: list[str]
+) -> str:
+    """An outreach to ``recipients`` through a new mailbox on the server at ``port``."""
+    return await an_outreach(api, who, recipients, mailbox_id=await mailbox_for(api, who, port))
+
+
 async def progress(api: httpx.AsyncClient, who: Account, outreach_id: str) -> dict[str, Any]:
     answer = await api.get(f"{OUTREACH}/{outreach_id}/progress", headers=who.headers)
     assert answer.status_code == 200, answer.text
@@ -210,9 +217,8 @@ class TestSendingThroughSmtp:
         owner = await register(client)
         recorder = Recorder()
         async with recording_server(recorder) as server:
-            mailbox = await mailbox_for(client, owner, server.port)
             recipients = [f"artist{i}@music.example" for i in range(60)]
-            outreach_id = await an_outreach(client, owner, recipients, mailbox_id=mailbox)
+            outreach_id = await outreach_through(client, owner, server.port, recipients)
             launched = await client.post(f"{OUTREACH}/{outreach_id}/launch", headers=owner.headers)
             assert launched.status_code == 200, launched.text
             assert launched.json()["status"] == "sending"
@@ -239,9 +245,8 @@ class TestSendingThroughSmtp:
         recorder = Recorder(delay=0.02)
         settings = sending_settings[0]
         async with recording_server(recorder) as server:
-            mailbox = await mailbox_for(client, owner, server.port)
             recipients = addresses(500)
-            outreach_id = await an_outreach(client, owner, recipients, mailbox_id=mailbox)
+            outreach_id = await outreach_through(client, owner, server.port, recipients)
             await launch(client, owner, outreach_id)
             kills = [
                 (60, actor_name(uuid.UUID(outreach_id))),
@@ -267,9 +272,8 @@ class TestSendingThroughSmtp:
         owner = await register(client)
         recorder = Recorder(delay=0.02)
         async with recording_server(recorder) as server:
-            mailbox = await mailbox_for(client, owner, server.port)
             recipients = addresses(150)
-            outreach_id = await an_outreach(client, owner, recipients, mailbox_id=mailbox)
+            outreach_id = await outreach_through(client, owner, server.port, recipients)
             await launch(client, owner, outreach_id)
             await wait_for(lambda: _count(recorder, 30), "30 messages received")
             paused = await client.post(f"{OUTREACH}/{outreach_id}/pause", headers=owner.headers)
@@ -294,9 +298,8 @@ class TestSendingThroughSmtp:
         owner = await register(client)
         recorder = Recorder()
         async with recording_server(recorder) as server:
-            mailbox = await mailbox_for(client, owner, server.port)
             recipients = addresses(20)
-            outreach_id = await an_outreach(client, owner, recipients, mailbox_id=mailbox)
+            outreach_id = await outreach_through(client, owner, server.port, recipients)
             # Suppressed after they were queued, before the launch.
             for address, reason in ((recipients[0], "manual"), (recipients[1], "unsubscribed")):
                 added = await client.post(
@@ -319,8 +322,7 @@ class TestSendingThroughSmtp:
         bad, later = recipients[0], recipients[1]
         recorder = Recorder(refuse={bad: 550}, refuse_once={later: 421})
         async with recording_server(recorder) as server:
-            mailbox = await mailbox_for(client, owner, server.port)
-            outreach_id = await an_outreach(client, owner, recipients, mailbox_id=mailbox)
+            outreach_id = await outreach_through(client, owner, server.port, recipients)
             await launch(client, owner, outreach_id)
             done = await until_status(client, owner, outreach_id, "completed")
         assert done["counts"] == {"sent": 9, "bounced": 1}
@@ -418,8 +420,7 @@ class TestSendingThroughSmtp:
         owner = await register(client)
         recorder = Recorder()
         async with recording_server(recorder) as server:
-            mailbox = await mailbox_for(client, owner, server.port)
-            outreach_id = await an_outreach(client, owner, addresses(5), mailbox_id=mailbox)
+            outreach_id = await outreach_through(client, owner, server.port, addresses(5))
             # As the service finds it after being down for two days over its schedule.
             async with create_sessionmaker(engine).begin() as session:
                 await session.execute(
@@ -447,8 +448,7 @@ class TestSendingThroughSmtp:
         recorder = Recorder()
         recipients = addresses(4)
         async with recording_server(recorder) as server:
-            mailbox = await mailbox_for(client, owner, server.port)
-            outreach_id = await an_outreach(client, owner, recipients, mailbox_id=mailbox)
+            outreach_id = await outreach_through(client, owner, server.port, recipients)
             follow_up = await create_template(
                 client,
                 owner,
@@ -496,8 +496,7 @@ class TestSendingThroughSmtp:
         recorder = Recorder()
         recipients = addresses(2)
         async with recording_server(recorder) as server:
-            mailbox = await mailbox_for(client, owner, server.port)
-            outreach_id = await an_outreach(client, owner, recipients, mailbox_id=mailbox)
+            outreach_id = await outreach_through(client, owner, server.port, recipients)
             await launch(client, owner, outreach_id)
             await until_status(client, owner, outreach_id, "completed")
         by_to = {r.to: message_from_bytes(r.data, policy=policy.default) for r in recorder.received}
