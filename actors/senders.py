@@ -345,11 +345,21 @@ class Sender:
                 await self._refund(grant)
                 return await self._refused_before_data(spec, connection, refused)
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-                # Nothing of the message was handed over: it goes back to the queue.
-                if fresh:
-                    await self._refund(grant)
+                # Nothing of the message was handed over.
                 await self._drop(connection)
-                return self._down(spec, _ServerDown(None, _describe(exc))), None
+                if not fresh:
+                    # A kept connection: the caller tries once more over a new one.
+                    return self._down(spec, _ServerDown(None, _describe(exc))), None
+                # A new connection that greeted us, then hung up at this message: the message
+                # is the likely cause, so it is tried again later and counted (up to the
+                # attempts a message gets), and the rest of the batch goes on.
+                await self._refund(grant)
+                return Delivery(
+                    spec.record_id,
+                    Result.RETRY,
+                    message=f"the server closed the connection at this message ({_describe(exc)})",
+                    at=datetime.now(UTC),
+                ), None
             refused_now = await self._enter_data(grant, spec)
             if refused_now is not None:
                 return refused_now, await self._reset(connection)

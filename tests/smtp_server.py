@@ -172,12 +172,18 @@ class Recorder:
     refuse: dict[str, int] = field(default_factory=dict)
     refuse_once: dict[str, int] = field(default_factory=dict)
     refused: list[tuple[str, int]] = field(default_factory=list)
+    # Addresses whose RCPT makes the server hang up without an answer.
+    hang_up: set[str] = field(default_factory=set)
     # Seconds each DATA takes to answer (a slower server keeps sends in flight for longer).
     delay: float = 0.0
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
     ) -> str:
+        if address in self.hang_up:
+            if server.transport is not None:
+                server.transport.close()
+            return "421 closing"
         code = self.refuse.get(address) or self.refuse_once.pop(address, None)
         if code is not None:
             self.refused.append((address, code))

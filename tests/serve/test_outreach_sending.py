@@ -337,6 +337,27 @@ class TestSendingThroughSmtp:
         )
         assert [s["reason"] for s in suppressed.json()["items"] if s["email"] == bad] == ["bounced"]
 
+    async def test_a_server_that_hangs_up_at_one_address_does_not_hold_the_others(
+        self, client: httpx.AsyncClient, engine: AsyncEngine
+    ) -> None:
+        owner = await register(client)
+        recipients = addresses(6)
+        recorder = Recorder(hang_up={recipients[0]})
+        async with recording_server(recorder) as server:
+            outreach_id = await outreach_through(client, owner, server.port, recipients)
+            await launch(client, owner, outreach_id)
+            await wait_for(lambda: _count(recorder, 5), "the other addresses' messages")
+            bad = await wait_for(
+                lambda: _attempted(engine, outreach_id, recipients[0]), "the retry to be counted"
+            )
+            state = await progress(client, owner, outreach_id)
+        assert state["status"] == "sending", state
+        assert bad.status is EmailStatus.QUEUED and bad.attempts >= 1
+        assert bad.error is not None and "closed the connection" in bad.error
+        assert {r.to for r in recorder.received} == set(recipients[1:])
+        cancelled = await client.post(f"{OUTREACH}/{outreach_id}/cancel", headers=owner.headers)
+        assert cancelled.status_code == 200
+
     async def test_a_server_that_dies_mid_send_pauses_the_outreach_and_a_resume_finishes_it(
         self, client: httpx.AsyncClient, engine: AsyncEngine
     ) -> None:
@@ -680,6 +701,11 @@ def _count(recorder: Recorder, at_least: int) -> Awaitable[bool]:
 async def _queued(api: httpx.AsyncClient, who: Account, outreach_id: str, count: int) -> bool:
     state = await progress(api, who, outreach_id)
     return bool(state["counts"] == {"sent": 3, "queued": count})
+
+
+async def _attempted(engine: AsyncEngine, outreach_id: str, address: str) -> EmailRecord | None:
+    [record] = [r for r in await records(engine, outreach_id) if r.to_email == address]
+    return record if record.attempts >= 1 and record.status is EmailStatus.QUEUED else None
 
 
 async def _settled(engine: AsyncEngine, outreach_id: str) -> bool:
