@@ -14,7 +14,7 @@ LOADTEST_USERS ?= 32
 LOADTEST_SPAWN_RATE ?= 8
 LOADTEST_RUN_TIME ?= 1m
 
-.PHONY: run test lint format lock clean help bench loadtest
+.PHONY: run test lint format lock clean help bench loadtest ui ui-if-node ui-test ui-types
 
 help:
 	@echo "make run    install and start the service on embedded defaults"
@@ -22,6 +22,7 @@ help:
 	@echo "make lint   ruff, mypy and the import-layer contract"
 	@echo "make bench  Serve vs uvicorn, discovery vs a bare fetch loop, outreach vs bare SMTP (~10 min)"
 	@echo "make loadtest  Locust against a running service (LOADTEST_HOST)"
+	@echo "make ui-types  regenerate ui/src/api/schema.d.ts from the API's OpenAPI document"
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -44,12 +45,43 @@ $(CHROMIUM):
 	$$SUDO apt-get update -qq && \
 	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
-run: $(RUNTIME)
+# The web app: npm ci when the lock file changed, vite build when a source changed.
+UI_SOURCES := $(shell find ui/src ui/public -type f -not -name '*.test.*' 2>/dev/null) \
+	ui/index.html ui/package.json ui/vite.config.ts ui/tsconfig.json
+UI_MODULES := ui/node_modules/.package-lock.json
+UI_BUILD := ui/dist/index.html
+NODE_OK := $(shell node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' 2>/dev/null && echo yes)
+
+$(UI_MODULES): ui/package.json ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(UI_BUILD): $(UI_MODULES) $(UI_SOURCES)
+	cd ui && npm run build
+	@touch $@
+
+ui:
+	@[ "$(NODE_OK)" = yes ] || { echo "the web app needs Node 20 or newer (apt-get install nodejs npm, or nodejs.org)"; exit 1; }
+	@$(MAKE) --no-print-directory $(UI_BUILD)
+
+# make run serves the API without the web app when Node is missing, and says so.
+ui-if-node:
+	@if [ "$(NODE_OK)" = yes ]; then $(MAKE) --no-print-directory $(UI_BUILD); \
+	else echo "note: no Node 20 here, so the web app is not built (apt-get install nodejs npm); serving the API only"; fi
+
+ui-test: ui
+	cd ui && npm test
+
+ui-types: $(RUNTIME) $(UI_MODULES)
+	$(BIN)/campaign-manager openapi --out ui/openapi.json
+	cd ui && npx openapi-typescript openapi.json -o src/api/schema.d.ts && rm openapi.json
+
+run: $(RUNTIME) ui-if-node
 	@$(MAKE) --no-print-directory $(CHROMIUM) || \
 		echo "note: no Chromium at $(CHROMIUM); link-in-bio pages built by JavaScript will be skipped"
 	$(BIN)/campaign-manager serve
 
-test: $(DEV) $(CHROMIUM)
+test: $(DEV) $(CHROMIUM) ui-test
 	$(BIN)/pytest
 
 bench: $(DEV)

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(default_factory=default_data_dir)
+    # The built web app served at / (unset: ui/dist in the project, which `make run` builds).
+    ui_dist_dir: Path | None = None
 
     database_url: str | None = None
     database_pool_size: int = Field(default=10, ge=1, le=200)

@@ -20,6 +20,7 @@ from serve.routers import api_routers
 from serve.routers.inbound import public_router as inbound_router
 from serve.routers.tracking import public_router
 from serve.schemas.common import Problem
+from serve.web_app import DEFAULT_DIST, install_web_app
 
 VERSION = "0.1.0"
 
@@ -103,6 +104,8 @@ def build_app(settings: Settings, *, resources: Resources | None = None) -> Fast
         return JSONResponse(HealthReport(status="ok", version=VERSION, checks=checks).model_dump())
 
     _document_problems_as_problem_json(app)
+    # Last: its history fallback takes only the GETs no route above took.
+    install_web_app(app, settings.ui_dist_dir or DEFAULT_DIST)
     return app
 
 

@@ -4,6 +4,7 @@ non-zero with one clear line on bad input."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
 import warnings
@@ -93,6 +94,23 @@ def demo(
             say,
             on_ready=lambda base_url: ensure_demo_account(base_url, say),
         )
+
+
+@app.command()
+def openapi(
+    ctx: typer.Context,
+    out: Annotated[
+        Path | None, typer.Option(help="Write to this file instead of standard output.")
+    ] = None,
+) -> None:
+    """Print the API's OpenAPI document (JSON); the web app's API types are made from it."""
+    from serve.app import build_app
+
+    document = json.dumps(build_app(_settings(ctx)).openapi(), indent=2, sort_keys=True) + "\n"
+    if out is None:
+        typer.echo(document, nl=False)
+    else:
+        out.write_text(document, encoding="utf-8")
 
 
 @app.command()

@@ -1,0 +1,37 @@
+/** Numbers, money and dates as people read them. */
+const NUMBER = new Intl.NumberFormat(undefined);
+const COMPACT = new Intl.NumberFormat(undefined, { notation: "compact", maximumFractionDigits: 1 });
+
+export function formatNumber(value: number | null | undefined): string {
+  return value === null || value === undefined ? "—" : NUMBER.format(value);
+}
+
+export function formatCompact(value: number | null | undefined): string {
+  return value === null || value === undefined ? "—" : COMPACT.format(value);
+}
+
+/** ``minor`` units (cents) of ``currency`` (ISO 4217). */
+export function formatMoney(minor: number | null | undefined, currency = "EUR"): string {
+  if (minor === null || minor === undefined) return "—";
+  try {
+    return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(minor / 100);
+  } catch {
+    return `${(minor / 100).toFixed(2)} ${currency}`;
+  }
+}
+
+export function formatDate(value: string | null | undefined): string {
+  if (!value) return "—";
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? value : date.toLocaleDateString();
+}
+
+export function formatDateTime(value: string | null | undefined): string {
+  if (!value) return "—";
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? value : date.toLocaleString();
+}
+
+export function formatPercent(ratio: number | null | undefined): string {
+  return ratio === null || ratio === undefined ? "—" : `${(ratio * 100).toFixed(1)}%`;
+}
