@@ -5,7 +5,8 @@ import type { paths } from "./schema";
 import { ApiError, type ProblemBody } from "./problem";
 import { loadTokens, saveTokens, tokensFrom, type Tokens } from "@/auth/tokens";
 
-export const api = createClient<paths>({ baseUrl: "" });
+// fetch looked up on each call (not captured once), so tests can stand in for the server.
+export const api = createClient<paths>({ baseUrl: "", fetch: (request) => globalThis.fetch(request) });
 
 let refreshing: Promise<Tokens | null> | null = null;
 
