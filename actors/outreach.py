@@ -53,6 +53,7 @@ from storage.activity import Activity
 from storage.database import create_engine, create_sessionmaker
 from storage.models import Campaign, EmailTemplate, Mailbox, OutreachCampaign, OutreachStep
 from storage.redis_client import create_redis
+from storage.repositories.analytics_events import AnalyticsEventRepository, NewEvent
 from storage.repositories.email_records import EmailRecordRepository
 from storage.repositories.outreach_campaigns import (
     OutreachCampaignRepository,
@@ -179,17 +180,14 @@ class OutreachRun:
         if reason:
             data["reason"] = reason
         await activity.record(action, "outreach_campaign", self.outreach_id, data)
-        await SendQueue(activity.session, self.workspace_id, self.outreach_id).add_events(
+        await AnalyticsEventRepository(activity.session, self.workspace_id).record_many(
             [
-                {
-                    "id": uuid.uuid4(),
-                    "workspace_id": self.workspace_id,
-                    "entity_type": "outreach_campaign",
-                    "entity_id": self.outreach_id,
-                    "event_type": action,
-                    "data": data,
-                    "occurred_at": datetime.now(UTC),
-                }
+                NewEvent(
+                    entity_type="outreach_campaign",
+                    entity_id=self.outreach_id,
+                    event_type=action,
+                    data=data,
+                )
             ]
         )
         self.status = status

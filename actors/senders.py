@@ -23,13 +23,14 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 import aiosmtplib
 import ray
 
 from actors.named import named_actor
-from core.delivery import Delivery, Result, from_reply
+from core.delivery import Delivery, Result, error_text, from_reply
 from core.enums import SmtpStage
 from core.errors import InvalidInput, ServiceUnavailable
 from core.mailbox_rules import SendingLimits
@@ -110,6 +111,56 @@ class _Pool:
 
     def __post_init__(self) -> None:
         self.slots = asyncio.Semaphore(self.size)
+
+
+class SendStage(StrEnum):
+    """The steps of handing one message to a server, after connecting (``SmtpStage``)."""
+
+    MAIL = "mail"
+    RCPT = "rcpt"
+    DATA = "data"
+
+
+class SendFailure(Exception):
+    """A message was not handed over: ``stage`` is the step that failed, ``code`` the server's
+    reply when it refused (``None``: it did not answer, or the connection was lost)."""
+
+    def __init__(self, stage: SmtpStage | SendStage, code: int | None, message: str) -> None:
+        super().__init__(f"{stage.value}: {error_text(code, message)}")
+        self.stage = stage
+        self.code = code
+        self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised in a sender actor and read by its caller: Ray pickles it on the way.
+        return type(self), (self.stage, self.code, self.message)
+
+
+async def _envelope(
+    client: aiosmtplib.SMTP, sender_email: str, to_email: str, time_limit: float
+) -> None:
+    """MAIL and RCPT for one message, each answered within ``time_limit`` seconds; a refusal
+    or a lost connection is a :class:`SendFailure` at its step."""
+    stage = SendStage.MAIL
+    try:
+        await client.mail(sender_email, timeout=time_limit)
+        stage = SendStage.RCPT
+        await client.rcpt(to_email, timeout=time_limit)
+    except aiosmtplib.SMTPResponseException as refused:
+        raise SendFailure(stage, refused.code, refused.message) from None
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        raise SendFailure(stage, None, _describe(exc)) from None
+
+
+async def _data(client: aiosmtplib.SMTP, raw: bytes, time_limit: float) -> aiosmtplib.SMTPResponse:
+    """DATA: the message itself, after :func:`_envelope`; the server's acceptance, or a
+    :class:`SendFailure` at DATA (``code`` ``None``: lost while under way, its fate unknown)."""
+    try:
+        return await client.data(raw, timeout=time_limit)
+    except aiosmtplib.SMTPResponseException as refused:
+        raise SendFailure(SendStage.DATA, refused.code, refused.message) from None
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        raise SendFailure(SendStage.DATA, None, _describe(exc)) from None
 
 
 class _ServerDown(Exception):
@@ -339,17 +390,16 @@ class Sender:
         timeout = self.settings.smtp_timeout_seconds
         try:
             try:
-                await client.mail(sender.email, timeout=timeout)
-                await client.rcpt(spec.to_email, timeout=timeout)
-            except aiosmtplib.SMTPResponseException as refused:
-                await self._refund(grant)
-                return await self._refused_before_data(spec, connection, refused)
-            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                await _envelope(client, sender.email, spec.to_email, timeout)
+            except SendFailure as failure:
+                if failure.code is not None:
+                    await self._refund(grant)
+                    return await self._refused_before_data(spec, connection, failure)
                 # Nothing of the message was handed over.
                 await self._drop(connection)
                 if not fresh:
                     # A kept connection: the caller tries once more over a new one.
-                    return self._down(spec, _ServerDown(None, _describe(exc))), None
+                    return self._down(spec, _ServerDown(None, failure.message)), None
                 # A new connection that greeted us, then hung up at this message: the message
                 # is the likely cause, so it is tried again later and counted (up to the
                 # attempts a message gets), and the rest of the batch goes on.
@@ -357,30 +407,30 @@ class Sender:
                 return Delivery(
                     spec.record_id,
                     Result.RETRY,
-                    message=f"the server closed the connection at this message ({_describe(exc)})",
+                    message=f"the server closed the connection at this message ({failure.message})",
                     at=datetime.now(UTC),
                 ), None
             refused_now = await self._enter_data(grant, spec)
             if refused_now is not None:
                 return refused_now, await self._reset(connection)
             try:
-                reply = await client.data(raw, timeout=timeout)
-            except aiosmtplib.SMTPResponseException as refused:
-                result = from_reply(refused.code)
-                # A refusal of the message itself is not the address's fault: failed, not a
-                # bounce, unless temporary.
-                if result is Result.BOUNCED:
-                    result = Result.FAILED
-                delivery = _answered(spec, refused.code, refused.message, result)
-                self._ledger.finish_soon(spec.claim, delivery)
-                return delivery, await self._reset(connection)
-            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                reply = await _data(client, raw, timeout)
+            except SendFailure as failure:
+                if failure.code is not None:
+                    result = from_reply(failure.code)
+                    # A refusal of the message itself is not the address's fault: failed, not
+                    # a bounce, unless temporary.
+                    if result is Result.BOUNCED:
+                        result = Result.FAILED
+                    delivery = _answered(spec, failure.code, failure.message, result)
+                    self._ledger.finish_soon(spec.claim, delivery)
+                    return delivery, await self._reset(connection)
                 await self._drop(connection)
                 delivery = Delivery(
                     spec.record_id,
                     Result.UNKNOWN,
                     message="the connection was lost while the message was being sent "
-                    f"({_describe(exc)}); it may or may not have been delivered",
+                    f"({failure.message}); it may or may not have been delivered",
                     at=datetime.now(UTC),
                     server_failure=True,
                 )
@@ -409,13 +459,13 @@ class Sender:
         self,
         spec: MessageSpec,
         connection: SmtpConnection,
-        refused: aiosmtplib.SMTPResponseException,
+        refused: SendFailure,
     ) -> tuple[Delivery, SmtpConnection | None]:
         """MAIL or RCPT refused: a 5xx to the recipient is a hard bounce, a 4xx a retry; a
         refusal of the sender (MAIL) is the mailbox's problem and stops the batch."""
-        sender_refused = isinstance(refused, aiosmtplib.SMTPSenderRefused)
+        assert refused.code is not None
         alive = await self._reset(connection)
-        if sender_refused:
+        if refused.stage is SendStage.MAIL:
             return self._down(spec, _ServerDown(refused.code, refused.message)), alive
         return _answered(spec, refused.code, refused.message), alive
 
@@ -484,8 +534,14 @@ class Sender:
     ) -> str:
         """Send a notice (``core/notices.py``) through ``smtp_url`` (the caller's
         ``CM_SMTP_URL``), or write it to the workspace's outbox folder when there is none;
-        returns where it went. Raises ``SmtpFailure`` or ``OSError`` (with what the server or
-        the disk said)."""
+        returns where it went.
+
+        Raises:
+            SendFailure: the relay could not be reached or refused the notice, at the step
+                it failed (``connect``, ``tls``, ``auth``, ``mail``, ``rcpt``, ``data``), with
+                what the server said.
+            OSError: the outbox folder could not be written.
+        """
         if smtp_url is None:
             await self._outbox.write_bytes(workspace_id, notice_id, raw)
             return "outbox"
@@ -497,19 +553,19 @@ class Sender:
             username=relay.username,
             password=relay.password,
         )
-        connection = await connect(
-            endpoint,
-            allow_private=self.settings.smtp_allow_private_hosts,
-            time_limit=self.settings.smtp_timeout_seconds,
-        )
+        timeout = self.settings.smtp_timeout_seconds
         try:
-            await connection.client.sendmail(
-                relay.sender, [to], raw, timeout=self.settings.smtp_timeout_seconds
+            connection = await connect(
+                endpoint, allow_private=self.settings.smtp_allow_private_hosts, time_limit=timeout
             )
-        except aiosmtplib.SMTPException as exc:
-            raise SmtpFailure(SmtpStage.CONNECT, getattr(exc, "code", None), str(exc)) from None
+        except SmtpFailure as failure:
+            outcome = failure.outcome
+            raise SendFailure(outcome.stage, outcome.code, outcome.message) from None
+        try:
+            await _envelope(connection.client, relay.sender, to, timeout)
+            await _data(connection.client, raw, timeout)
         finally:
-            await connection.close(self.settings.smtp_timeout_seconds)
+            await connection.close(timeout)
         return "smtp"
 
     async def close(self) -> None:
@@ -596,7 +652,16 @@ async def send_notice(
     Ray, as in a test of the app alone); returns where it went."""
     if ray.is_initialized():
         actor = await asyncio.to_thread(lambda: sender_pool(settings)[0])
-        where: str = await actor.notice.remote(workspace_id, notice_id, to, raw, settings.smtp_url)
+        try:
+            where: str = await actor.notice.remote(
+                workspace_id, notice_id, to, raw, settings.smtp_url
+            )
+        except ray.exceptions.RayTaskError as failed:
+            # The sender's own exception, as in-process: its text is what the server said, not
+            # the actor's traceback.
+            if isinstance(failed.cause, Exception):
+                raise failed.cause from failed
+            raise
         return where
     sender = Sender(settings)
     try:
@@ -616,7 +681,9 @@ def sender_pool(settings: Settings) -> list[Any]:
 __all__ = [
     "MailboxSpec",
     "MessageSpec",
+    "SendFailure",
     "SendJob",
+    "SendStage",
     "Sender",
     "SenderActor",
     "send_notice",

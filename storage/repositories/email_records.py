@@ -1,8 +1,8 @@
-"""Email records, one per recipient of an outreach campaign.
+"""Email records, one per recipient and step of an outreach campaign: queuing recipients,
+their engagement (opens, clicks, replies) and reads.
 
-A sender claims a record (``queued -> sending``) in its own transaction before talking to SMTP
-and marks it ``sent`` or ``failed`` after, so a crash between the two is visible and never
-causes a second send of a message that went out.
+Sending them (claiming ``queued -> sending``, settling what the server answered) is the send
+queue's, ``storage/repositories/send_queue.py``, which keeps a message from going out twice.
 """
 
 from __future__ import annotations
@@ -98,44 +98,6 @@ class EmailRecordRepository(ScopedRepository[EmailRecord]):
         if missing:
             raise NotFound(f"artist {missing[0]} not found")
 
-    async def claim_next(self, outreach_campaign_id: uuid.UUID, count: int) -> list[EmailRecord]:
-        """Move up to ``count`` queued records to ``sending`` and return them. Concurrent
-        claimers never get the same record (``FOR UPDATE SKIP LOCKED``)."""
-        picked = (
-            select(EmailRecord.id)
-            .where(
-                EmailRecord.workspace_id == self.workspace_id,
-                EmailRecord.outreach_campaign_id == outreach_campaign_id,
-                EmailRecord.status == EmailStatus.QUEUED,
-            )
-            .order_by(EmailRecord.created_at, EmailRecord.id)
-            .limit(count)
-            .with_for_update(skip_locked=True)
-        )
-        result = await self.session.scalars(
-            update(EmailRecord)
-            .where(EmailRecord.id.in_(picked))
-            .values(
-                status=EmailStatus.SENDING, attempts=EmailRecord.attempts + 1, updated_at=func.now()
-            )
-            .returning(EmailRecord),
-            execution_options={"synchronize_session": False},
-        )
-        return sorted(result.all(), key=lambda r: (r.created_at, r.id))
-
-    async def mark_sent(self, record_id: uuid.UUID, message_id: str) -> EmailRecord:
-        return await self._move(
-            record_id,
-            {EmailStatus.SENDING},
-            EmailStatus.SENT,
-            message_id=message_id,
-            sent_at=datetime.now(UTC),
-            error=None,
-        )
-
-    async def mark_failed(self, record_id: uuid.UUID, error: str) -> EmailRecord:
-        return await self._move(record_id, {EmailStatus.SENDING}, EmailStatus.FAILED, error=error)
-
     async def mark_opened(self, record_id: uuid.UUID) -> Engagement:
         """Record an open of the record's message: the first sets ``opened_at`` (and moves a
         ``sent`` record to ``opened``); later ones change nothing."""
@@ -212,18 +174,6 @@ class EmailRecordRepository(ScopedRepository[EmailRecord]):
     async def by_message_id(self, message_id: str) -> EmailRecord | None:
         """The record whose message carried ``message_id`` (as written, with its brackets)."""
         return await self.session.scalar(self._scoped().where(EmailRecord.message_id == message_id))
-
-    async def _move(
-        self,
-        record_id: uuid.UUID,
-        allowed_from: set[EmailStatus],
-        target: EmailStatus,
-        **values: Any,
-    ) -> EmailRecord:
-        record = await self.get(record_id)
-        if record.status not in allowed_from:
-            raise Conflict(f"email record {record_id} is {record.status}, cannot become {target}")
-        return await self.update(record_id, {"status": target, **values})
 
     async def for_campaign(
         self,

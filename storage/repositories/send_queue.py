@@ -30,13 +30,8 @@ from core.enums import EmailStatus, SuppressionReason
 from core.errors import Conflict
 from core.ids import new_id
 from core.messages import message_domain, message_id_for
-from storage.models import (
-    AnalyticsEvent,
-    Artist,
-    EmailRecord,
-    OutreachStep,
-    Suppression,
-)
+from storage.models import Artist, EmailRecord, OutreachStep, Suppression
+from storage.repositories.analytics_events import AnalyticsEventRepository, NewEvent
 from storage.repositories.base import chunks
 from storage.repositories.suppressions import SuppressionRepository
 
@@ -215,7 +210,7 @@ class SendQueue:
         now = datetime.now(UTC)
         counts: dict[Result, int] = {}
         updates: list[dict[str, Any]] = []
-        events: list[dict[str, Any]] = []
+        events: list[NewEvent] = []
         bounced: list[str] = []
         sent: list[uuid.UUID] = []
         failed_for_good = 0
@@ -259,7 +254,7 @@ class SendQueue:
             counts[result] = counts.get(result, 0) + 1
             event = _EVENT_OF.get(result)
             if event is not None:
-                events.append(self._event(delivery.record_id, event, delivery, error))
+                events.append(self._event(delivery, event, error))
         if updates:
             await self.session.execute(update(EmailRecord), updates)
         addresses = await self._addresses(
@@ -269,30 +264,21 @@ class SendQueue:
         for address in addresses:
             if await suppressions.suppress(address, SuppressionReason.BOUNCED):
                 bounced.append(address)
-        await self.add_events(events)
+        await AnalyticsEventRepository(self.session, self.workspace_id).record_many(events)
         follow_ups = await self._queue_follow_ups(sent, steps, now)
         return Settled(counts, bounced, follow_ups, failed_for_good)
 
-    def _event(
-        self, record_id: uuid.UUID, event_type: str, delivery: Delivery, error: str | None
-    ) -> dict[str, Any]:
+    def _event(self, delivery: Delivery, event_type: str, error: str | None) -> NewEvent:
         data: dict[str, Any] = {"outreach_campaign_id": str(self.outreach_id)}
         if error:
             data["error"] = error
-        return {
-            "id": new_id(),
-            "workspace_id": self.workspace_id,
-            "entity_type": "email_record",
-            "entity_id": record_id,
-            "event_type": event_type,
-            "data": data,
-            "occurred_at": delivery.at or datetime.now(UTC),
-        }
-
-    async def add_events(self, events: Sequence[dict[str, Any]]) -> None:
-        """Insert analytics events (rows as :meth:`_event` builds them) in bulk."""
-        for chunk in chunks(list(events), values_per_item=7):
-            await self.session.execute(insert(AnalyticsEvent), list(chunk))
+        return NewEvent(
+            entity_type="email_record",
+            entity_id=delivery.record_id,
+            event_type=event_type,
+            data=data,
+            occurred_at=delivery.at,
+        )
 
     async def _still_sending(self, claims: Mapping[uuid.UUID, int]) -> dict[uuid.UUID, int]:
         """The attempts of the records still ``sending`` under these claims, locked."""

@@ -84,9 +84,30 @@ class TestInvitationMail:
                 headers=owner.headers,
             )
             assert invited.status_code == 201, invited.text
-            assert invited.json()["delivery"].startswith("not sent:")
+            assert invited.json()["delivery"].startswith(
+                "not sent: connect: cannot connect to 127.0.0.1"
+            )
             listed = await api.get("/api/v1/invitations", headers=owner.headers)
             assert [i["email"] for i in listed.json()["items"]] == ["lee@label.example"]
+
+    async def test_a_relay_refusing_the_invitee_is_reported_at_rcpt(
+        self, relayed_app: FastAPI, relay_port: int
+    ) -> None:
+        recorder = Recorder(refuse={"ray@label.example": 550})
+        async with client_of(relayed_app, timeout=60) as api:
+            owner = await register(api)
+            async with recording_server(recorder, port=relay_port):
+                invited = await api.post(
+                    "/api/v1/invitations",
+                    json={"email": "ray@label.example", "role": "viewer"},
+                    headers=owner.headers,
+                )
+            assert invited.status_code == 201, invited.text
+            assert invited.json()["delivery"] == "not sent: rcpt: 550 mailbox unavailable"
+            listed = await api.get("/api/v1/invitations", headers=owner.headers)
+            assert [i["email"] for i in listed.json()["items"]] == ["ray@label.example"]
+        assert recorder.refused == [("ray@label.example", 550)]
+        assert recorder.received == []
 
 
 class TestSmtpUrl:

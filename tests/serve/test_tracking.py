@@ -9,7 +9,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from html import unescape
 from typing import Any
@@ -20,6 +20,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.delivery import Delivery, Result
 from core.link_tokens import AddressUnsubscribe, LinkSigner
 from core.messages import MESSAGE_POLICY, MailAddress, TrackingLinks, build_message, message_id_for
 from core.settings import Settings
@@ -27,7 +28,7 @@ from core.templating import RenderedEmail
 from serve.app import build_app
 from storage.database import create_sessionmaker
 from storage.events import EventSubscription
-from storage.repositories.email_records import EmailRecordRepository
+from storage.repositories.send_queue import SendQueue
 from tests.serve.conftest import Account, register, workspace_events
 from tests.serve.test_outreach_api import (
     OUTREACH,
@@ -124,16 +125,27 @@ async def deliver(
     to: str = RECIPIENT,
     html: str = f'<html><body><p>Hi Nova, <a href="{LINKED}">listen</a></p></body></html>',
 ) -> Delivered:
-    """A queued record claimed and marked sent the way a sender does, and the message it sent,
-    built with the app's secret and public URL and read back as the recipient's client would."""
+    """A queued record claimed and settled sent through the send queue, as an outreach actor
+    does with its sender's answer, and the message it sent, built with the app's secret and
+    public URL and read back as the recipient's client would."""
     record = await queued_record(api, who, to)
     record_id = uuid.UUID(record["id"])
     message_id = message_id_for(record_id, SENDER)
     async with create_sessionmaker(engine).begin() as session:
-        records = EmailRecordRepository(session, uuid.UUID(who.workspace_id))
-        claimed = await records.claim_next(uuid.UUID(record["outreach_campaign_id"]), 1)
-        assert [r.id for r in claimed] == [record_id]
-        await records.mark_sent(record_id, message_id)
+        queue = SendQueue(
+            session, uuid.UUID(who.workspace_id), uuid.UUID(record["outreach_campaign_id"])
+        )
+        now = datetime.now(UTC)
+        due = await queue.due(now, 1)
+        [claimed] = await queue.claim([candidate.id for candidate in due], SENDER)
+        assert (claimed.id, claimed.message_id) == (record_id, message_id)
+        settled = await queue.settle(
+            [Delivery(record_id, Result.SENT, code=250, message="queued", at=now)],
+            claims={record_id: claimed.claim},
+            steps=[],
+            retry_base=timedelta(minutes=1),
+        )
+        assert settled.counts == {Result.SENT: 1}
     assert settings.secret_key is not None
     built = build_message(
         RenderedEmail(subject="New music", html=html, text=""),

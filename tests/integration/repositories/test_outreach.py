@@ -1,17 +1,27 @@
-"""Email templates, outreach campaigns, email records and the suppression list."""
+"""Email templates, outreach campaigns, email records, their send queue and the suppression
+list."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from core.delivery import Delivery, Result
 from core.enums import EmailStatus, OutreachStatus, SuppressionReason
 from core.errors import Conflict, InvalidInput, NotFound
+from core.messages import message_id_for
+from storage.database import create_sessionmaker
+from storage.models import OutreachCampaign, Workspace
+from storage.repositories.analytics_events import AnalyticsEventRepository
 from storage.repositories.email_records import EmailRecordRepository
 from storage.repositories.email_templates import EmailTemplateRepository
 from storage.repositories.outreach_campaigns import OutreachCampaignRepository
+from storage.repositories.send_queue import Claimed, SendQueue
 from storage.repositories.suppressions import SuppressionRepository
 from tests.factories import (
     make_artist,
@@ -20,6 +30,8 @@ from tests.factories import (
     make_template,
     make_workspace,
 )
+
+SENDER = "promo@label.example"
 
 
 class TestTemplates:
@@ -113,35 +125,86 @@ class TestEmailRecords:
         (record,) = (await repo.for_campaign(outreach.id)).items
         assert record.artist_id == artist.id
 
-    async def test_claimed_records_are_not_claimed_again(self, session: AsyncSession) -> None:
-        workspace = await make_workspace(session)
-        outreach = await make_outreach(session, workspace=workspace)
-        repo = EmailRecordRepository(session, workspace.id)
-        await repo.enqueue(outreach.id, [{"to_email": f"r{n}@x.example"} for n in range(5)])
-        first = await repo.claim_next(outreach.id, 3)
-        second = await repo.claim_next(outreach.id, 3)
-        assert [r.to_email for r in first] == ["r0@x.example", "r1@x.example", "r2@x.example"]
-        assert [r.to_email for r in second] == ["r3@x.example", "r4@x.example"]
-        assert all(r.status is EmailStatus.SENDING and r.attempts == 1 for r in first + second)
-        assert await repo.claim_next(outreach.id, 3) == []
 
-    async def test_a_record_is_marked_sent_once(self, session: AsyncSession) -> None:
+def answered(claimed: list[Claimed], *results: tuple[Result, int | None, str]) -> list[Delivery]:
+    """A sender's answers to ``claimed``, one ``(result, code, message)`` per record."""
+    return [
+        Delivery(record.id, result, code=code, message=message, at=datetime.now(UTC))
+        for record, (result, code, message) in zip(claimed, results, strict=True)
+    ]
+
+
+async def claim_due(queue: SendQueue, count: int) -> list[Claimed]:
+    """Claim up to ``count`` due records the way an outreach actor does."""
+    due = await queue.due(datetime.now(UTC), count)
+    return await queue.claim([candidate.id for candidate in due], SENDER)
+
+
+@pytest.fixture
+async def committed_outreach(engine: AsyncEngine) -> AsyncIterator[tuple[uuid.UUID, uuid.UUID]]:
+    """A committed workspace whose outreach has five queued records (``r0`` to ``r4``, in
+    claim order), removed afterwards."""
+    sessions = create_sessionmaker(engine)
+    async with sessions.begin() as session:
         workspace = await make_workspace(session)
-        outreach = await make_outreach(session, workspace=workspace)
+        outreach = await make_outreach(session, workspace=workspace, sender_email=SENDER)
+        await EmailRecordRepository(session, workspace.id).enqueue(
+            outreach.id, [{"to_email": f"r{n}@x.example"} for n in range(5)]
+        )
+    yield workspace.id, outreach.id
+    async with sessions.begin() as session:
+        await session.execute(delete(OutreachCampaign).where(OutreachCampaign.id == outreach.id))
+        await session.execute(delete(Workspace).where(Workspace.id == workspace.id))
+
+
+class TestSendQueue:
+    async def test_concurrent_claimers_never_share_a_record(
+        self, engine: AsyncEngine, committed_outreach: tuple[uuid.UUID, uuid.UUID]
+    ) -> None:
+        workspace_id, outreach_id = committed_outreach
+        sessions = create_sessionmaker(engine)
+        async with sessions.begin() as first, sessions.begin() as second:
+            # Waiting for the first's locks would be a failure too: fail rather than hang.
+            await second.execute(text("SET LOCAL lock_timeout = '10s'"))
+            mine = await claim_due(SendQueue(first, workspace_id, outreach_id), 3)
+            # The first has not committed: the second passes its records by.
+            theirs = await claim_due(SendQueue(second, workspace_id, outreach_id), 3)
+            assert [r.to_email for r in mine] == ["r0@x.example", "r1@x.example", "r2@x.example"]
+            assert [r.to_email for r in theirs] == ["r3@x.example", "r4@x.example"]
+            assert all(r.attempts == 1 and r.claim == 1 for r in mine + theirs)
+        async with sessions.begin() as session:
+            queue = SendQueue(session, workspace_id, outreach_id)
+            assert await claim_due(queue, 3) == []
+            counts = await EmailRecordRepository(session, workspace_id).count_by_status(outreach_id)
+            assert counts == {EmailStatus.SENDING: 5}
+
+    async def test_a_claim_is_settled_sent_or_failed_once(self, session: AsyncSession) -> None:
+        workspace = await make_workspace(session)
+        outreach = await make_outreach(session, workspace=workspace, sender_email=SENDER)
         repo = EmailRecordRepository(session, workspace.id)
         await repo.enqueue(outreach.id, [{"to_email": "a@x.example"}, {"to_email": "b@x.example"}])
-        sent, failed = await repo.claim_next(outreach.id, 2)
-        marked = await repo.mark_sent(sent.id, "<m1@label.example>")
+        queue = SendQueue(session, workspace.id, outreach.id)
+        claimed = await claim_due(queue, 2)
+        sent, failed = claimed
+        claims = {record.id: record.claim for record in claimed}
+        settled = await queue.settle(
+            answered(
+                claimed,
+                (Result.SENT, 250, "queued as 1"),
+                (Result.FAILED, 550, "mailbox unavailable"),
+            ),
+            claims=claims,
+            steps=[],
+            retry_base=timedelta(minutes=1),
+        )
+        assert settled.counts == {Result.SENT: 1, Result.FAILED: 1}
+        marked = await repo.get(sent.id)
         assert (marked.status, marked.message_id, marked.sent_at is not None) == (
             EmailStatus.SENT,
-            "<m1@label.example>",
+            message_id_for(sent.id, SENDER),
             True,
         )
-        with pytest.raises(Conflict, match="is sent"):
-            await repo.mark_sent(sent.id, "<m2@label.example>")
-        assert (
-            await repo.mark_failed(failed.id, "550 mailbox unavailable")
-        ).error == "550 mailbox unavailable"
+        assert (await repo.get(failed.id)).error == "550 mailbox unavailable"
         assert await repo.count_by_status(outreach.id) == {
             EmailStatus.SENT: 1,
             EmailStatus.FAILED: 1,
@@ -150,6 +213,32 @@ class TestEmailRecords:
             r.to_email
             for r in (await repo.for_campaign(outreach.id, status=EmailStatus.FAILED)).items
         ] == ["b@x.example"]
+        events = await AnalyticsEventRepository(session, workspace.id).count_by_type(
+            entity_type="email_record"
+        )
+        assert events == {"email.sent": 1, "email.failed": 1}
+
+        # A second answer for a claim already settled (a late sender, a recovery racing it)
+        # changes nothing: the record keeps its first outcome, and no event is added.
+        again = await queue.settle(
+            answered(
+                claimed,
+                (Result.FAILED, 554, "rejected"),
+                (Result.SENT, 250, "queued as 2"),
+            ),
+            claims=claims,
+            steps=[],
+            retry_base=timedelta(minutes=1),
+        )
+        assert again.counts == {}
+        assert (await repo.get(sent.id)).sent_at == marked.sent_at
+        assert await repo.count_by_status(outreach.id) == {
+            EmailStatus.SENT: 1,
+            EmailStatus.FAILED: 1,
+        }
+        assert await AnalyticsEventRepository(session, workspace.id).count_by_type(
+            entity_type="email_record"
+        ) == {"email.sent": 1, "email.failed": 1}
 
 
 class TestSuppressions:
