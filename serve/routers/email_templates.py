@@ -18,6 +18,7 @@ from core.templating import (
     ContactFields,
     SenderFields,
     TemplateContext,
+    email_of,
     template_variables,
     validate_template,
 )
@@ -171,11 +172,20 @@ async def preview_template(
     session: SessionDep,
     resources: ResourcesDep,
 ) -> PreviewRead:
-    """Render a template's subject and bodies for a catalogue artist, as sending would."""
+    """Render a template's subject and bodies for a catalogue artist, as sending would; parts
+    given in the request (an unsaved draft) are rendered in place of the saved ones."""
     template = await EmailTemplateRepository(session, principal.workspace_id).get(template_id)
+    parts = {part: getattr(template, part) for part in TEMPLATE_FIELDS}
+    draft = {part: getattr(body, part) for part in TEMPLATE_FIELDS}
+    draft = {part: source for part, source in draft.items() if source is not None}
+    if draft:
+        _require_a_body(
+            draft.get("body_html", parts["body_html"]), draft.get("body_text", parts["body_text"])
+        )
+        validate_template(draft)
     context = await _preview_context(session, principal, body)
     # User-written code: rendered in a child process, bounded in time, memory and size.
-    rendered = await resources.templates.render(template, context)
+    rendered = email_of(await resources.templates.render_parts({**parts, **draft}, context))
     return PreviewRead(subject=rendered.subject, html=rendered.html, text=rendered.text)
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from core.enums import Role
 from serve.schemas.common import ReadModel
@@ -84,8 +85,26 @@ class WorkspaceUpdate(BaseModel):
 class MemberRead(ReadModel):
     id: uuid.UUID
     user_id: uuid.UUID
+    email: str
+    display_name: str
     role: Role
     created_at: datetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _with_user(cls, member: Any) -> Any:
+        """A membership read from the database carries its user's email and name."""
+        user = getattr(member, "user", None)
+        if user is None or isinstance(member, dict):
+            return member
+        return {
+            "id": member.id,
+            "user_id": member.user_id,
+            "email": user.email,
+            "display_name": user.display_name,
+            "role": member.role,
+            "created_at": member.created_at,
+        }
 
 
 class MemberUpdate(BaseModel):

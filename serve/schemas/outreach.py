@@ -82,6 +82,16 @@ class PreviewRequest(BaseModel):
         default=None,
         description="For ``contact.email``; default: the workspace's newest contact of the artist.",
     )
+    # A draft being edited, rendered in place of the saved part (checked as saving would).
+    subject: str | None = Field(
+        default=None, min_length=1, max_length=500, description="Unsaved subject to render."
+    )
+    body_html: str | None = Field(
+        default=None, max_length=MAX_BODY_CHARS, description="Unsaved HTML body to render."
+    )
+    body_text: str | None = Field(
+        default=None, max_length=MAX_BODY_CHARS, description="Unsaved text body to render."
+    )
 
 
 class PreviewRead(ReadModel):

@@ -6,8 +6,9 @@ import re
 import secrets
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from core.enums import Role
 from core.errors import Conflict, NotFound
@@ -95,6 +96,10 @@ class WorkspaceRepository:
 class MembershipRepository(ScopedRepository[Membership]):
     model = Membership
     noun = "membership"
+
+    def _scoped(self) -> Select[Membership]:
+        # Members are shown by name and email: each read brings its user along.
+        return super()._scoped().options(selectinload(Membership.user))
 
     async def add(self, user_id: uuid.UUID, role: Role) -> Membership:
         return await self.create(user_id=user_id, role=role)

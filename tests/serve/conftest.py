@@ -1,103 +1,21 @@
-"""One Ray instance and one Serve deployment for the whole test session."""
+"""The API tests' clients and accounts (the Ray cluster and Serve deployment are in
+tests/conftest.py, shared with the browser tests)."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from core.settings import Settings
-from scraping.fixture import FixtureGraph, FixtureSite
 from serve.app import build_app
 from storage.events import EventBus, EventSubscription
 from storage.redis_client import create_redis
-from tests.conftest import free_port
-
-
-@pytest.fixture(scope="session")
-async def soundcloud_site() -> AsyncIterator[FixtureSite]:
-    """The SoundCloud-shaped fixture site the app's discovery jobs walk (2,000 artists)."""
-    async with FixtureSite(FixtureGraph(artists=2000, seed=11)) as site:
-        yield site
-
-
-def fixture_site_settings(site: FixtureSite) -> dict[str, object]:
-    """Settings that point discovery at a fixture site, unpaced."""
-    return {
-        "soundcloud_web_url": site.web_url,
-        "soundcloud_api_url": site.api_url,
-        "soundcloud_link_in_bio_hosts": urlsplit(site.links_url).netloc,
-        "soundcloud_requests_per_second": 0,
-        "link_in_bio_requests_per_second": 0,
-    }
-
-
-@pytest.fixture(scope="session")
-def app_settings(
-    database_url: str,
-    redis_url: str,
-    tmp_path_factory: pytest.TempPathFactory,
-    soundcloud_site: FixtureSite,
-) -> Settings:
-    return Settings(
-        **fixture_site_settings(soundcloud_site),  # type: ignore[arg-type]
-        data_dir=tmp_path_factory.mktemp("app-data"),
-        database_url=database_url,
-        redis_url=redis_url,
-        serve_replica_cpus=0.25,
-        secret_key="test-secret-key-that-is-long-enough-for-hs256",
-        login_attempts_per_ip=100_000,
-        login_attempts_per_account=5,
-        registrations_per_ip=100_000,
-        # Far above what a hostile template's memory bound takes on a loaded machine, so the
-        # bound a test expects is the one met first.
-        template_render_seconds=5,
-        _env_file=None,  # type: ignore[call-arg]
-    )
-
-
-@pytest.fixture(scope="session")
-def ray_cluster() -> Iterator[None]:
-    import ray
-
-    from serve.runner import RAY_PROXY_ENVIRONMENT, local_ray_on_loopback
-
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    os.environ.update(RAY_PROXY_ENVIRONMENT)  # as `campaign-manager serve` starts Ray
-    local_ray_on_loopback()
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        object_store_memory=128 * 1024 * 1024,
-        log_to_driver=False,
-        namespace="campaign-manager-tests",
-    )
-    yield
-    from ray import serve as ray_serve
-
-    ray_serve.shutdown()
-    ray.shutdown()
-
-
-@pytest.fixture(scope="session")
-def served_url(ray_cluster: None, app_settings: Settings) -> Iterator[str]:
-    """Base URL of the API running on Ray Serve (Serve's HTTP proxy on a free loopback port)."""
-    from ray import serve as ray_serve
-
-    from serve.deployment import APP_NAME, build_application
-
-    port = free_port()
-    ray_serve.start(http_options={"host": "127.0.0.1", "port": port})
-    ray_serve.run(build_application(app_settings), name=APP_NAME, route_prefix="/")
-    yield f"http://127.0.0.1:{port}"
-    ray_serve.delete(APP_NAME)
 
 
 @pytest.fixture

@@ -28,8 +28,8 @@ from storage.models import ArtistContact, ArtistSnapshot, DiscoveryJobArtist
 from storage.repositories.discovery_jobs import DiscoveryJobRepository
 from storage.repositories.users import UserRepository
 from storage.repositories.workspaces import WorkspaceRepository
-from tests.conftest import free_port
-from tests.serve.conftest import Account, fixture_site_settings, join, register
+from tests.conftest import fixture_site_settings, free_port
+from tests.serve.conftest import Account, join, register
 
 JOBS = "/api/v1/discovery-jobs"
 JOB_TIMEOUT_SECONDS = 180

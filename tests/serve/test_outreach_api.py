@@ -270,6 +270,34 @@ class TestPreview:
         assert response.status_code == 200, response.text
         assert response.json()["text"] == "[][][]"
 
+    async def test_an_unsaved_draft_renders_in_place_of_the_saved_parts(
+        self, api: httpx.AsyncClient, owner: Account, engine: AsyncEngine
+    ) -> None:
+        artist_id = await catalogue_artist(engine)
+        template = (await create_template(api, owner, body_text="saved {{ artist.name }}")).json()
+        url = f"{TEMPLATES}/{template['id']}/preview"
+        draft = await api.post(
+            url,
+            json={"artist_id": artist_id, "body_text": "draft for {{ artist.city }}"},
+            headers=owner.headers,
+        )
+        broken = await api.post(
+            url, json={"artist_id": artist_id, "subject": "{{ artist.name"}, headers=owner.headers
+        )
+        emptied = await api.post(
+            url,
+            json={"artist_id": artist_id, "body_text": "", "body_html": ""},
+            headers=owner.headers,
+        )
+        saved = await api.get(f"{TEMPLATES}/{template['id']}", headers=owner.headers)
+
+        assert draft.status_code == 200, draft.text
+        assert draft.json()["text"] == "draft for Berlin"
+        assert broken.status_code == 422
+        assert fields_of(broken) == {"subject"}
+        assert emptied.status_code == 422
+        assert saved.json()["body_text"] == "saved {{ artist.name }}"
+
     async def test_an_unknown_artist_is_a_404(self, api: httpx.AsyncClient, owner: Account) -> None:
         template = (await create_template(api, owner)).json()
         response = await api.post(

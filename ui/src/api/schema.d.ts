@@ -756,8 +756,9 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Render a template's subject and bodies for a catalogue artist, as sending would
-         * @description Render a template's subject and bodies for a catalogue artist, as sending would.
+         * Render a template's subject and bodies for a catalogue artist, as sending would; parts
+         * @description Render a template's subject and bodies for a catalogue artist, as sending would; parts
+         *     given in the request (an unsaved draft) are rendered in place of the saved ones.
          */
         post: operations["preview_template_api_v1_email_templates__template_id__preview_post"];
         delete?: never;
@@ -2829,6 +2830,10 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** Display Name */
+            display_name: string;
+            /** Email */
+            email: string;
             /**
              * Id
              * Format: uuid
@@ -3293,6 +3298,16 @@ export interface components {
              */
             artist_id: string;
             /**
+             * Body Html
+             * @description Unsaved HTML body to render.
+             */
+            body_html?: string | null;
+            /**
+             * Body Text
+             * @description Unsaved text body to render.
+             */
+            body_text?: string | null;
+            /**
              * Campaign Id
              * @description A campaign of the workspace, for ``campaign.name``.
              */
@@ -3302,6 +3317,11 @@ export interface components {
              * @description For ``contact.email``; default: the workspace's newest contact of the artist.
              */
             contact_email?: string | null;
+            /**
+             * Subject
+             * @description Unsaved subject to render.
+             */
+            subject?: string | null;
         };
         /**
          * Problem

@@ -2,6 +2,12 @@ import "@testing-library/jest-dom/vitest";
 import { afterEach } from "vitest";
 import { cleanup } from "@testing-library/react";
 
+// Node's fetch resolves relative URLs ("/api/v1/...") against this origin, as a browser does
+// against the page's.
+(globalThis as Record<symbol, unknown>)[Symbol.for("undici.globalOrigin.1")] = new URL(
+  window.location.origin,
+);
+
 afterEach(() => {
   cleanup();
   localStorage.clear();
