@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 from uuid import UUID
 
 from core.enums import SmtpTlsMode
@@ -83,11 +83,14 @@ def invitation_message(
 ) -> EmailMessage:
     """The invitation an invitee receives: who invites them where, and how to accept."""
     base = public_url.rstrip("/")
+    # The web app's page for it (ui/src/pages/auth/AcceptInvitationPage.tsx).
+    accept_url = f"{base}/invitations/accept?code={quote(token, safe='')}"
     text = (
         f"{inviter_name} invites you to join the workspace {workspace_name!r} on Campaign "
         f"Manager as {role}.\n\n"
-        f"Sign in at {base} with this address (or create an account with it), then accept the "
-        "invitation with this code:\n\n"
+        f"Accept it here (sign in with this address, or create an account with it):\n\n"
+        f"    {accept_url}\n\n"
+        "or accept it in the app with this code:\n\n"
         f"    {token}\n\n"
         f'(API: POST {base}/api/v1/invitations/accept with {{"token": "{token}"}}.)\n'
         "If you did not expect this, ignore this message.\n"
@@ -96,8 +99,8 @@ def invitation_message(
         f"<p>{html.escape(inviter_name)} invites you to join the workspace "
         f"<strong>{html.escape(workspace_name)}</strong> on Campaign Manager as "
         f"{html.escape(role)}.</p>"
-        f'<p>Sign in at <a href="{html.escape(base, quote=True)}">{html.escape(base)}</a> with '
-        "this address (or create an account with it), then accept the invitation with this "
+        f'<p><a href="{html.escape(accept_url, quote=True)}">Accept the invitation</a> (sign in '
+        "with this address, or create an account with it), or accept it in the app with this "
         f"code:</p><p><code>{html.escape(token)}</code></p>"
         "<p>If you did not expect this, ignore this message.</p>"
     )

@@ -51,7 +51,10 @@ class TestInvitationMail:
         [entry] = listed.json()["items"]
         assert entry["to"] == "sam@label.example"
         shown = await local_api.get(f"/api/v1/outbox/{entry['id']}", headers=owner.headers)
-        assert invited.json()["token"] in shown.json()["text"]
+        token = invited.json()["token"]
+        # The link opens the web app's accept page with the code filled in.
+        assert f"/invitations/accept?code={token}" in shown.json()["text"]
+        assert f"/invitations/accept?code={token}" in shown.json()["html"]
 
     async def test_through_the_relay_the_invitee_receives_it(
         self, relayed_app: FastAPI, relay_port: int
