@@ -67,8 +67,8 @@ export const TextField = forwardRef<
 
 export const TextAreaField = forwardRef<
   HTMLTextAreaElement,
-  FieldProps & TextareaHTMLAttributes<HTMLTextAreaElement>
->(function TextAreaField({ label, error, hint, id, className = "", ...props }, ref) {
+  FieldProps & TextareaHTMLAttributes<HTMLTextAreaElement> & { mono?: boolean }
+>(function TextAreaField({ label, error, hint, id, mono = false, className = "", ...props }, ref) {
   const autoId = useId();
   const inputId = id ?? autoId;
   return (
@@ -78,7 +78,7 @@ export const TextAreaField = forwardRef<
         id={inputId}
         aria-invalid={error ? true : undefined}
         aria-describedby={described(inputId, error, hint)}
-        className={`${INPUT} font-mono ${className}`}
+        className={`${INPUT} ${mono ? "font-mono" : ""} ${className}`}
         {...props}
       />
     </FieldShell>

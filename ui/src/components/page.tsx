@@ -50,10 +50,25 @@ export function Badge({ tone = "slate", children }: { tone?: keyof typeof BADGE;
   );
 }
 
+/** A box that scrolls sideways on a narrow screen rather than squeezing what it holds; it
+ * takes the keyboard focus, so it can be scrolled without a mouse. */
+export function ScrollRegion({ label, className = "", children }: { label: string; className?: string; children: ReactNode }) {
+  return (
+    <div
+      role="group"
+      aria-label={label}
+      tabIndex={0}
+      className={`overflow-x-auto focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 ${className}`}
+    >
+      {children}
+    </div>
+  );
+}
+
 /** A responsive table: scrolls sideways on a phone rather than squeezing. */
 export function Table({ caption, head, children }: { caption: string; head: string[]; children: ReactNode }) {
   return (
-    <div className="overflow-x-auto rounded-lg bg-white shadow-sm ring-1 ring-slate-200">
+    <ScrollRegion label={caption} className="rounded-lg bg-white shadow-sm ring-1 ring-slate-200">
       <table className="min-w-full divide-y divide-slate-200 text-sm">
         <caption className="sr-only">{caption}</caption>
         <thead className="bg-slate-50">
@@ -67,6 +82,6 @@ export function Table({ caption, head, children }: { caption: string; head: stri
         </thead>
         <tbody className="divide-y divide-slate-100">{children}</tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }

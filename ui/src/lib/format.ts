@@ -10,11 +10,13 @@ export function formatCompact(value: number | null | undefined): string {
   return value === null || value === undefined ? "—" : COMPACT.format(value);
 }
 
-/** ``minor`` units (cents) of ``currency`` (ISO 4217). */
+/** ``minor`` units of ``currency`` (ISO 4217): cents of EUR, yen of JPY, fils of KWD. */
 export function formatMoney(minor: number | null | undefined, currency = "EUR"): string {
   if (minor === null || minor === undefined) return "—";
   try {
-    return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(minor / 100);
+    const format = new Intl.NumberFormat(undefined, { style: "currency", currency });
+    const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+    return format.format(minor / 10 ** digits);
   } catch {
     return `${(minor / 100).toFixed(2)} ${currency}`;
   }

@@ -21,7 +21,8 @@ const SHOWN_IN: Record<string, string[]> = {
   transaction: ["transactions", "campaigns", "dashboard", "analytics"],
   artist: ["artists", "campaigns"],
   discovery_job: ["discovery-jobs", "dashboard", "artists"],
-  outreach_campaign: ["outreach-campaigns", "dashboard"],
+  // Progress events carry the records they settled.
+  outreach_campaign: ["outreach-campaigns", "email-records", "dashboard", "analytics"],
   email_record: ["email-records", "outreach-campaigns", "dashboard", "analytics"],
   analytics_event: ["analytics", "dashboard"],
   member: ["members", "me"],

@@ -1,3 +1,152 @@
+/** Create an account and its first workspace, then continue where the visitor was going. */
+import { useState } from "react";
+import { useForm } from "react-hook-form";
+import { zodResolver } from "@hookform/resolvers/zod";
+import { useMutation } from "@tanstack/react-query";
+import { Link, Navigate, useSearchParams } from "react-router";
+import { z } from "zod";
+import { api, unwrap } from "@/api/client";
+import { ApiError } from "@/api/problem";
+import { useSession } from "@/auth/session";
+import { Button } from "@/components/buttons";
+import { FormError, TextField } from "@/components/forms";
+import { showApiError } from "@/lib/forms";
+import { AuthFrame, LINK } from "./AuthFrame";
+import { isInvitation, safeNext, withNext } from "./next";
+import { MIN_PASSWORD, email, newPassword, sentence } from "./rules";
+
+const schema = z.object({
+  display_name: z.string().trim().max(200, "Your name can have at most 200 characters."),
+  email,
+  password: newPassword,
+  workspace_name: z.string().trim().max(200, "A workspace name has at most 200 characters."),
+});
+
+type Values = z.infer<typeof schema>;
+const FIELDS = ["display_name", "email", "password", "workspace_name"] as const;
+
 export default function SignupPage() {
-  return null;
+  const { tokens, signIn } = useSession();
+  const [searchParams] = useSearchParams();
+  const next = safeNext(searchParams.get("next"));
+  const [formError, setFormError] = useState<string | null>(null);
+  const [emailTaken, setEmailTaken] = useState(false);
+  const [showPassword, setShowPassword] = useState(false);
+
+  const form = useForm<Values>({
+    resolver: zodResolver(schema),
+    defaultValues: { display_name: "", email: "", password: "", workspace_name: "" },
+  });
+  const { errors } = form.formState;
+
+  const register = useMutation({
+    mutationFn: (values: Values) =>
+      unwrap(
+        api.POST("/api/v1/auth/register", {
+          body: {
+            email: values.email,
+            password: values.password,
+            display_name: values.display_name,
+            // Left blank, the server names it after the person.
+            workspace_name: values.workspace_name || null,
+          },
+        }),
+      ),
+    onSuccess: (data) => signIn(data.tokens),
+    onError: (error) => {
+      if (error instanceof ApiError && error.status === 409) {
+        setEmailTaken(true);
+        form.setError("email", { type: "server", message: "An account with this email already exists." });
+        setFormError(null);
+        return;
+      }
+      const message = showApiError(error, form.setError, FIELDS);
+      setFormError(message && sentence(message));
+    },
+  });
+
+  // Signed in (just now, or already in this browser): on to where the visitor was going.
+  if (tokens) return <Navigate to={next} replace />;
+
+  const submit = form.handleSubmit((values) => {
+    setFormError(null);
+    setEmailTaken(false);
+    register.mutate(values);
+  });
+
+  const name = form.watch("display_name").trim();
+  const address = form.watch("email").trim();
+  const defaultWorkspace = `${name || address.split("@")[0] || "Your name"}'s workspace`;
+
+  return (
+    <AuthFrame
+      title="Create your account"
+      description={
+        isInvitation(next)
+          ? "Sign up with the email address your invitation was sent to; you accept it next."
+          : "Your account comes with a workspace of your own; invite your team to it later."
+      }
+      footer={
+        <>
+          Already have an account?{" "}
+          <Link className={LINK} to={withNext("/login", next)}>
+            Sign in
+          </Link>
+        </>
+      }
+    >
+      <form noValidate onSubmit={submit} className="space-y-4" aria-label="Create your account">
+        <FormError message={formError} />
+        <TextField
+          label="Your name"
+          autoComplete="name"
+          error={errors.display_name?.message}
+          {...form.register("display_name")}
+        />
+        <TextField
+          label="Email"
+          type="email"
+          autoComplete="email"
+          required
+          error={errors.email?.message}
+          {...form.register("email")}
+        />
+        {emailTaken && (
+          <p className="text-sm text-slate-700">
+            <Link className={LINK} to={withNext("/login", next)}>
+              Sign in with this email instead
+            </Link>
+          </p>
+        )}
+        <TextField
+          label="Password"
+          type={showPassword ? "text" : "password"}
+          autoComplete="new-password"
+          required
+          hint={`At least ${MIN_PASSWORD} characters.`}
+          error={errors.password?.message}
+          {...form.register("password")}
+        />
+        <label className="flex items-center gap-2 text-sm text-slate-700">
+          <input
+            type="checkbox"
+            className="h-4 w-4 rounded border-slate-300"
+            checked={showPassword}
+            onChange={(event) => setShowPassword(event.target.checked)}
+          />
+          Show password
+        </label>
+        <TextField
+          label="Workspace name"
+          autoComplete="organization"
+          hint={`Optional. Left blank, it is called “${defaultWorkspace}”.`}
+          error={errors.workspace_name?.message}
+          {...form.register("workspace_name")}
+        />
+        <Button type="submit" className="w-full" busy={register.isPending}>
+          Create account
+        </Button>
+      </form>
+    </AuthFrame>
+  );
 }

@@ -1,0 +1,214 @@
+import { screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import ArtistPage from "./ArtistPage";
+import { artist, campaign, json, mockApi, problem, renderAt, roleKnown, USER_ID, type Route } from "./testing";
+
+const NINA = artist({ description: "Berlin techno.\nBookings: see links." });
+const BASE = `/api/v1/artists/${NINA.id}`;
+const DETAIL = {
+  ...NINA,
+  verified: true,
+  social_profiles: [
+    { platform: "instagram", username: "nina.berg", url: "https://instagram.com/nina.berg", followers_count: 800 },
+    { platform: "website", username: null, url: "javascript:alert(1)", followers_count: null },
+  ],
+  contacts_count: 1,
+  notes_count: 1,
+};
+const CONTACT = {
+  id: "c1",
+  artist_id: NINA.id,
+  email: "booking@nina.example",
+  source: "description",
+  consent_state: "public_business",
+  created_at: "2025-02-01T10:00:00Z",
+  updated_at: "2025-02-01T10:00:00Z",
+};
+const NOTE = {
+  id: "n1",
+  artist_id: NINA.id,
+  author_id: USER_ID,
+  body: "Met at Panorama Bar.",
+  created_at: "2025-02-02T10:00:00Z",
+  updated_at: "2025-02-02T10:00:00Z",
+};
+
+function routes(overrides: Record<string, Route> = {}): Record<string, Route> {
+  return {
+    [`GET ${BASE}`]: DETAIL,
+    [`GET ${BASE}/snapshots`]: [
+      { followers: 10_000, tracks: 30, captured_at: "2025-01-01T00:00:00Z" },
+      { followers: 12_345, tracks: 40, captured_at: "2025-03-01T00:00:00Z" },
+    ],
+    [`GET ${BASE}/contacts`]: { items: [CONTACT], next_cursor: null },
+    [`GET ${BASE}/notes`]: { items: [NOTE], next_cursor: null },
+    "GET /api/v1/campaigns": { items: [campaign()], next_cursor: null },
+    ...overrides,
+  };
+}
+
+function renderArtist() {
+  return renderAt(<ArtistPage />, { route: `/artists/${NINA.id}`, path: "/artists/:artistId" });
+}
+
+describe("ArtistPage", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("shows the profile, stats, links and follower history", async () => {
+    mockApi(routes());
+    renderArtist();
+    expect(await screen.findByRole("heading", { level: 1, name: "Nina Berg" })).toBeInTheDocument();
+    expect(screen.getByText("NB")).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: "SoundCloud profile of Nina Berg: soundcloud.com/ninaberg (opens in a new tab)" })).toHaveAttribute(
+      "href",
+      "https://soundcloud.com/ninaberg",
+    );
+    expect(screen.getByTestId("stat-followers")).toHaveTextContent(/12.345/);
+    expect(screen.getByTestId("stat-contacts")).toHaveTextContent("1");
+    expect(screen.getByRole("link", { name: "Instagram: nina.berg (opens in a new tab)" })).toHaveAttribute(
+      "href",
+      "https://instagram.com/nina.berg",
+    );
+    // A scraped link that is not http(s) never becomes a link.
+    expect(document.querySelector('a[href^="javascript:"]')).toBeNull();
+    expect(await screen.findByTestId("follower-summary")).toHaveTextContent(/From 10.000 followers .*\(up 2.345\)/);
+    expect(screen.getByRole("img", { name: /Follower history chart/ })).toBeInTheDocument();
+  });
+
+  it("explains the empty chart when there is one reading", async () => {
+    mockApi(routes({ [`GET ${BASE}/snapshots`]: [{ followers: 5, tracks: 1, captured_at: "2025-01-01T00:00:00Z" }] }));
+    renderArtist();
+    expect(await screen.findByText("Not enough history yet")).toBeInTheDocument();
+    expect(screen.getByText(/one so far/)).toBeInTheDocument();
+    expect(screen.queryByRole("img", { name: /Follower history chart/ })).not.toBeInTheDocument();
+  });
+
+  it("adds a note and shows the list read again", async () => {
+    const user = userEvent.setup({ delay: null });
+    const notes = [NOTE];
+    const { calls } = mockApi(
+      routes({
+        [`GET ${BASE}/notes`]: () => json({ items: notes, next_cursor: null }),
+        [`POST ${BASE}/notes`]: ({ body }) => {
+          const note = { ...NOTE, id: "n2", body: (body as { body: string }).body };
+          notes.unshift(note);
+          return json(note, 201);
+        },
+      }),
+    );
+    renderArtist();
+    const form = await screen.findByRole("form", { name: "Add note" });
+    await user.click(within(form).getByRole("button", { name: "Add note" }));
+    expect(within(form).getByLabelText("New note")).toHaveAccessibleDescription("Write something first.");
+
+    await user.type(within(form).getByLabelText("New note"), "Wants a vinyl release.");
+    await user.click(within(form).getByRole("button", { name: "Add note" }));
+    const list = await screen.findByRole("list", { name: "Notes" });
+    expect(await within(list).findByText("Wants a vinyl release.")).toBeInTheDocument();
+    expect(within(form).getByLabelText("New note")).toHaveValue("");
+    expect(calls.find((c) => c.method === "POST")!.body).toEqual({ body: "Wants a vinyl release." });
+    expect(within(list).getAllByText(/By you/)).toHaveLength(2);
+  });
+
+  it("edits a note", async () => {
+    const user = userEvent.setup({ delay: null });
+    const { calls } = mockApi(routes({ [`PATCH ${BASE}/notes/n1`]: { ...NOTE, body: "Met at Tresor." } }));
+    renderArtist();
+    const list = await screen.findByRole("list", { name: "Notes" });
+    await user.click(within(list).getByRole("button", { name: "Edit note" }));
+    const form = within(list).getByRole("form", { name: "Edit note" });
+    const text = within(form).getByLabelText("Note text");
+    await user.clear(text);
+    await user.type(text, "Met at Tresor.");
+    await user.click(within(form).getByRole("button", { name: "Save note" }));
+    await waitFor(() => expect(calls.some((c) => c.method === "PATCH")).toBe(true));
+    expect(calls.find((c) => c.method === "PATCH")!.body).toEqual({ body: "Met at Tresor." });
+  });
+
+  it("deletes a contact only once confirmed", async () => {
+    const user = userEvent.setup({ delay: null });
+    let contacts = [CONTACT];
+    const { calls } = mockApi(
+      routes({
+        [`GET ${BASE}/contacts`]: () => json({ items: contacts, next_cursor: null }),
+        [`DELETE ${BASE}/contacts/c1`]: () => {
+          contacts = [];
+          return new Response(null, { status: 204 });
+        },
+      }),
+    );
+    renderArtist();
+    await user.click(await screen.findByRole("button", { name: "Delete booking@nina.example" }));
+    expect(calls.some((c) => c.method === "DELETE")).toBe(false);
+    await user.click(screen.getByRole("button", { name: "Yes, delete" }));
+    expect(await screen.findByText("No email contacts yet")).toBeInTheDocument();
+    expect(calls.filter((c) => c.method === "DELETE").map((c) => c.url.pathname)).toEqual([`${BASE}/contacts/c1`]);
+  });
+
+  it("adds a contact and puts the server's objection on the email field", async () => {
+    const user = userEvent.setup({ delay: null });
+    const { calls } = mockApi(
+      routes({ [`POST ${BASE}/contacts`]: () =>
+        problem(409, "booking@nina.example is already a contact of this artist") }),
+    );
+    renderArtist();
+    const form = await screen.findByRole("form", { name: "Add contact" });
+    await user.type(within(form).getByLabelText("Email"), "not-an-email");
+    await user.click(within(form).getByRole("button", { name: "Add contact" }));
+    expect(within(form).getByLabelText("Email")).toHaveAccessibleDescription(
+      "Enter an email address like name@example.com.",
+    );
+    await user.clear(within(form).getByLabelText("Email"));
+    await user.type(within(form).getByLabelText("Email"), "booking@nina.example");
+    await user.selectOptions(within(form).getByLabelText("Consent"), "Consent granted");
+    await user.click(within(form).getByRole("button", { name: "Add contact" }));
+    await waitFor(() =>
+      expect(within(form).getByLabelText("Email")).toHaveAccessibleDescription(
+        "booking@nina.example is already a contact of this artist",
+      ),
+    );
+    expect(calls.find((c) => c.method === "POST")!.body).toEqual({
+      email: "booking@nina.example",
+      consent_state: "granted",
+      source: "manual",
+    });
+  });
+
+  it("adds the artist to a campaign", async () => {
+    const user = userEvent.setup({ delay: null });
+    const spring = campaign();
+    const { calls } = mockApi(
+      routes({
+        [`POST /api/v1/campaigns/${spring.id}/artists`]: () =>
+          json({ id: "ca", campaign_id: spring.id, artist_id: NINA.id, status: "proposed", added_at: "2025-01-01T00:00:00Z" }, 201),
+      }),
+    );
+    renderArtist();
+    const form = await screen.findByRole("form", { name: "Add to campaign" });
+    await waitFor(() => expect(within(form).getByLabelText("Campaign")).toBeEnabled());
+    await user.selectOptions(within(form).getByLabelText("Campaign"), "Spring release (draft)");
+    await user.click(within(form).getByRole("button", { name: "Add to campaign" }));
+    expect(await within(form).findByRole("status")).toHaveTextContent("Added 1 artist to Spring release.");
+    expect(calls.find((c) => c.method === "POST")!.body).toEqual({ artist_id: NINA.id, status: "proposed" });
+  });
+
+  it("shows viewers the artist without edit controls", async () => {
+    mockApi(routes(), "viewer");
+    const { queryClient } = renderArtist();
+    expect(await screen.findByText("booking@nina.example")).toBeInTheDocument();
+    expect(await screen.findByText("Met at Panorama Bar.")).toBeInTheDocument();
+    await roleKnown(queryClient);
+    expect(screen.queryByRole("form", { name: "Add note" })).not.toBeInTheDocument();
+    expect(screen.queryByRole("form", { name: "Add contact" })).not.toBeInTheDocument();
+    expect(screen.queryByRole("form", { name: "Add to campaign" })).not.toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Edit note" })).not.toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: /Delete/ })).not.toBeInTheDocument();
+  });
+
+  it("says when the artist is not there", async () => {
+    mockApi(routes({ [`GET ${BASE}`]: () => problem(404, `artist ${NINA.id} not found`) }));
+    renderArtist();
+    expect(await screen.findByRole("alert")).toHaveTextContent(`artist ${NINA.id} not found`);
+    expect(screen.getByRole("link", { name: "Back to artists" })).toHaveAttribute("href", "/artists");
+  });
+});

@@ -1,0 +1,309 @@
+import { screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { onTestFinished } from "vitest";
+import ArtistsPage from "./ArtistsPage";
+import { artist, campaign, json, mockApi, problem, renderAt, roleKnown, type Call } from "./testing";
+
+const NINA = artist();
+const OMAR = artist({ id: "10000000-0000-4000-8000-000000000002", name: "Omar Sol", permalink: "omarsol", soundcloud_id: 102 });
+const LEA = artist({ id: "10000000-0000-4000-8000-000000000003", name: "Lea Wolf", permalink: "leawolf", soundcloud_id: 103 });
+const SPRING = campaign();
+
+function searches(calls: Call[]): URLSearchParams[] {
+  return calls.filter((c) => c.method === "GET" && c.url.pathname === "/api/v1/artists").map((c) => c.url.searchParams);
+}
+
+function renderArtists(route = "/artists") {
+  return renderAt(<ArtistsPage />, { route, path: "/artists" });
+}
+
+describe("ArtistsPage", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("sends every filter of the search form in the query string", async () => {
+    const user = userEvent.setup({ delay: null });
+    const { calls } = mockApi({
+      "GET /api/v1/artists": { items: [NINA], next_cursor: null },
+      "GET /api/v1/campaigns": { items: [], next_cursor: null },
+    });
+    renderArtists();
+    expect(await screen.findByRole("link", { name: "Nina Berg" })).toHaveAttribute("href", `/artists/${NINA.id}`);
+
+    const form = screen.getByRole("search", { name: "Search artists" });
+    await user.type(within(form).getByLabelText("Search"), "nina");
+    await user.type(within(form).getByLabelText("Genre"), "techno");
+    await user.type(within(form).getByLabelText("City"), "Berlin");
+    await user.type(within(form).getByLabelText("Country"), "de");
+    await user.type(within(form).getByLabelText("Minimum followers"), "100");
+    await user.type(within(form).getByLabelText("Maximum followers"), "50000");
+    await user.selectOptions(within(form).getByLabelText("Verified"), "Verified only");
+    await user.selectOptions(within(form).getByLabelText("Email contact"), "No email yet");
+    await user.selectOptions(within(form).getByLabelText("Sort by"), "Name A–Z");
+    await user.click(within(form).getByRole("button", { name: "Search" }));
+
+    await waitFor(() => expect(searches(calls)).toHaveLength(2));
+    const sent = searches(calls)[1]!;
+    expect(Object.fromEntries(sent)).toEqual({
+      q: "nina",
+      genre: "techno",
+      city: "Berlin",
+      country: "DE",
+      min_followers: "100",
+      max_followers: "50000",
+      verified: "true",
+      has_contact: "false",
+      sort: "name",
+      limit: "50",
+    });
+  });
+
+  it("searches with the filters in the page address, and clears them", async () => {
+    const user = userEvent.setup({ delay: null });
+    const { calls } = mockApi({ "GET /api/v1/artists": { items: [], next_cursor: null } }, "viewer");
+    renderArtists("/artists?genre=house&has_contact=true&sort=-created_at");
+    expect(await screen.findByText("No artists match these filters")).toBeInTheDocument();
+    expect(Object.fromEntries(searches(calls)[0]!)).toEqual({
+      genre: "house",
+      has_contact: "true",
+      sort: "-created_at",
+      limit: "50",
+    });
+    expect(screen.getByLabelText("Genre")).toHaveValue("house");
+
+    await user.click(screen.getByRole("button", { name: "Clear filters" }));
+    await waitFor(() => expect(searches(calls)).toHaveLength(2));
+    expect(Object.fromEntries(searches(calls)[1]!)).toEqual({ sort: "-followers", limit: "50" });
+    expect(screen.getByLabelText("Genre")).toHaveValue("");
+  });
+
+  it("refuses a follower range the server would refuse, without asking it", async () => {
+    const user = userEvent.setup({ delay: null });
+    const { calls } = mockApi({ "GET /api/v1/artists": { items: [NINA], next_cursor: null } }, "viewer");
+    renderArtists();
+    await screen.findByRole("link", { name: "Nina Berg" });
+    await user.type(screen.getByLabelText("Minimum followers"), "500");
+    await user.type(screen.getByLabelText("Maximum followers"), "10");
+    await user.type(screen.getByLabelText("Country"), "D1");
+    await user.click(screen.getByRole("button", { name: "Search" }));
+    expect(await screen.findByLabelText("Maximum followers")).toHaveAccessibleDescription(
+      "Must not be less than the minimum.",
+    );
+    expect(screen.getByLabelText("Country")).toHaveAccessibleDescription("Use a two-letter country code, e.g. DE.");
+    expect(searches(calls)).toHaveLength(1);
+  });
+
+  it("loads the next page with the cursor the last one gave", async () => {
+    const user = userEvent.setup({ delay: null });
+    const { calls } = mockApi(
+      {
+        "GET /api/v1/artists": ({ url }) =>
+          url.searchParams.get("cursor") === "page-2"
+            ? json({ items: [OMAR], next_cursor: null })
+            : json({ items: [NINA], next_cursor: "page-2" }),
+      },
+      "viewer",
+    );
+    renderArtists();
+    await user.click(await screen.findByRole("button", { name: "Load more artists" }));
+    expect(await screen.findByRole("link", { name: "Omar Sol" })).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: "Nina Berg" })).toBeInTheDocument();
+    expect(searches(calls)[1]!.get("cursor")).toBe("page-2");
+    expect(screen.queryByRole("button", { name: "Load more artists" })).not.toBeInTheDocument();
+  });
+
+  it("adds the selected artists to the chosen campaign", async () => {
+    const user = userEvent.setup({ delay: null });
+    const { calls } = mockApi({
+      "GET /api/v1/artists": { items: [NINA, OMAR, LEA], next_cursor: null },
+      "GET /api/v1/campaigns": { items: [SPRING, campaign({ id: "c2", name: "Summer tour" })], next_cursor: null },
+      [`POST /api/v1/campaigns/${SPRING.id}/artists`]: ({ body }) =>
+        (body as { artist_id: string }).artist_id === LEA.id
+          ? problem(409, "artist already in this campaign")
+          : json({ id: "x", campaign_id: SPRING.id, artist_id: (body as { artist_id: string }).artist_id, status: "proposed", added_at: "2025-01-01T00:00:00Z" }, 201),
+    });
+    renderArtists();
+    await user.click(await screen.findByRole("checkbox", { name: "Select Nina Berg" }));
+    await user.click(screen.getByRole("checkbox", { name: "Select Lea Wolf" }));
+    expect(screen.getByText("2 artists selected.")).toBeInTheDocument();
+
+    const form = screen.getByRole("form", { name: "Add to campaign" });
+    await waitFor(() => expect(within(form).getByLabelText("Campaign")).toBeEnabled());
+    await user.click(within(form).getByRole("button", { name: "Add to campaign" }));
+    expect(within(form).getByLabelText("Campaign")).toHaveAccessibleDescription("Choose a campaign.");
+
+    await user.selectOptions(within(form).getByLabelText("Campaign"), "Spring release (draft)");
+    await user.click(within(form).getByRole("button", { name: "Add to campaign" }));
+
+    expect(await within(form).findByRole("status")).toHaveTextContent(
+      "Added 1 artist to Spring release. 1 was in it already.",
+    );
+    const posted = calls
+      .filter((c) => c.method === "POST")
+      .map((c) => [c.url.pathname, (c.body as { artist_id: string }).artist_id]);
+    expect(posted.sort()).toEqual(
+      [
+        [`/api/v1/campaigns/${SPRING.id}/artists`, NINA.id],
+        [`/api/v1/campaigns/${SPRING.id}/artists`, LEA.id],
+      ].sort(),
+    );
+    // Done: the selection is cleared.
+    expect(screen.getByRole("checkbox", { name: "Select Nina Berg" })).not.toBeChecked();
+  });
+
+  it("selects every shown artist at once", async () => {
+    const user = userEvent.setup({ delay: null });
+    mockApi({
+      "GET /api/v1/artists": { items: [NINA, OMAR], next_cursor: null },
+      "GET /api/v1/campaigns": { items: [SPRING], next_cursor: null },
+    });
+    renderArtists();
+    await user.click(await screen.findByRole("checkbox", { name: "Select all shown artists" }));
+    expect(screen.getByRole("checkbox", { name: "Select Omar Sol" })).toBeChecked();
+    expect(screen.getByText("2 artists selected.")).toBeInTheDocument();
+  });
+
+  it("shows viewers no edit controls", async () => {
+    mockApi({ "GET /api/v1/artists": { items: [NINA], next_cursor: null } }, "viewer");
+    const { queryClient } = renderArtists();
+    await screen.findByRole("link", { name: "Nina Berg" });
+    await roleKnown(queryClient);
+    expect(screen.getByRole("button", { name: "Export CSV" })).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "New artist" })).not.toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Import CSV" })).not.toBeInTheDocument();
+    expect(screen.queryByRole("checkbox")).not.toBeInTheDocument();
+    expect(screen.queryByRole("form", { name: "Add to campaign" })).not.toBeInTheDocument();
+  });
+
+  it("creates an artist, and puts a duplicate SoundCloud id on its field", async () => {
+    const user = userEvent.setup({ delay: null });
+    let attempts = 0;
+    const { calls } = mockApi({
+      "GET /api/v1/artists": { items: [], next_cursor: null },
+      "GET /api/v1/campaigns": { items: [], next_cursor: null },
+      "POST /api/v1/artists": ({ body }) => {
+        attempts += 1;
+        return attempts === 1
+          ? problem(409, "an artist with soundcloud_id 555 is already listed")
+          : json(artist({ id: "new-artist", ...(body as object) }), 201);
+      },
+    });
+    renderArtists();
+    await user.click(await screen.findByRole("button", { name: "New artist" }));
+    const form = screen.getByRole("form", { name: "New artist" });
+    await user.click(within(form).getByRole("button", { name: "Create artist" }));
+    expect(within(form).getByLabelText("Name")).toHaveAccessibleDescription("Enter the artist's name.");
+
+    await user.type(within(form).getByLabelText("SoundCloud id"), "555");
+    await user.type(within(form).getByLabelText("Name"), "Kai Moon");
+    await user.type(within(form).getByLabelText("Permalink"), "kaimoon");
+    await user.type(within(form).getByLabelText("Genres"), "house, disco");
+    await user.type(within(form).getByLabelText("Country"), "fr");
+    await user.click(within(form).getByLabelText("Verified on SoundCloud"));
+    await user.click(within(form).getByRole("button", { name: "Create artist" }));
+
+    expect(await within(form).findByText("an artist with soundcloud_id 555 is already listed")).toBeInTheDocument();
+    expect(within(form).getByLabelText("SoundCloud id")).toHaveAttribute("aria-invalid", "true");
+    const sent = calls.find((c) => c.method === "POST")!.body;
+    expect(sent).toMatchObject({
+      soundcloud_id: 555,
+      name: "Kai Moon",
+      permalink: "kaimoon",
+      genres: ["house", "disco"],
+      country: "FR",
+      followers: 0,
+      verified: true,
+      city: null,
+    });
+
+    await user.click(within(form).getByRole("button", { name: "Create artist" }));
+    expect(await screen.findByTestId("elsewhere")).toHaveTextContent("/artists/new-artist");
+  });
+
+  it("imports a CSV file and lists the rows it skipped", async () => {
+    const user = userEvent.setup({ delay: null });
+    const { calls } = mockApi({
+      "GET /api/v1/artists": { items: [], next_cursor: null },
+      "GET /api/v1/campaigns": { items: [], next_cursor: null },
+      "POST /api/v1/artists/import": {
+        rows: 4,
+        inserted: 2,
+        existing: 1,
+        skipped: 1,
+        contacts_added: 3,
+        errors: [{ row: 3, field: "followers", message: "Input should be a valid integer" }],
+      },
+    });
+    renderArtists();
+    await user.click(await screen.findByRole("button", { name: "Import CSV" }));
+    const form = screen.getByRole("form", { name: "Import artists from CSV" });
+    await user.click(within(form).getByRole("button", { name: "Upload and import" }));
+    expect(within(form).getByRole("alert")).toHaveTextContent("Choose a CSV file to import.");
+
+    const file = new File(["soundcloud_id,name,permalink\n1,A,a\n"], "artists.csv", { type: "text/csv" });
+    await user.upload(within(form).getByLabelText("CSV file"), file);
+    await user.click(within(form).getByRole("button", { name: "Upload and import" }));
+
+    expect(await screen.findByText("Import finished: 2 added, 1 skipped.")).toBeInTheDocument();
+    expect(screen.getByTestId("import-existing")).toHaveTextContent("1");
+    expect(screen.getByTestId("import-contacts")).toHaveTextContent("3");
+    const problems = screen.getByRole("table", { name: "Rows not imported" });
+    expect(within(problems).getByRole("row", { name: "3 followers Input should be a valid integer" })).toBeInTheDocument();
+
+    const upload = calls.find((c) => c.url.pathname === "/api/v1/artists/import")!;
+    expect(((upload.body as FormData).get("file") as File).name).toBe("artists.csv");
+  });
+
+  it("exports what the search finds and offers the file", async () => {
+    const user = userEvent.setup({ delay: null });
+    // jsdom has no object URLs: the page's link is made from this one.
+    const original = { createObjectURL: URL.createObjectURL, revokeObjectURL: URL.revokeObjectURL };
+    Object.assign(URL, { createObjectURL: vi.fn(() => "blob:artists"), revokeObjectURL: vi.fn() });
+    onTestFinished(() => void Object.assign(URL, original));
+    const { calls } = mockApi(
+      {
+        "GET /api/v1/artists": { items: [NINA], next_cursor: null },
+        "POST /api/v1/artists/export": () =>
+          json(
+          {
+            id: "e1",
+            filename: "artists-20250101T000000Z.csv",
+            rows: 1,
+            created_at: "2025-01-01T00:00:00Z",
+            download_url: "/api/v1/exports/e1/artists-20250101T000000Z.csv",
+          },
+          201,
+        ),
+        "GET /api/v1/exports/e1/artists-20250101T000000Z.csv": () =>
+          new Response("soundcloud_id,name\n101,Nina Berg\n", { headers: { "content-type": "text/csv" } }),
+      },
+      "viewer",
+    );
+    renderArtists("/artists?genre=techno");
+    await screen.findByRole("link", { name: "Nina Berg" });
+    await user.click(screen.getByRole("button", { name: "Export CSV" }));
+    const link = await screen.findByRole("link", { name: "Download artists-20250101T000000Z.csv" });
+    expect(link).toHaveAttribute("href", "blob:artists");
+    expect(link).toHaveAttribute("download", "artists-20250101T000000Z.csv");
+    const exported = calls.find((c) => c.url.pathname === "/api/v1/artists/export")!;
+    expect(exported.url.searchParams.get("genre")).toBe("techno");
+    const download = calls.find((c) => c.url.pathname.startsWith("/api/v1/exports/"))!;
+    expect(download.method).toBe("GET");
+  });
+
+  it("says why the search failed and offers to try again", async () => {
+    const user = userEvent.setup({ delay: null });
+    let failing = true;
+    mockApi(
+      {
+        "GET /api/v1/artists": () =>
+          failing ? problem(422, "invalid fields: cursor") : json({ items: [NINA], next_cursor: null }),
+      },
+      "viewer",
+    );
+    renderArtists();
+    expect(await screen.findByText("invalid fields: cursor")).toBeInTheDocument();
+    failing = false;
+    await user.click(screen.getByRole("button", { name: "Try again" }));
+    expect(await screen.findByRole("link", { name: "Nina Berg" })).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,115 @@
+/** The artist search's filters: kept in the page's URL, checked as the API checks them
+ * (``serve/routers/artists.py: artist_filter``), and turned into its query string. */
+import { z } from "zod";
+import type { operations } from "@/api/schema";
+import { MAX_COUNT } from "./artistParts";
+
+export type ArtistSearchQuery = NonNullable<operations["search_artists_api_v1_artists_get"]["parameters"]["query"]>;
+
+export const SORTS = [
+  { value: "-followers", label: "Most followers" },
+  { value: "followers", label: "Fewest followers" },
+  { value: "name", label: "Name A–Z" },
+  { value: "-name", label: "Name Z–A" },
+  { value: "-created_at", label: "Newest in the catalogue" },
+  { value: "-updated_at", label: "Recently updated" },
+] as const;
+export const DEFAULT_SORT = "-followers";
+
+const TRI_STATE = ["", "true", "false"] as const;
+
+const count = z
+  .string()
+  .trim()
+  .refine(
+    (value) => value === "" || (/^\d{1,10}$/.test(value) && Number(value) <= MAX_COUNT),
+    `Enter a whole number from 0 to ${MAX_COUNT.toLocaleString("en")}.`,
+  );
+
+export const filterSchema = z
+  .object({
+    q: z.string().trim().max(200, "At most 200 characters."),
+    genre: z.string().trim().max(100, "At most 100 characters."),
+    city: z.string().trim().max(200, "At most 200 characters."),
+    country: z
+      .string()
+      .trim()
+      .refine((value) => value === "" || /^[A-Za-z]{2}$/.test(value), "Use a two-letter country code, e.g. DE."),
+    min_followers: count,
+    max_followers: count,
+    verified: z.enum(TRI_STATE),
+    has_contact: z.enum(TRI_STATE),
+    sort: z.enum(SORTS.map((sort) => sort.value) as [string, ...string[]]),
+  })
+  .superRefine((values, ctx) => {
+    const low = values.min_followers === "" ? null : Number(values.min_followers);
+    const high = values.max_followers === "" ? null : Number(values.max_followers);
+    if (low !== null && high !== null && low > high) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["max_followers"],
+        message: "Must not be less than the minimum.",
+      });
+    }
+  });
+
+export type FilterValues = z.infer<typeof filterSchema>;
+export const FILTER_FIELDS = [
+  "q",
+  "genre",
+  "city",
+  "country",
+  "min_followers",
+  "max_followers",
+  "verified",
+  "has_contact",
+  "sort",
+] as const satisfies readonly (keyof FilterValues)[];
+
+function triState(value: string | null): "" | "true" | "false" {
+  return value === "true" || value === "false" ? value : "";
+}
+
+/** The form's values from the page's search parameters (unknown or missing ones blank). */
+export function filtersFromParams(params: URLSearchParams): FilterValues {
+  const sort = params.get("sort") ?? DEFAULT_SORT;
+  return {
+    q: params.get("q") ?? "",
+    genre: params.get("genre") ?? "",
+    city: params.get("city") ?? "",
+    country: params.get("country") ?? "",
+    min_followers: params.get("min_followers") ?? "",
+    max_followers: params.get("max_followers") ?? "",
+    verified: triState(params.get("verified")),
+    has_contact: triState(params.get("has_contact")),
+    sort: SORTS.some((s) => s.value === sort) ? sort : DEFAULT_SORT,
+  };
+}
+
+/** Search parameters for the page's URL: only the filters that are set. */
+export function paramsFromFilters(values: FilterValues): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const field of FILTER_FIELDS) {
+    const value = values[field].trim();
+    if (value !== "" && !(field === "sort" && value === DEFAULT_SORT)) params.set(field, value);
+  }
+  return params;
+}
+
+/** The API's query for the filters (blank ones left out). */
+export function apiQuery(values: FilterValues): ArtistSearchQuery {
+  const text = (value: string) => (value.trim() === "" ? undefined : value.trim());
+  const number = (value: string) => (value.trim() === "" ? undefined : Number(value));
+  const flag = (value: string) => (value === "" ? undefined : value === "true");
+  return {
+    q: text(values.q),
+    genre: text(values.genre),
+    city: text(values.city),
+    country: text(values.country)?.toUpperCase(),
+    min_followers: number(values.min_followers),
+    max_followers: number(values.max_followers),
+    verified: flag(values.verified),
+    has_contact: flag(values.has_contact),
+    sort: values.sort,
+  };
+}

@@ -1,0 +1,94 @@
+import { mockApi, problem, renderPage, meAs } from "@/pages/workspace/testing/harness";
+import { screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+import { loadTokens } from "@/auth/tokens";
+import SignupPage from "./SignupPage";
+
+const PAIR = {
+  access_token: "access-new",
+  token_type: "bearer",
+  expires_in: 900,
+  refresh_token: "refresh-new",
+  workspace_id: "0194a1b2-0000-7000-8000-000000000009",
+};
+
+async function fillIn(values: { name?: string; email?: string; password?: string; workspace?: string }) {
+  const user = userEvent.setup();
+  if (values.name) await user.type(screen.getByLabelText("Your name"), values.name);
+  if (values.email) await user.type(screen.getByLabelText("Email"), values.email);
+  if (values.password) await user.type(screen.getByLabelText("Password"), values.password);
+  if (values.workspace) await user.type(screen.getByLabelText("Workspace name"), values.workspace);
+  await user.click(screen.getByRole("button", { name: "Create account" }));
+}
+
+describe("SignupPage", () => {
+  it("shows the client's errors beside their fields and sends nothing", async () => {
+    const { calls } = mockApi({});
+    renderPage(<SignupPage />, { path: "/signup" });
+
+    await fillIn({ email: "mia@label", password: "short" });
+
+    expect(await screen.findByLabelText("Email")).toHaveAccessibleDescription(
+      "Enter an email address like name@example.com.",
+    );
+    expect(screen.getByLabelText("Password")).toHaveAccessibleDescription("Use at least 8 characters.");
+    expect(screen.getByLabelText("Email")).toHaveAttribute("aria-invalid", "true");
+    expect(calls).toHaveLength(0);
+  });
+
+  it("puts a 422's field error next to the field it names", async () => {
+    mockApi({
+      "POST /api/v1/auth/register": problem(422, "invalid fields: workspace_name", [
+        { field: "workspace_name", message: "String should have at most 200 characters" },
+      ]),
+    });
+    renderPage(<SignupPage />, { path: "/signup" });
+
+    await fillIn({ email: "mia@label.example", password: "a long passphrase", workspace: "Night Owl" });
+
+    expect(await screen.findByLabelText("Workspace name")).toHaveAccessibleDescription(
+      "String should have at most 200 characters",
+    );
+    expect(screen.getByLabelText("Email")).not.toHaveAttribute("aria-invalid");
+    // Placed on its field, so no second copy above the form.
+    expect(screen.getAllByRole("alert")).toHaveLength(1);
+  });
+
+  it("says clearly when the email already has an account, with a way to sign in", async () => {
+    mockApi({ "POST /api/v1/auth/register": problem(409, "a user with this email already exists") });
+    renderPage(<SignupPage />, { path: "/signup", url: "/signup?next=%2Fcampaigns" });
+
+    await fillIn({ email: "mia@label.example", password: "a long passphrase" });
+
+    expect(await screen.findByLabelText("Email")).toHaveAccessibleDescription(
+      "An account with this email already exists.",
+    );
+    expect(screen.getByRole("link", { name: "Sign in with this email instead" })).toHaveAttribute(
+      "href",
+      "/login?next=%2Fcampaigns",
+    );
+  });
+
+  it("signs the new account in and goes on to next, sending the form's values", async () => {
+    const { calls } = mockApi({
+      "POST /api/v1/auth/register": {
+        status: 201,
+        body: { user: meAs("owner").user, workspace: meAs("owner").workspaces[0], tokens: PAIR },
+      },
+      "GET /api/v1/me": { body: meAs("owner") },
+    });
+    renderPage(<SignupPage />, { path: "/signup", url: "/signup?next=%2Fartists%3Fq%3Dowl" });
+
+    await fillIn({ name: "Mia Rossi", email: " Mia@Label.example ", password: "a long passphrase" });
+
+    expect(await screen.findByTestId("location")).toHaveTextContent("/artists?q=owl");
+    expect(calls[0]?.body).toEqual({
+      email: "Mia@Label.example",
+      password: "a long passphrase",
+      display_name: "Mia Rossi",
+      workspace_name: null,
+    });
+    await waitFor(() => expect(loadTokens()?.access_token).toBe("access-new"));
+  });
+});
