@@ -75,14 +75,25 @@ def demo(
     artists: Annotated[int, typer.Option(help="Artists on the fixture site.", min=100)] = 10_000,
     seed: Annotated[int, typer.Option(help="The same seed gives the same artists.")] = 7,
     rate: Annotated[
-        float, typer.Option(help="Requests per second per host for discovery.", min=0.1)
-    ] = 20.0,
+        float,
+        typer.Option(
+            help="Requests per second per host for discovery (the fixture site takes far more).",
+            min=0.1,
+        ),
+    ] = 100.0,
     host: Annotated[str | None, typer.Option(help="Interface to listen on (CM_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="HTTP port (CM_PORT).")] = None,
+    fill: Annotated[
+        bool,
+        typer.Option(
+            help="Fill an empty demo workspace with a discovery, campaigns, outreach and money."
+        ),
+    ] = True,
 ) -> None:
     """Run the service offline with a SoundCloud-shaped fixture site to discover artists on,
-    and a demo account to sign in with. Ctrl-C stops everything."""
-    from serve.demo import FixtureSiteThread, demo_settings, ensure_demo_account
+    and a demo account to sign in with, its workspace filled the first time. Ctrl-C stops
+    everything."""
+    from serve.demo import FixtureSiteThread, demo_settings, prepare_demo
     from serve.runner import run_service
 
     settings = _settings(ctx, host=host, port=port)
@@ -92,7 +103,7 @@ def demo(
         run_service(
             demo_settings(settings, site, rate),
             say,
-            on_ready=lambda base_url: ensure_demo_account(base_url, say),
+            on_ready=lambda base_url: prepare_demo(base_url, say, fill=fill),
         )
 
 
