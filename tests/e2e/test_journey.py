@@ -93,7 +93,9 @@ async def test_the_whole_journey(
     results = page.get_by_role("table", name=re.compile("Artists this job kept"))
     await results.get_by_role("checkbox", name="Select all shown artists").check()
     adding = page.get_by_role("form", name="Add to campaign")
-    await adding.get_by_label("Campaign", exact=True).select_option(label="Autumn techno push (draft)")
+    await adding.get_by_label("Campaign", exact=True).select_option(
+        label="Autumn techno push (draft)"
+    )
     await adding.get_by_role("button", name="Add to campaign").click()
     await expect(page.get_by_role("status").filter(has_text="Added")).to_contain_text(
         "Autumn techno push"
@@ -151,9 +153,11 @@ async def test_the_whole_journey(
     queued = int((await page.get_by_test_id("outreach-count-total").inner_text()).replace(",", ""))
     reloads: list[str] = []
     page.on("framenavigated", lambda frame: reloads.append(frame.url))
-    await page.get_by_role("group", name="Outreach actions").get_by_role(
-        "button", name="Launch"
-    ).click()
+    await (
+        page.get_by_role("group", name="Outreach actions")
+        .get_by_role("button", name="Launch")
+        .click()
+    )
     await expect(page.get_by_test_id("outreach-count-sent")).to_have_text(
         f"{queued:,}", timeout=120_000
     )
@@ -253,7 +257,11 @@ async def test_a_second_workspace_sees_none_of_the_firsts_data(
     await sign_up(first, unique("first"), workspace="First label")
     await open_from_navigation(first, "Campaigns")
     await first.get_by_role("button", name="New campaign").click()
-    await first.get_by_role("form", name="New campaign").get_by_label("Name", exact=True).fill("Secret plan")
+    await (
+        first.get_by_role("form", name="New campaign")
+        .get_by_label("Name", exact=True)
+        .fill("Secret plan")
+    )
     await first.get_by_role("button", name="Create campaign").click()
     await expect(first.get_by_role("heading", level=1, name="Secret plan")).to_be_visible()
     secret_url = urlsplit(first.url).path
