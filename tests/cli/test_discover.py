@@ -1,5 +1,6 @@
 """``campaign-manager discover`` and ``demo`` as a user runs them: real processes, each with its
-own data folder, embedded PostgreSQL and Redis and its own Ray, against the fixture SoundCloud.
+own data folder, embedded PostgreSQL and Redis and its own Ray, against the fixture SoundCloud
+(the demo runs its own, and fills its workspace through the API the first time).
 
 The fixture site runs on the test's event loop while the CLI runs, so the CLI is driven with
 asyncio subprocesses. Each CLI runs in a folder inside ``tmp_path`` and keeps its data there:
@@ -23,8 +24,9 @@ import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -32,6 +34,7 @@ import psutil
 import pytest
 
 from scraping.fixture import FixtureGraph, FixtureSite
+from serve.demo import CAMPAIGNS, TRANSACTIONS, fill_demo_workspace
 from storage.database import create_engine, create_sessionmaker
 from storage.embedded import EmbeddedPostgres
 from storage.repositories.discovery_jobs import DiscoveryJobRepository
@@ -44,6 +47,15 @@ PROGRESS = re.compile(
 )
 RUN_TIMEOUT_SECONDS = 180.0
 LINE_TIMEOUT_SECONDS = 120.0
+# The demo's fill: its first line, and how its last line starts (done, failed or stopped).
+FILLING = "demo: filling the demo workspace through the API"
+FILL_ENDINGS = (
+    "demo: the workspace is ready",
+    "demo: could not fill the workspace",
+    "demo: stopped filling the workspace",
+)
+# Far above the fill's own bounds (a discovery, two outreaches): only a hung fill meets it.
+FILL_TIMEOUT_SECONDS = 240.0
 
 
 def free_port() -> int:
@@ -153,9 +165,11 @@ class Running:
             self._changed.set()
         self._changed.set()
 
-    async def line(self, wanted: Callable[[str], bool]) -> str:
-        """The first line of stdout for which ``wanted`` is true, waiting for it."""
-        async with asyncio.timeout(LINE_TIMEOUT_SECONDS):
+    async def line(
+        self, wanted: Callable[[str], bool], *, within: float = LINE_TIMEOUT_SECONDS
+    ) -> str:
+        """The first line of stdout for which ``wanted`` is true, waiting up to ``within`` s."""
+        async with asyncio.timeout(within):
             while True:
                 for line in self.stdout:
                     if wanted(line):
@@ -541,46 +555,195 @@ class TestRayJob:
         assert await nothing_left_in(tmp_path) == []
 
 
+@dataclass
+class DemoApi:
+    """The running demo's API, signed in as its demo user."""
+
+    client: httpx.AsyncClient
+
+    async def get(self, path: str, **params: Any) -> Any:
+        response = await self.client.get(f"/api/v1{path}", params=params)
+        assert response.status_code == 200, f"GET {path}: {response.text}"
+        return response.json()
+
+    async def all(self, path: str, **params: Any) -> list[Any]:
+        """Every item of a list (a demo workspace fits in one page of 200)."""
+        page = await self.get(path, limit=200, **params)
+        assert page.get("next_cursor") is None, f"{path} has more than one page"
+        return list(page["items"])
+
+    async def counts(self) -> list[int]:
+        """How many rows of each kind the fill makes."""
+        paths = (
+            "/discovery-jobs",
+            "/campaigns",
+            "/outreach-campaigns",
+            "/email-templates",
+            "/email-records",
+            "/transactions",
+            "/outbox",
+        )
+        return [len(await self.all(path)) for path in paths]
+
+
+def line_starting(lines: list[str], prefix: str) -> str:
+    found = [line for line in lines if line.startswith(prefix)]
+    assert len(found) == 1, f"expected one line starting with {prefix!r}: {lines}"
+    return found[0]
+
+
+async def check_discovery(api: DemoApi, fill_lines: list[str]) -> None:
+    """One discovery job, finished, and every artist it kept is in a campaign."""
+    [job] = await api.all("/discovery-jobs")
+    assert job["status"] == "completed", job
+    kept = await api.all(f"/discovery-jobs/{job['id']}/artists")
+    assert len(kept) == job["progress"]["kept"] >= 20, job
+    kept_line = line_starting(fill_lines, "demo: discovery kept")
+    assert kept_line.startswith(f"demo: discovery kept {len(kept)} artists, "), kept_line
+    placed: set[str] = set()
+    for campaign in await api.all("/campaigns"):
+        placed |= {
+            row["artist_id"] for row in await api.all(f"/campaigns/{campaign['id']}/artists")
+        }
+    assert placed == {row["artist"]["id"] for row in kept}
+
+
+async def check_campaigns(api: DemoApi) -> None:
+    """Finished, active and scheduled, budgets in euro, the finished one over its budget and
+    the active one close to its own."""
+    campaigns = {c["name"]: c for c in await api.all("/campaigns")}
+    assert set(campaigns) == {plan.name for plan in CAMPAIGNS}
+    by_key = {plan.key: campaigns[plan.name] for plan in CAMPAIGNS}
+    assert by_key["finished"]["status"] == "completed"
+    assert by_key["active"]["status"] == "active"
+    assert by_key["scheduled"]["status"] == "scheduled"
+    for campaign in campaigns.values():
+        assert campaign["currency"] == "EUR"
+        assert campaign["budget_minor"] > 0
+        assert campaign["start_date"] < campaign["end_date"]
+    assert by_key["finished"]["over_budget"] is True
+    assert by_key["active"]["over_budget"] is False
+    active = by_key["active"]
+    assert 0.8 * active["budget_minor"] <= active["spent_minor"] <= active["budget_minor"]
+
+
+async def check_outreach(api: DemoApi) -> None:
+    """The finished campaign's outreach completed into the outbox; the active one's first
+    messages went and its follow-ups wait (none for who answered); recipients opened, clicked
+    and replied through the real links, and analytics counted it."""
+    outreaches = {o["name"]: o for o in await api.all("/outreach-campaigns")}
+    assert len(outreaches) == 2, outreaches
+    finished = outreaches["Midnight Circuit — first pitch"]
+    assert finished["status"] == "completed"
+    progress = await api.get(f"/outreach-campaigns/{finished['id']}/progress")
+    delivered = sum(progress["counts"].get(s, 0) for s in ("sent", "opened", "clicked", "replied"))
+    assert delivered == progress["total"] > 0, progress
+    outbox = await api.all("/outbox")
+    finished_records = await api.all("/email-records", outreach_campaign_id=finished["id"])
+    assert {r["to_email"] for r in finished_records} <= {
+        e["to"].split("<")[-1].rstrip(">") for e in outbox
+    }
+
+    active = outreaches["Warehouse Sessions — premiere invites"]
+    assert active["status"] == "sending"
+    [step] = await api.get(f"/outreach-campaigns/{active['id']}/steps")
+    assert step["delay_days"] >= 1
+    active_records = await api.all("/email-records", outreach_campaign_id=active["id"])
+    first = [r for r in active_records if r["step"] == 0]
+    follow_ups = [r for r in active_records if r["step"] == 1]
+    assert first and all(r["sent_at"] is not None for r in first)
+    assert follow_ups
+    replied = {r["to_email"] for r in first if r["status"] == "replied"}
+    for record in follow_ups:
+        expected = "skipped" if record["to_email"] in replied else "queued"
+        assert record["status"] == expected, record
+
+    records = await api.all("/email-records")
+    opened = [r for r in records if r["opened_at"] is not None]
+    assert opened, "no message was opened through its pixel"
+    assert any(r["clicked_at"] is not None for r in records)
+    assert any(r["status"] == "replied" for r in records)
+    summary = await api.get("/analytics/summary")
+    assert summary["counts"].get("email.opened") == len(opened)
+    assert summary["counts"].get("email.replied", 0) >= 1
+    overview = await api.get("/analytics/overview")
+    assert overview["email_records_by_status"].get("replied", 0) >= 1
+
+
+async def check_money(api: DemoApi) -> None:
+    """Fees, ad spend and income over weeks, on the dashboard's overview too."""
+    transactions = await api.all("/transactions")
+    assert len(transactions) == len(TRANSACTIONS)
+    assert {t["type"] for t in transactions} == {"income", "expense"}
+    assert {"artist fees", "ads"} <= {t["category"] for t in transactions}
+    assert len({t["occurred_on"] for t in transactions}) > 10
+    overview = await api.get("/analytics/overview")
+    [euro] = overview["transactions_by_currency"]
+    assert euro["currency"] == "EUR" and euro["count"] == len(TRANSACTIONS)
+
+
 class TestDemo:
-    async def test_the_demo_signs_in_discovers_and_stops_on_ctrl_c(self, tmp_path: Path) -> None:
+    async def test_the_demo_signs_in_fills_its_workspace_once_and_stops_on_ctrl_c(
+        self, tmp_path: Path
+    ) -> None:
         port = free_port()
+        # 300 artists (the default is 10 000) hold the fill's 60 techno and house artists.
         demo = await Running.start(tmp_path, "demo", "--artists", "300", "--port", str(port))
         try:
             running = await demo.line(lambda line: "Campaign Manager is running at" in line)
             signed = await demo.line(lambda line: line.startswith("sign in as "))
             hint = await demo.line(lambda line: line.startswith("start a discovery job"))
-        except BaseException:
-            demo.ctrl_c()
-            await demo.finish()
-            raise
-        base_url = running.split(" running at ")[1].split()[0]
-        assert base_url == f"http://127.0.0.1:{port}"
-        email, password = signed.removeprefix("sign in as ").split(" / ")
-        example = json.loads(hint[hint.index("{") :])
+            filling = await demo.line(lambda line: line.startswith(FILLING))
+            last = await demo.line(
+                lambda line: line.startswith(FILL_ENDINGS), within=FILL_TIMEOUT_SECONDS
+            )
+            assert last.startswith("demo: the workspace is ready at "), demo.output
+            base_url = running.split(" running at ")[1].split()[0]
+            assert base_url == f"http://127.0.0.1:{port}"
+            assert last.startswith(f"demo: the workspace is ready at {base_url} ("), last
+            email, password = signed.removeprefix("sign in as ").split(" / ")
+            assert f"POST {base_url}/api/v1/discovery-jobs " in hint, hint
+            example = json.loads(hint[hint.index("{") :])
+            assert example["genres"] and example["max_artists"] > 0, hint
 
-        try:
-            async with httpx.AsyncClient(base_url=base_url, timeout=30) as api:
-                login = await api.post(
+            fill_lines = demo.stdout[demo.stdout.index(filling) : demo.stdout.index(last) + 1]
+            for prefix in (
+                "demo: discovering ",
+                "demo: discovery kept",
+                "demo: 3 campaigns (finished, active, scheduled) with",
+                "demo: email templates",
+                "demo: outreach 'Midnight Circuit — first pitch' delivered",
+                "demo: outreach 'Warehouse Sessions — premiere invites' delivered",
+                "demo: recipients opened",
+                f"demo: {len(TRANSACTIONS)} transactions",
+            ):
+                line_starting(fill_lines, prefix)
+
+            async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+                login = await client.post(
                     "/api/v1/auth/login", json={"email": email, "password": password}
                 )
                 assert login.status_code == 200, login.text
-                headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
-                started = await api.post(
-                    "/api/v1/discovery-jobs", json={**example, "max_artists": 5}, headers=headers
-                )
-                assert started.status_code == 201, started.text
-                job_url = f"/api/v1/discovery-jobs/{started.json()['id']}"
-                async with asyncio.timeout(120):
-                    while True:
-                        job = (await api.get(job_url, headers=headers)).json()
-                        if job["status"] not in {"queued", "running"}:
-                            break
-                        await asyncio.sleep(0.5)
-            assert job["status"] == "completed", job
-            assert job["progress"]["kept"] == 5
+                client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+                api = DemoApi(client)
+                await check_discovery(api, fill_lines)
+                await check_campaigns(api)
+                await check_outreach(api)
+                await check_money(api)
+
+                # As on a second start: the filled workspace is left as it is.
+                before = await api.counts()
+                again: list[str] = []
+                async with asyncio.timeout(FILL_TIMEOUT_SECONDS):
+                    await asyncio.to_thread(
+                        fill_demo_workspace, base_url, email, password, again.append
+                    )
+                assert again == ["demo: the workspace already has campaigns; left as it is"]
+                assert await api.counts() == before
         finally:
             demo.ctrl_c()
             code = await demo.finish()
         assert code == 0, demo.output
         assert demo.stdout[-1] == "stopped", demo.output
+        assert "Traceback" not in "\n".join(demo.stderr), demo.output
         assert await nothing_left_in(tmp_path) == []
