@@ -185,6 +185,11 @@ async def test_the_whole_journey(
     await add.get_by_role("button", name="Add transaction").click()
     await expect(page.get_by_test_id("campaign-spent")).not_to_have_text(spent_before)
     await expect(page.get_by_test_id("campaign-spent")).to_contain_text("125")
+    chart = page.get_by_role("figure", name="Spent against budget for Autumn techno push")
+    await chart.get_by_text("Show the numbers").click()
+    await expect(
+        chart.get_by_role("table", name="Spent against budget for Autumn techno push")
+    ).to_contain_text("125")
 
     # The rest of the main pages, checked and captured.
     for name, label in (
