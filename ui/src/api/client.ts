@@ -105,3 +105,18 @@ export async function authorizedFetch(path: string, init: RequestInit = {}): Pro
   }
   return response;
 }
+
+/** Sends ``file`` as the multipart field ``file`` (a CSV import) and reads the JSON answer. */
+export async function uploadFile<T>(path: string, file: File): Promise<T> {
+  const body = new FormData();
+  body.append("file", file, file.name);
+  const response = await authorizedFetch(path, { method: "POST", body });
+  return (await response.json()) as T;
+}
+
+/** A file the API serves behind the access token (a plain link cannot send one), as an object
+ * URL to download it from; the caller revokes it once done. */
+export async function fileUrl(path: string): Promise<string> {
+  const response = await authorizedFetch(path);
+  return URL.createObjectURL(await response.blob());
+}

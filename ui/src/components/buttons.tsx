@@ -1,4 +1,6 @@
-import type { ButtonHTMLAttributes } from "react";
+/** The app's buttons: the one button style in its tones, and a button that copies a text. */
+import { useEffect, useState } from "react";
+import type { ComponentPropsWithRef } from "react";
 
 type Tone = "primary" | "secondary" | "danger" | "ghost";
 
@@ -18,7 +20,7 @@ export function Button({
   disabled,
   type = "button",
   ...props
-}: ButtonHTMLAttributes<HTMLButtonElement> & { tone?: Tone; busy?: boolean }) {
+}: ComponentPropsWithRef<"button"> & { tone?: Tone; busy?: boolean }) {
   return (
     <button
       type={type}
@@ -35,5 +37,47 @@ export function Button({
       )}
       {children}
     </button>
+  );
+}
+
+/** Copies ``text`` to the clipboard and says whether it could (for a moment). */
+export function CopyButton({
+  text,
+  label,
+  accessibleLabel,
+}: {
+  text: string;
+  label: string;
+  /** The button's name when ``label`` alone is ambiguous (several "Copy" buttons). */
+  accessibleLabel?: string;
+}) {
+  const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
+
+  useEffect(() => {
+    if (state === "idle") return;
+    const timer = setTimeout(() => setState("idle"), 2500);
+    return () => clearTimeout(timer);
+  }, [state]);
+
+  return (
+    <span className="inline-flex items-center gap-2">
+      <Button
+        tone="secondary"
+        aria-label={accessibleLabel}
+        onClick={async () => {
+          try {
+            await navigator.clipboard.writeText(text);
+            setState("copied");
+          } catch {
+            setState("failed");
+          }
+        }}
+      >
+        {label}
+      </Button>
+      <span aria-live="polite" className="text-xs text-slate-600">
+        {state === "copied" ? "Copied" : state === "failed" ? "Could not copy: select the text and copy it" : ""}
+      </span>
+    </span>
   );
 }

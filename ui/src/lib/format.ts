@@ -37,3 +37,15 @@ export function formatDateTime(value: string | null | undefined): string {
 export function formatPercent(ratio: number | null | undefined): string {
   return ratio === null || ratio === undefined ? "—" : `${(ratio * 100).toFixed(1)}%`;
 }
+
+/** A sentence from a server detail ("invitation expired" -> "Invitation expired."). */
+export function sentence(text: string): string {
+  const trimmed = text.trim();
+  if (!trimmed) return trimmed;
+  const capital = trimmed[0]!.toUpperCase() + trimmed.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+}
+
+export function sentenceOrNull(text: string | null): string | null {
+  return text === null ? null : sentence(text);
+}

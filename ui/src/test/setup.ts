@@ -1,5 +1,5 @@
 import "@testing-library/jest-dom/vitest";
-import { afterEach } from "vitest";
+import { afterEach, vi } from "vitest";
 import { cleanup } from "@testing-library/react";
 
 // Node's fetch resolves relative URLs ("/api/v1/...") against this origin, as a browser does
@@ -11,4 +11,6 @@ import { cleanup } from "@testing-library/react";
 afterEach(() => {
   cleanup();
   localStorage.clear();
+  // The stand-in API of the test (test/server.ts) goes with it.
+  vi.unstubAllGlobals();
 });

@@ -3,7 +3,7 @@ import { useEffect } from "react";
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { Button } from "@/components/buttons";
-import { SelectField, TextField } from "@/components/forms";
+import { CountryField, SelectField, TextField } from "@/components/forms";
 import { DEFAULT_SORT, SORTS, filterSchema, type FilterValues } from "./filters";
 
 const BLANK: FilterValues = {
@@ -59,15 +59,7 @@ export function ArtistFilters({
         <TextField label="Genre" error={errors.genre?.message} {...register("genre")} />
         <SelectField label="Sort by" options={[...SORTS]} error={errors.sort?.message} {...register("sort")} />
         <TextField label="City" error={errors.city?.message} {...register("city")} />
-        <TextField
-          label="Country"
-          placeholder="DE"
-          maxLength={2}
-          autoComplete="off"
-          hint="Two-letter code"
-          error={errors.country?.message}
-          {...register("country")}
-        />
+        <CountryField error={errors.country?.message} {...register("country")} />
         <TextField
           label="Minimum followers"
           inputMode="numeric"

@@ -1,9 +1,12 @@
 import { screen, waitFor, within } from "@testing-library/react";
-import userEvent from "@testing-library/user-event";
+import { artist, campaign } from "@/test/fixtures";
+import { renderPage } from "@/test/render";
+import { json, noContent, page, problem, stubApi, type Routes } from "@/test/server";
+import { USER_ID } from "@/test/session";
 import ArtistPage from "./ArtistPage";
-import { artist, campaign, json, mockApi, problem, renderAt, roleKnown, USER_ID, type Route } from "./testing";
 
 const NINA = artist({ description: "Berlin techno.\nBookings: see links." });
+const SPRING = campaign({ name: "Spring release" });
 const BASE = `/api/v1/artists/${NINA.id}`;
 const DETAIL = {
   ...NINA,
@@ -33,29 +36,27 @@ const NOTE = {
   updated_at: "2025-02-02T10:00:00Z",
 };
 
-function routes(overrides: Record<string, Route> = {}): Record<string, Route> {
+function routes(overrides: Routes = {}): Routes {
   return {
     [`GET ${BASE}`]: DETAIL,
     [`GET ${BASE}/snapshots`]: [
       { followers: 10_000, tracks: 30, captured_at: "2025-01-01T00:00:00Z" },
       { followers: 12_345, tracks: 40, captured_at: "2025-03-01T00:00:00Z" },
     ],
-    [`GET ${BASE}/contacts`]: { items: [CONTACT], next_cursor: null },
-    [`GET ${BASE}/notes`]: { items: [NOTE], next_cursor: null },
-    "GET /api/v1/campaigns": { items: [campaign()], next_cursor: null },
+    [`GET ${BASE}/contacts`]: page([CONTACT]),
+    [`GET ${BASE}/notes`]: page([NOTE]),
+    "GET /api/v1/campaigns": page([SPRING]),
     ...overrides,
   };
 }
 
 function renderArtist() {
-  return renderAt(<ArtistPage />, { route: `/artists/${NINA.id}`, path: "/artists/:artistId" });
+  return renderPage(<ArtistPage />, { path: "/artists/:artistId", url: `/artists/${NINA.id}` });
 }
 
 describe("ArtistPage", () => {
-  afterEach(() => vi.unstubAllGlobals());
-
   it("shows the profile, stats, links and follower history", async () => {
-    mockApi(routes());
+    stubApi(routes());
     renderArtist();
     expect(await screen.findByRole("heading", { level: 1, name: "Nina Berg" })).toBeInTheDocument();
     expect(screen.getByText("NB")).toBeInTheDocument();
@@ -76,7 +77,7 @@ describe("ArtistPage", () => {
   });
 
   it("explains the empty chart when there is one reading", async () => {
-    mockApi(routes({ [`GET ${BASE}/snapshots`]: [{ followers: 5, tracks: 1, captured_at: "2025-01-01T00:00:00Z" }] }));
+    stubApi(routes({ [`GET ${BASE}/snapshots`]: [{ followers: 5, tracks: 1, captured_at: "2025-01-01T00:00:00Z" }] }));
     renderArtist();
     expect(await screen.findByText("Not enough history yet")).toBeInTheDocument();
     expect(screen.getByText(/one so far/)).toBeInTheDocument();
@@ -84,11 +85,10 @@ describe("ArtistPage", () => {
   });
 
   it("adds a note and shows the list read again", async () => {
-    const user = userEvent.setup({ delay: null });
     const notes = [NOTE];
-    const { calls } = mockApi(
+    const calls = stubApi(
       routes({
-        [`GET ${BASE}/notes`]: () => json({ items: notes, next_cursor: null }),
+        [`GET ${BASE}/notes`]: () => json(page(notes)),
         [`POST ${BASE}/notes`]: ({ body }) => {
           const note = { ...NOTE, id: "n2", body: (body as { body: string }).body };
           notes.unshift(note);
@@ -96,7 +96,7 @@ describe("ArtistPage", () => {
         },
       }),
     );
-    renderArtist();
+    const { user } = renderArtist();
     const form = await screen.findByRole("form", { name: "Add note" });
     await user.click(within(form).getByRole("button", { name: "Add note" }));
     expect(within(form).getByLabelText("New note")).toHaveAccessibleDescription("Write something first.");
@@ -111,9 +111,8 @@ describe("ArtistPage", () => {
   });
 
   it("edits a note", async () => {
-    const user = userEvent.setup({ delay: null });
-    const { calls } = mockApi(routes({ [`PATCH ${BASE}/notes/n1`]: { ...NOTE, body: "Met at Tresor." } }));
-    renderArtist();
+    const calls = stubApi(routes({ [`PATCH ${BASE}/notes/n1`]: { ...NOTE, body: "Met at Tresor." } }));
+    const { user } = renderArtist();
     const list = await screen.findByRole("list", { name: "Notes" });
     await user.click(within(list).getByRole("button", { name: "Edit note" }));
     const form = within(list).getByRole("form", { name: "Edit note" });
@@ -126,32 +125,30 @@ describe("ArtistPage", () => {
   });
 
   it("deletes a contact only once confirmed", async () => {
-    const user = userEvent.setup({ delay: null });
     let contacts = [CONTACT];
-    const { calls } = mockApi(
+    const calls = stubApi(
       routes({
-        [`GET ${BASE}/contacts`]: () => json({ items: contacts, next_cursor: null }),
+        [`GET ${BASE}/contacts`]: () => json(page(contacts)),
         [`DELETE ${BASE}/contacts/c1`]: () => {
           contacts = [];
-          return new Response(null, { status: 204 });
+          return noContent();
         },
       }),
     );
-    renderArtist();
+    const { user } = renderArtist();
     await user.click(await screen.findByRole("button", { name: "Delete booking@nina.example" }));
     expect(calls.some((c) => c.method === "DELETE")).toBe(false);
     await user.click(screen.getByRole("button", { name: "Yes, delete" }));
     expect(await screen.findByText("No email contacts yet")).toBeInTheDocument();
-    expect(calls.filter((c) => c.method === "DELETE").map((c) => c.url.pathname)).toEqual([`${BASE}/contacts/c1`]);
+    expect(calls.filter((c) => c.method === "DELETE").map((c) => c.path)).toEqual([`${BASE}/contacts/c1`]);
   });
 
   it("adds a contact and puts the server's objection on the email field", async () => {
-    const user = userEvent.setup({ delay: null });
-    const { calls } = mockApi(
+    const calls = stubApi(
       routes({ [`POST ${BASE}/contacts`]: () =>
         problem(409, "booking@nina.example is already a contact of this artist") }),
     );
-    renderArtist();
+    const { user } = renderArtist();
     const form = await screen.findByRole("form", { name: "Add contact" });
     await user.type(within(form).getByLabelText("Email"), "not-an-email");
     await user.click(within(form).getByRole("button", { name: "Add contact" }));
@@ -175,15 +172,13 @@ describe("ArtistPage", () => {
   });
 
   it("adds the artist to a campaign", async () => {
-    const user = userEvent.setup({ delay: null });
-    const spring = campaign();
-    const { calls } = mockApi(
+    const calls = stubApi(
       routes({
-        [`POST /api/v1/campaigns/${spring.id}/artists`]: () =>
-          json({ id: "ca", campaign_id: spring.id, artist_id: NINA.id, status: "proposed", added_at: "2025-01-01T00:00:00Z" }, 201),
+        [`POST /api/v1/campaigns/${SPRING.id}/artists`]: () =>
+          json({ id: "ca", campaign_id: SPRING.id, artist_id: NINA.id, status: "proposed", added_at: "2025-01-01T00:00:00Z" }, 201),
       }),
     );
-    renderArtist();
+    const { user } = renderArtist();
     const form = await screen.findByRole("form", { name: "Add to campaign" });
     await waitFor(() => expect(within(form).getByLabelText("Campaign")).toBeEnabled());
     await user.selectOptions(within(form).getByLabelText("Campaign"), "Spring release (draft)");
@@ -193,11 +188,11 @@ describe("ArtistPage", () => {
   });
 
   it("shows viewers the artist without edit controls", async () => {
-    mockApi(routes(), "viewer");
-    const { queryClient } = renderArtist();
+    stubApi(routes(), { role: "viewer" });
+    const { sessionReady } = renderArtist();
     expect(await screen.findByText("booking@nina.example")).toBeInTheDocument();
     expect(await screen.findByText("Met at Panorama Bar.")).toBeInTheDocument();
-    await roleKnown(queryClient);
+    await sessionReady();
     expect(screen.queryByRole("form", { name: "Add note" })).not.toBeInTheDocument();
     expect(screen.queryByRole("form", { name: "Add contact" })).not.toBeInTheDocument();
     expect(screen.queryByRole("form", { name: "Add to campaign" })).not.toBeInTheDocument();
@@ -206,7 +201,7 @@ describe("ArtistPage", () => {
   });
 
   it("says when the artist is not there", async () => {
-    mockApi(routes({ [`GET ${BASE}`]: () => problem(404, `artist ${NINA.id} not found`) }));
+    stubApi(routes({ [`GET ${BASE}`]: () => problem(404, `artist ${NINA.id} not found`) }));
     renderArtist();
     expect(await screen.findByRole("alert")).toHaveTextContent(`artist ${NINA.id} not found`);
     expect(screen.getByRole("link", { name: "Back to artists" })).toHaveAttribute("href", "/artists");

@@ -1,32 +1,30 @@
 import { screen, waitFor, within } from "@testing-library/react";
-import userEvent from "@testing-library/user-event";
 import { onTestFinished } from "vitest";
+import { artist, campaign } from "@/test/fixtures";
+import { renderPage } from "@/test/render";
+import { json, page, problem, stubApi, type Call } from "@/test/server";
 import ArtistsPage from "./ArtistsPage";
-import { artist, campaign, json, mockApi, problem, renderAt, roleKnown, type Call } from "./testing";
 
 const NINA = artist();
 const OMAR = artist({ id: "10000000-0000-4000-8000-000000000002", name: "Omar Sol", permalink: "omarsol", soundcloud_id: 102 });
 const LEA = artist({ id: "10000000-0000-4000-8000-000000000003", name: "Lea Wolf", permalink: "leawolf", soundcloud_id: 103 });
-const SPRING = campaign();
+const SPRING = campaign({ name: "Spring release" });
 
 function searches(calls: Call[]): URLSearchParams[] {
-  return calls.filter((c) => c.method === "GET" && c.url.pathname === "/api/v1/artists").map((c) => c.url.searchParams);
+  return calls.filter((c) => c.method === "GET" && c.path === "/api/v1/artists").map((c) => c.query);
 }
 
-function renderArtists(route = "/artists") {
-  return renderAt(<ArtistsPage />, { route, path: "/artists" });
+function renderArtists(url = "/artists") {
+  return renderPage(<ArtistsPage />, { path: "/artists", url });
 }
 
 describe("ArtistsPage", () => {
-  afterEach(() => vi.unstubAllGlobals());
-
   it("sends every filter of the search form in the query string", async () => {
-    const user = userEvent.setup({ delay: null });
-    const { calls } = mockApi({
-      "GET /api/v1/artists": { items: [NINA], next_cursor: null },
-      "GET /api/v1/campaigns": { items: [], next_cursor: null },
+    const calls = stubApi({
+      "GET /api/v1/artists": page([NINA]),
+      "GET /api/v1/campaigns": page([]),
     });
-    renderArtists();
+    const { user } = renderArtists();
     expect(await screen.findByRole("link", { name: "Nina Berg" })).toHaveAttribute("href", `/artists/${NINA.id}`);
 
     const form = screen.getByRole("search", { name: "Search artists" });
@@ -58,9 +56,8 @@ describe("ArtistsPage", () => {
   });
 
   it("searches with the filters in the page address, and clears them", async () => {
-    const user = userEvent.setup({ delay: null });
-    const { calls } = mockApi({ "GET /api/v1/artists": { items: [], next_cursor: null } }, "viewer");
-    renderArtists("/artists?genre=house&has_contact=true&sort=-created_at");
+    const calls = stubApi({ "GET /api/v1/artists": page([]) }, { role: "viewer" });
+    const { user } = renderArtists("/artists?genre=house&has_contact=true&sort=-created_at");
     expect(await screen.findByText("No artists match these filters")).toBeInTheDocument();
     expect(Object.fromEntries(searches(calls)[0]!)).toEqual({
       genre: "house",
@@ -77,9 +74,8 @@ describe("ArtistsPage", () => {
   });
 
   it("refuses a follower range the server would refuse, without asking it", async () => {
-    const user = userEvent.setup({ delay: null });
-    const { calls } = mockApi({ "GET /api/v1/artists": { items: [NINA], next_cursor: null } }, "viewer");
-    renderArtists();
+    const calls = stubApi({ "GET /api/v1/artists": page([NINA]) }, { role: "viewer" });
+    const { user } = renderArtists();
     await screen.findByRole("link", { name: "Nina Berg" });
     await user.type(screen.getByLabelText("Minimum followers"), "500");
     await user.type(screen.getByLabelText("Maximum followers"), "10");
@@ -93,17 +89,16 @@ describe("ArtistsPage", () => {
   });
 
   it("loads the next page with the cursor the last one gave", async () => {
-    const user = userEvent.setup({ delay: null });
-    const { calls } = mockApi(
+    const calls = stubApi(
       {
         "GET /api/v1/artists": ({ url }) =>
           url.searchParams.get("cursor") === "page-2"
-            ? json({ items: [OMAR], next_cursor: null })
-            : json({ items: [NINA], next_cursor: "page-2" }),
+            ? json(page([OMAR]))
+            : json(page([NINA], "page-2")),
       },
-      "viewer",
+      { role: "viewer" },
     );
-    renderArtists();
+    const { user } = renderArtists();
     await user.click(await screen.findByRole("button", { name: "Load more artists" }));
     expect(await screen.findByRole("link", { name: "Omar Sol" })).toBeInTheDocument();
     expect(screen.getByRole("link", { name: "Nina Berg" })).toBeInTheDocument();
@@ -112,16 +107,15 @@ describe("ArtistsPage", () => {
   });
 
   it("adds the selected artists to the chosen campaign", async () => {
-    const user = userEvent.setup({ delay: null });
-    const { calls } = mockApi({
-      "GET /api/v1/artists": { items: [NINA, OMAR, LEA], next_cursor: null },
-      "GET /api/v1/campaigns": { items: [SPRING, campaign({ id: "c2", name: "Summer tour" })], next_cursor: null },
+    const calls = stubApi({
+      "GET /api/v1/artists": page([NINA, OMAR, LEA]),
+      "GET /api/v1/campaigns": page([SPRING, campaign({ id: "c2", name: "Summer tour" })]),
       [`POST /api/v1/campaigns/${SPRING.id}/artists`]: ({ body }) =>
         (body as { artist_id: string }).artist_id === LEA.id
           ? problem(409, "artist already in this campaign")
           : json({ id: "x", campaign_id: SPRING.id, artist_id: (body as { artist_id: string }).artist_id, status: "proposed", added_at: "2025-01-01T00:00:00Z" }, 201),
     });
-    renderArtists();
+    const { user } = renderArtists();
     await user.click(await screen.findByRole("checkbox", { name: "Select Nina Berg" }));
     await user.click(screen.getByRole("checkbox", { name: "Select Lea Wolf" }));
     expect(screen.getByText("2 artists selected.")).toBeInTheDocument();
@@ -139,7 +133,7 @@ describe("ArtistsPage", () => {
     );
     const posted = calls
       .filter((c) => c.method === "POST")
-      .map((c) => [c.url.pathname, (c.body as { artist_id: string }).artist_id]);
+      .map((c) => [c.path, (c.body as { artist_id: string }).artist_id]);
     expect(posted.sort()).toEqual(
       [
         [`/api/v1/campaigns/${SPRING.id}/artists`, NINA.id],
@@ -151,22 +145,21 @@ describe("ArtistsPage", () => {
   });
 
   it("selects every shown artist at once", async () => {
-    const user = userEvent.setup({ delay: null });
-    mockApi({
-      "GET /api/v1/artists": { items: [NINA, OMAR], next_cursor: null },
-      "GET /api/v1/campaigns": { items: [SPRING], next_cursor: null },
+    stubApi({
+      "GET /api/v1/artists": page([NINA, OMAR]),
+      "GET /api/v1/campaigns": page([SPRING]),
     });
-    renderArtists();
+    const { user } = renderArtists();
     await user.click(await screen.findByRole("checkbox", { name: "Select all shown artists" }));
     expect(screen.getByRole("checkbox", { name: "Select Omar Sol" })).toBeChecked();
     expect(screen.getByText("2 artists selected.")).toBeInTheDocument();
   });
 
   it("shows viewers no edit controls", async () => {
-    mockApi({ "GET /api/v1/artists": { items: [NINA], next_cursor: null } }, "viewer");
-    const { queryClient } = renderArtists();
+    stubApi({ "GET /api/v1/artists": page([NINA]) }, { role: "viewer" });
+    const { sessionReady } = renderArtists();
     await screen.findByRole("link", { name: "Nina Berg" });
-    await roleKnown(queryClient);
+    await sessionReady();
     expect(screen.getByRole("button", { name: "Export CSV" })).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "New artist" })).not.toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Import CSV" })).not.toBeInTheDocument();
@@ -175,11 +168,10 @@ describe("ArtistsPage", () => {
   });
 
   it("creates an artist, and puts a duplicate SoundCloud id on its field", async () => {
-    const user = userEvent.setup({ delay: null });
     let attempts = 0;
-    const { calls } = mockApi({
-      "GET /api/v1/artists": { items: [], next_cursor: null },
-      "GET /api/v1/campaigns": { items: [], next_cursor: null },
+    const calls = stubApi({
+      "GET /api/v1/artists": page([]),
+      "GET /api/v1/campaigns": page([]),
       "POST /api/v1/artists": ({ body }) => {
         attempts += 1;
         return attempts === 1
@@ -187,7 +179,7 @@ describe("ArtistsPage", () => {
           : json(artist({ id: "new-artist", ...(body as object) }), 201);
       },
     });
-    renderArtists();
+    const { user, url } = renderArtists();
     await user.click(await screen.findByRole("button", { name: "New artist" }));
     const form = screen.getByRole("form", { name: "New artist" });
     await user.click(within(form).getByRole("button", { name: "Create artist" }));
@@ -216,14 +208,13 @@ describe("ArtistsPage", () => {
     });
 
     await user.click(within(form).getByRole("button", { name: "Create artist" }));
-    expect(await screen.findByTestId("elsewhere")).toHaveTextContent("/artists/new-artist");
+    await waitFor(() => expect(url()).toBe("/artists/new-artist"));
   });
 
   it("imports a CSV file and lists the rows it skipped", async () => {
-    const user = userEvent.setup({ delay: null });
-    const { calls } = mockApi({
-      "GET /api/v1/artists": { items: [], next_cursor: null },
-      "GET /api/v1/campaigns": { items: [], next_cursor: null },
+    const calls = stubApi({
+      "GET /api/v1/artists": page([]),
+      "GET /api/v1/campaigns": page([]),
       "POST /api/v1/artists/import": {
         rows: 4,
         inserted: 2,
@@ -233,7 +224,7 @@ describe("ArtistsPage", () => {
         errors: [{ row: 3, field: "followers", message: "Input should be a valid integer" }],
       },
     });
-    renderArtists();
+    const { user } = renderArtists();
     await user.click(await screen.findByRole("button", { name: "Import CSV" }));
     const form = screen.getByRole("form", { name: "Import artists from CSV" });
     await user.click(within(form).getByRole("button", { name: "Upload and import" }));
@@ -249,19 +240,18 @@ describe("ArtistsPage", () => {
     const problems = screen.getByRole("table", { name: "Rows not imported" });
     expect(within(problems).getByRole("row", { name: "3 followers Input should be a valid integer" })).toBeInTheDocument();
 
-    const upload = calls.find((c) => c.url.pathname === "/api/v1/artists/import")!;
+    const upload = calls.find((c) => c.path === "/api/v1/artists/import")!;
     expect(((upload.body as FormData).get("file") as File).name).toBe("artists.csv");
   });
 
   it("exports what the search finds and offers the file", async () => {
-    const user = userEvent.setup({ delay: null });
     // jsdom has no object URLs: the page's link is made from this one.
     const original = { createObjectURL: URL.createObjectURL, revokeObjectURL: URL.revokeObjectURL };
     Object.assign(URL, { createObjectURL: vi.fn(() => "blob:artists"), revokeObjectURL: vi.fn() });
     onTestFinished(() => void Object.assign(URL, original));
-    const { calls } = mockApi(
+    const calls = stubApi(
       {
-        "GET /api/v1/artists": { items: [NINA], next_cursor: null },
+        "GET /api/v1/artists": page([NINA]),
         "POST /api/v1/artists/export": () =>
           json(
           {
@@ -276,31 +266,30 @@ describe("ArtistsPage", () => {
         "GET /api/v1/exports/e1/artists-20250101T000000Z.csv": () =>
           new Response("soundcloud_id,name\n101,Nina Berg\n", { headers: { "content-type": "text/csv" } }),
       },
-      "viewer",
+      { role: "viewer" },
     );
-    renderArtists("/artists?genre=techno");
+    const { user } = renderArtists("/artists?genre=techno");
     await screen.findByRole("link", { name: "Nina Berg" });
     await user.click(screen.getByRole("button", { name: "Export CSV" }));
     const link = await screen.findByRole("link", { name: "Download artists-20250101T000000Z.csv" });
     expect(link).toHaveAttribute("href", "blob:artists");
     expect(link).toHaveAttribute("download", "artists-20250101T000000Z.csv");
-    const exported = calls.find((c) => c.url.pathname === "/api/v1/artists/export")!;
-    expect(exported.url.searchParams.get("genre")).toBe("techno");
-    const download = calls.find((c) => c.url.pathname.startsWith("/api/v1/exports/"))!;
+    const exported = calls.find((c) => c.path === "/api/v1/artists/export")!;
+    expect(exported.query.get("genre")).toBe("techno");
+    const download = calls.find((c) => c.path.startsWith("/api/v1/exports/"))!;
     expect(download.method).toBe("GET");
   });
 
   it("says why the search failed and offers to try again", async () => {
-    const user = userEvent.setup({ delay: null });
     let failing = true;
-    mockApi(
+    stubApi(
       {
         "GET /api/v1/artists": () =>
-          failing ? problem(422, "invalid fields: cursor") : json({ items: [NINA], next_cursor: null }),
+          failing ? problem(422, "invalid fields: cursor") : json(page([NINA])),
       },
-      "viewer",
+      { role: "viewer" },
     );
-    renderArtists();
+    const { user } = renderArtists();
     expect(await screen.findByText("invalid fields: cursor")).toBeInTheDocument();
     failing = false;
     await user.click(screen.getByRole("button", { name: "Try again" }));

@@ -2,13 +2,14 @@
  * campaign; editors also add artists by hand and import them from CSV; anyone exports. */
 import { useMemo, useState } from "react";
 import { useNavigate, useSearchParams } from "react-router";
-import { useInfiniteQuery } from "@tanstack/react-query";
 import { api, unwrap } from "@/api/client";
 import { useSession } from "@/auth/session";
 import { Button } from "@/components/buttons";
 import { Card, PageHeader } from "@/components/page";
-import { Empty, ErrorState, Loading } from "@/components/states";
+import { PagedList } from "@/components/paged";
+import { Empty } from "@/components/states";
 import { formatNumber } from "@/lib/format";
+import { usePagedList } from "@/lib/paging";
 import { AddToCampaign } from "./AddToCampaign";
 import { ArtistFilters } from "./ArtistFilters";
 import { ArtistTable, useSelection } from "./ArtistTable";
@@ -31,18 +32,10 @@ export default function ArtistsPage() {
   const filters = useMemo(() => filtersFromParams(searchParams), [searchParams]);
   const query = useMemo(() => apiQuery(filters), [filters]);
 
-  const results = useInfiniteQuery({
-    queryKey: ["artists", "search", query],
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.GET("/api/v1/artists", {
-          params: { query: { ...query, limit: PAGE_SIZE, cursor: pageParam ?? undefined } },
-        }),
-      ),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.next_cursor,
-  });
-  const artists = useMemo(() => results.data?.pages.flatMap((page) => page.items) ?? [], [results.data]);
+  const results = usePagedList(["artists", "search", query], (cursor) =>
+    unwrap(api.GET("/api/v1/artists", { params: { query: { ...query, limit: PAGE_SIZE, cursor } } })),
+  );
+  const artists = useMemo(() => results.data ?? [], [results.data]);
   const names = useMemo(() => new Map(artists.map((artist) => [artist.id, artist.name])), [artists]);
   const chosen = [...selection.selected];
 
@@ -119,38 +112,25 @@ export default function ArtistsPage() {
           <AddToCampaign artistIds={chosen} names={names} onAdded={selection.clear} />
         )}
 
-        {results.isPending ? (
-          <Loading label="Searching artists" />
-        ) : results.isError && artists.length === 0 ? (
-          <ErrorState error={results.error} retry={() => void results.refetch()} />
-        ) : artists.length === 0 ? (
-          <Empty title="No artists match these filters">
-            Change or clear the filters, start a discovery job, or import a CSV file.
-          </Empty>
-        ) : (
-          <>
+        <PagedList
+          list={results}
+          loading="Searching artists"
+          more="Load more artists"
+          empty={
+            <Empty title="No artists match these filters">
+              Change or clear the filters, start a discovery job, or import a CSV file.
+            </Empty>
+          }
+        >
+          {(items) => (
             <ArtistTable
               caption="Artists matching the search"
-              items={artists}
+              items={items}
               artistOf={(artist) => artist}
               selection={canEdit ? selection : undefined}
             />
-            {results.isFetchNextPageError && (
-              <ErrorState error={results.error} retry={() => void results.fetchNextPage()} />
-            )}
-            {results.hasNextPage && (
-              <div className="flex justify-center">
-                <Button
-                  tone="secondary"
-                  busy={results.isFetchingNextPage}
-                  onClick={() => void results.fetchNextPage()}
-                >
-                  Load more artists
-                </Button>
-              </div>
-            )}
-          </>
-        )}
+          )}
+        </PagedList>
       </section>
     </div>
   );

@@ -3,17 +3,20 @@ import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { z } from "zod";
-import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "@/api/client";
-import { ApiError, errorMessage } from "@/api/problem";
 import type { components } from "@/api/schema";
 import { useSession } from "@/auth/session";
 import { Button } from "@/components/buttons";
-import { FormError, SelectField, TextField } from "@/components/forms";
+import { ConfirmButton } from "@/components/confirm";
+import { FormActions, FormError, SelectField, TextField } from "@/components/forms";
 import { Badge, Card } from "@/components/page";
-import { Empty, ErrorState, Loading } from "@/components/states";
+import { PagedList } from "@/components/paged";
+import { Empty } from "@/components/states";
 import { formatDate } from "@/lib/format";
-import { showApiError } from "@/lib/forms";
+import { conflictOn, useApiSubmit } from "@/lib/forms";
+import { usePagedList } from "@/lib/paging";
+import { emailAddress } from "@/lib/rules";
 
 type ContactRead = components["schemas"]["ContactRead"];
 type ConsentState = components["schemas"]["ConsentState"];
@@ -39,22 +42,12 @@ const CONSENT_OPTIONS = (Object.keys(CONSENT) as ConsentState[]).map((value) => 
 const SOURCE_OPTIONS = (Object.keys(SOURCE) as ContactSource[]).map((value) => ({ value, label: SOURCE[value] }));
 
 const schema = z.object({
-  email: z
-    .string()
-    .trim()
-    .min(1, "Enter an email address.")
-    .max(320, "At most 320 characters.")
-    // core/emails.py's rule.
-    .regex(/^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$/, "Enter an email address like name@example.com."),
+  email: emailAddress(),
   consent_state: z.enum(["unknown", "public_business", "granted", "withdrawn"]),
   source: z.enum(["description", "web_profile", "link_in_bio", "manual", "import"]),
 });
 type Values = z.infer<typeof schema>;
 const FIELDS = ["email", "consent_state", "source"] as const;
-
-function contactsKey(artistId: string) {
-  return ["artists", artistId, "contacts"] as const;
-}
 
 /** The add form and the edit form alike; ``initial`` makes it an edit. */
 function ContactForm({
@@ -67,14 +60,7 @@ function ContactForm({
   onDone: () => void;
 }) {
   const queryClient = useQueryClient();
-  const [formError, setFormError] = useState<string | null>(null);
-  const {
-    register,
-    handleSubmit,
-    reset,
-    setError,
-    formState: { errors },
-  } = useForm<Values>({
+  const form = useForm<Values>({
     resolver: zodResolver(schema),
     defaultValues: {
       email: initial?.email ?? "",
@@ -106,29 +92,16 @@ function ContactForm({
     },
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: ["artists", artistId] });
-      if (!initial) reset({ email: "", consent_state: "unknown", source: "manual" });
+      if (!initial) form.reset({ email: "", consent_state: "unknown", source: "manual" });
       onDone();
     },
-    onError: (error) => {
-      if (error instanceof ApiError && error.status === 409) {
-        setError("email", { type: "server", message: error.message });
-        setFormError(null);
-        return;
-      }
-      setFormError(showApiError(error, setError, FIELDS));
-    },
   });
+  const { register } = form;
+  const { errors } = form.formState;
+  const { formError, submit } = useApiSubmit(form, FIELDS, conflictOn(form.setError, "email"));
   const name = initial ? `Edit contact ${initial.email}` : "Add contact";
   return (
-    <form
-      aria-label={name}
-      noValidate
-      onSubmit={handleSubmit((values) => {
-        setFormError(null);
-        save.mutate(values);
-      })}
-      className="space-y-3"
-    >
+    <form aria-label={name} noValidate onSubmit={submit((values) => save.mutateAsync(values))} className="space-y-3">
       <FormError message={formError} />
       <div className="grid gap-3 sm:grid-cols-3">
         <TextField label="Email" type="email" autoComplete="off" error={errors.email?.message} {...register("email")} />
@@ -140,16 +113,11 @@ function ContactForm({
         />
         <SelectField label="Source" options={SOURCE_OPTIONS} error={errors.source?.message} {...register("source")} />
       </div>
-      <div className="flex flex-wrap gap-2">
-        <Button type="submit" busy={save.isPending}>
-          {initial ? "Save contact" : "Add contact"}
-        </Button>
-        {initial && (
-          <Button tone="secondary" onClick={onDone}>
-            Cancel
-          </Button>
-        )}
-      </div>
+      <FormActions
+        submitLabel={initial ? "Save contact" : "Add contact"}
+        busy={save.isPending}
+        onCancel={initial ? onDone : undefined}
+      />
     </form>
   );
 }
@@ -157,7 +125,7 @@ function ContactForm({
 function ContactItem({ artistId, contact }: { artistId: string; contact: ContactRead }) {
   const { canEdit } = useSession();
   const queryClient = useQueryClient();
-  const [mode, setMode] = useState<"view" | "edit" | "confirm">("view");
+  const [editing, setEditing] = useState(false);
   const remove = useMutation({
     mutationFn: () =>
       unwrap(
@@ -167,10 +135,10 @@ function ContactItem({ artistId, contact }: { artistId: string; contact: Contact
       ),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["artists", artistId] }),
   });
-  if (mode === "edit") {
+  if (editing) {
     return (
       <li className="py-3">
-        <ContactForm artistId={artistId} initial={contact} onDone={() => setMode("view")} />
+        <ContactForm artistId={artistId} initial={contact} onDone={() => setEditing(false)} />
       </li>
     );
   }
@@ -186,74 +154,56 @@ function ContactItem({ artistId, contact }: { artistId: string; contact: Contact
           <span>{SOURCE[contact.source]}</span>
           <span>· added {formatDate(contact.created_at)}</span>
         </div>
-        {remove.isError && (
-          <p role="alert" className="text-xs text-red-700">
-            Could not delete: {errorMessage(remove.error)}
-          </p>
-        )}
       </div>
-      {canEdit &&
-        (mode === "confirm" ? (
-          <div className="flex flex-wrap items-center gap-2">
-            <span className="text-sm text-slate-800">Delete {contact.email}?</span>
-            <Button tone="danger" busy={remove.isPending} onClick={() => remove.mutate()}>
-              Yes, delete
-            </Button>
-            <Button tone="secondary" onClick={() => setMode("view")}>
-              Keep
-            </Button>
-          </div>
-        ) : (
-          <div className="flex gap-2">
-            <Button tone="secondary" aria-label={`Edit ${contact.email}`} onClick={() => setMode("edit")}>
-              Edit
-            </Button>
-            <Button tone="ghost" aria-label={`Delete ${contact.email}`} onClick={() => setMode("confirm")}>
-              Delete
-            </Button>
-          </div>
-        ))}
+      {canEdit && (
+        <div className="flex flex-wrap gap-2">
+          <Button tone="secondary" aria-label={`Edit ${contact.email}`} onClick={() => setEditing(true)}>
+            Edit
+          </Button>
+          <ConfirmButton
+            label="Delete"
+            accessibleLabel={`Delete ${contact.email}`}
+            question={`Delete ${contact.email}?`}
+            confirmLabel="Yes, delete"
+            tone="ghost"
+            onConfirm={() => remove.mutateAsync()}
+          />
+        </div>
+      )}
     </li>
   );
 }
 
 export function ContactsCard({ artistId }: { artistId: string }) {
   const { canEdit } = useSession();
-  const contacts = useInfiniteQuery({
-    queryKey: contactsKey(artistId),
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.GET("/api/v1/artists/{artist_id}/contacts", {
-          params: { path: { artist_id: artistId }, query: { limit: 50, cursor: pageParam ?? undefined } },
-        }),
-      ),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.next_cursor,
-  });
-  const items = contacts.data?.pages.flatMap((page) => page.items) ?? [];
+  const contacts = usePagedList(["artists", artistId, "contacts"], (cursor) =>
+    unwrap(
+      api.GET("/api/v1/artists/{artist_id}/contacts", {
+        params: { path: { artist_id: artistId }, query: { limit: 50, cursor } },
+      }),
+    ),
+  );
   return (
     <Card title="Contacts">
       <div className="space-y-4">
-        {contacts.isPending ? (
-          <Loading label="Loading contacts" />
-        ) : contacts.isError && items.length === 0 ? (
-          <ErrorState error={contacts.error} retry={() => void contacts.refetch()} />
-        ) : items.length === 0 ? (
-          <Empty title="No email contacts yet">
-            {canEdit ? "Add one below, or let discovery find them." : "Discovery adds them when it finds them."}
-          </Empty>
-        ) : (
-          <ul aria-label="Email contacts" className="divide-y divide-slate-100">
-            {items.map((contact) => (
-              <ContactItem key={contact.id} artistId={artistId} contact={contact} />
-            ))}
-          </ul>
-        )}
-        {contacts.hasNextPage && (
-          <Button tone="secondary" busy={contacts.isFetchingNextPage} onClick={() => void contacts.fetchNextPage()}>
-            Load more contacts
-          </Button>
-        )}
+        <PagedList
+          list={contacts}
+          loading="Loading contacts"
+          more="Load more contacts"
+          empty={
+            <Empty title="No email contacts yet">
+              {canEdit ? "Add one below, or let discovery find them." : "Discovery adds them when it finds them."}
+            </Empty>
+          }
+        >
+          {(items) => (
+            <ul aria-label="Email contacts" className="divide-y divide-slate-100">
+              {items.map((contact) => (
+                <ContactItem key={contact.id} artistId={artistId} contact={contact} />
+              ))}
+            </ul>
+          )}
+        </PagedList>
         {canEdit && (
           <div className="border-t border-slate-100 pt-4">
             <h3 className="mb-2 text-sm font-semibold text-slate-900">Add a contact</h3>

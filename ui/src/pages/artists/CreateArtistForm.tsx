@@ -1,26 +1,19 @@
 /** Adding an artist to the shared catalogue by hand (editors). */
-import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { z } from "zod";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "@/api/client";
-import { ApiError } from "@/api/problem";
 import type { components } from "@/api/schema";
-import { Button } from "@/components/buttons";
-import { FormError, TextAreaField, TextField } from "@/components/forms";
-import { showApiError } from "@/lib/forms";
+import { CheckboxField, CountryField, FormActions, FormError, TextAreaField, TextField } from "@/components/forms";
+import { conflictOn, useApiSubmit } from "@/lib/forms";
+import { splitList } from "@/lib/lists";
+import { countryCode, wholeNumber } from "@/lib/rules";
 import { MAX_COUNT, type ArtistRead } from "./artistParts";
 
 type ArtistCreate = components["schemas"]["ArtistCreate"];
 
-const optionalCount = z
-  .string()
-  .trim()
-  .refine(
-    (value) => value === "" || (/^\d{1,10}$/.test(value) && Number(value) <= MAX_COUNT),
-    `Enter a whole number from 0 to ${MAX_COUNT.toLocaleString("en")}.`,
-  );
+const optionalCount = wholeNumber({ min: 0, max: MAX_COUNT });
 const optionalUrl = z
   .string()
   .trim()
@@ -45,14 +38,11 @@ const schema = z.object({
   soundcloud_username: z.string().trim().max(300, "At most 300 characters."),
   permalink_url: optionalUrl,
   city: z.string().trim().max(200, "At most 200 characters."),
-  country: z
-    .string()
-    .trim()
-    .refine((value) => value === "" || /^[A-Za-z]{2}$/.test(value), "Use a two-letter country code, e.g. DE."),
+  country: countryCode,
   genres: z
     .string()
-    .refine((value) => splitGenres(value).length <= 50, "At most 50 genres.")
-    .refine((value) => splitGenres(value).every((genre) => genre.length <= 100), "A genre is at most 100 characters."),
+    .refine((value) => splitList(value).length <= 50, "At most 50 genres.")
+    .refine((value) => splitList(value).every((genre) => genre.length <= 100), "A genre is at most 100 characters."),
   followers: optionalCount,
   tracks: optionalCount,
   verified: z.boolean(),
@@ -75,10 +65,6 @@ const FIELDS = [
   "description",
 ] as const;
 
-function splitGenres(value: string): string[] {
-  return [...new Set(value.split(",").map((genre) => genre.trim()).filter(Boolean))];
-}
-
 function body(values: Values): ArtistCreate {
   const optional = (value: string) => (value.trim() === "" ? null : value.trim());
   return {
@@ -89,7 +75,7 @@ function body(values: Values): ArtistCreate {
     permalink_url: optional(values.permalink_url),
     city: optional(values.city),
     country: optional(values.country)?.toUpperCase() ?? null,
-    genres: splitGenres(values.genres),
+    genres: splitList(values.genres),
     followers: values.followers === "" ? 0 : Number(values.followers),
     tracks: values.tracks === "" ? 0 : Number(values.tracks),
     verified: values.verified,
@@ -105,13 +91,7 @@ export function CreateArtistForm({
   onCancel: () => void;
 }) {
   const queryClient = useQueryClient();
-  const [formError, setFormError] = useState<string | null>(null);
-  const {
-    register,
-    handleSubmit,
-    setError,
-    formState: { errors },
-  } = useForm<Values>({
+  const form = useForm<Values>({
     resolver: zodResolver(schema),
     defaultValues: {
       soundcloud_id: "",
@@ -128,19 +108,14 @@ export function CreateArtistForm({
       description: "",
     },
   });
+  const { register } = form;
+  const { errors } = form.formState;
+  const { formError, submit } = useApiSubmit(form, FIELDS, conflictOn(form.setError, "soundcloud_id"));
   const create = useMutation({
     mutationFn: (values: Values) => unwrap(api.POST("/api/v1/artists", { body: body(values) })),
     onSuccess: (artist) => {
       void queryClient.invalidateQueries({ queryKey: ["artists"] });
       onCreated(artist);
-    },
-    onError: (error) => {
-      if (error instanceof ApiError && error.status === 409) {
-        setError("soundcloud_id", { type: "server", message: error.message });
-        setFormError(null);
-        return;
-      }
-      setFormError(showApiError(error, setError, FIELDS));
     },
   });
 
@@ -148,10 +123,7 @@ export function CreateArtistForm({
     <form
       aria-label="New artist"
       noValidate
-      onSubmit={handleSubmit((values) => {
-        setFormError(null);
-        create.mutate(values);
-      })}
+      onSubmit={submit((values) => create.mutateAsync(values))}
       className="space-y-4"
     >
       <FormError message={formError} />
@@ -191,13 +163,7 @@ export function CreateArtistForm({
           {...register("genres")}
         />
         <TextField label="City" error={errors.city?.message} {...register("city")} />
-        <TextField
-          label="Country"
-          maxLength={2}
-          placeholder="DE"
-          error={errors.country?.message}
-          {...register("country")}
-        />
+        <CountryField error={errors.country?.message} {...register("country")} />
         <TextField
           label="Followers"
           inputMode="numeric"
@@ -206,31 +172,14 @@ export function CreateArtistForm({
         />
         <TextField label="Tracks" inputMode="numeric" error={errors.tracks?.message} {...register("tracks")} />
       </div>
-      <div className="flex items-center gap-2">
-        <input
-          id="new-artist-verified"
-          type="checkbox"
-          className="h-4 w-4 rounded border-slate-400"
-          {...register("verified")}
-        />
-        <label htmlFor="new-artist-verified" className="text-sm text-slate-800">
-          Verified on SoundCloud
-        </label>
-      </div>
+      <CheckboxField label="Verified on SoundCloud" {...register("verified")} />
       <TextAreaField
         label="Description"
         rows={3}
         error={errors.description?.message}
         {...register("description")}
       />
-      <div className="flex flex-wrap gap-2">
-        <Button type="submit" busy={create.isPending}>
-          Create artist
-        </Button>
-        <Button tone="secondary" onClick={onCancel}>
-          Cancel
-        </Button>
-      </div>
+      <FormActions submitLabel="Create artist" busy={create.isPending} onCancel={onCancel} />
     </form>
   );
 }

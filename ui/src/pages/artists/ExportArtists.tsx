@@ -2,7 +2,7 @@
  * the file is fetched with the session's token and offered as a download link. */
 import { useEffect, useState } from "react";
 import { useMutation } from "@tanstack/react-query";
-import { api, authorizedFetch, unwrap } from "@/api/client";
+import { api, fileUrl, unwrap } from "@/api/client";
 import { errorMessage } from "@/api/problem";
 import { Button } from "@/components/buttons";
 import { formatNumber } from "@/lib/format";
@@ -16,9 +16,7 @@ interface Download {
 
 async function exportArtists(query: ArtistSearchQuery): Promise<Download> {
   const made = await unwrap(api.POST("/api/v1/artists/export", { params: { query } }));
-  const response = await authorizedFetch(made.download_url);
-  const blob = await response.blob();
-  return { filename: made.filename, rows: made.rows, url: URL.createObjectURL(blob) };
+  return { filename: made.filename, rows: made.rows, url: await fileUrl(made.download_url) };
 }
 
 export function ExportArtists({ query }: { query: ArtistSearchQuery }) {

@@ -1,12 +1,12 @@
 /** Importing artists (and their emails as contacts) from a CSV file, with what each row did. */
-import { useId, useRef, useState } from "react";
+import { useRef, useState } from "react";
 import type { FormEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { authorizedFetch } from "@/api/client";
-import { errorMessage } from "@/api/problem";
+import { uploadFile } from "@/api/client";
+import { ApiError, errorMessage } from "@/api/problem";
 import type { components } from "@/api/schema";
-import { Button } from "@/components/buttons";
-import { FormError } from "@/components/forms";
+import { ImportProblems } from "@/components/csvImport";
+import { FileField, FormActions, FormError } from "@/components/forms";
 import { formatNumber } from "@/lib/format";
 
 type ImportResult = components["schemas"]["ImportResult"];
@@ -17,21 +17,17 @@ const MAX_REPORTED_PROBLEMS = 1000;
 export const CSV_COLUMNS =
   "soundcloud_id, name, permalink (required), username, permalink_url, genres, city, country, followers, tracks, verified, email";
 
-async function upload(file: File): Promise<ImportResult> {
-  const form = new FormData();
-  form.append("file", file, file.name);
-  const response = await authorizedFetch("/api/v1/artists/import", { method: "POST", body: form });
-  return (await response.json()) as ImportResult;
-}
-
 export function ImportArtists({ onClose }: { onClose: () => void }) {
   const queryClient = useQueryClient();
-  const inputId = useId();
   const input = useRef<HTMLInputElement>(null);
   const [fileError, setFileError] = useState<string | null>(null);
   const importing = useMutation({
-    mutationFn: upload,
+    mutationFn: (file: File) => uploadFile<ImportResult>("/api/v1/artists/import", file),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["artists"] }),
+    onError: (error) => {
+      const onFile = error instanceof ApiError ? error.fieldErrors.find((problem) => problem.field === "file") : undefined;
+      if (onFile) setFileError(onFile.message);
+    },
   });
 
   const submit = (event: FormEvent) => {
@@ -49,41 +45,17 @@ export function ImportArtists({ onClose }: { onClose: () => void }) {
   return (
     <div className="space-y-4">
       <form aria-label="Import artists from CSV" noValidate onSubmit={submit} className="space-y-3">
-        <div className="space-y-1">
-          <label htmlFor={inputId} className="block text-sm font-medium text-slate-800">
-            CSV file
-          </label>
-          <input
-            ref={input}
-            id={inputId}
-            type="file"
-            accept=".csv,text/csv"
-            aria-invalid={fileError ? true : undefined}
-            aria-describedby={`${inputId}-help`}
-            onChange={() => setFileError(null)}
-            className="block w-full text-sm text-slate-800 file:mr-3 file:rounded-md file:border-0 file:bg-indigo-50 file:px-3 file:py-2 file:text-sm file:font-medium file:text-indigo-800 hover:file:bg-indigo-100"
-          />
-          <p id={`${inputId}-help`} className="text-xs text-slate-600">
-            A header row, then one artist a row. Columns: {CSV_COLUMNS}. Separate several genres or
-            emails with semicolons. Artists already in the catalogue are kept as they are; their
-            emails are added to this workspace's contacts.
-          </p>
-          {fileError && (
-            <p role="alert" className="text-xs font-medium text-red-700">
-              {fileError}
-            </p>
-          )}
-        </div>
-        <div className="flex flex-wrap gap-2">
-          <Button type="submit" busy={importing.isPending}>
-            Upload and import
-          </Button>
-          <Button tone="secondary" onClick={onClose}>
-            Close
-          </Button>
-        </div>
+        <FileField
+          ref={input}
+          label="CSV file"
+          accept=".csv,text/csv"
+          hint={`A header row, then one artist a row. Columns: ${CSV_COLUMNS}. Separate several genres or emails with semicolons. Artists already in the catalogue are kept as they are; their emails are added to this workspace's contacts.`}
+          error={fileError ?? undefined}
+          onChange={() => setFileError(null)}
+        />
+        <FormActions submitLabel="Upload and import" busy={importing.isPending} onCancel={onClose} cancelLabel="Close" />
       </form>
-      {importing.isError && <FormError message={`Import failed: ${errorMessage(importing.error)}`} />}
+      {importing.isError && !fileError && <FormError message={`Import failed: ${errorMessage(importing.error)}`} />}
       {result && (
         <section aria-label="Import result" className="space-y-3">
           <p role="status" className="text-sm font-medium text-slate-900">
@@ -108,39 +80,7 @@ export function ImportArtists({ onClose }: { onClose: () => void }) {
               </div>
             ))}
           </dl>
-          {result.errors.length > 0 && (
-            <div role="group" aria-label="Rows not imported" tabIndex={0} className="overflow-x-auto rounded-lg ring-1 ring-red-200">
-              <table className="min-w-full divide-y divide-red-100 text-sm">
-                <caption className="bg-red-50 px-3 py-2 text-left font-medium text-red-900">
-                  Rows not imported
-                  {result.errors.length >= MAX_REPORTED_PROBLEMS &&
-                    ` (the first ${formatNumber(MAX_REPORTED_PROBLEMS)} problems)`}
-                </caption>
-                <thead className="bg-red-50/50">
-                  <tr>
-                    <th scope="col" className="px-3 py-2 text-left font-semibold text-slate-700">
-                      Row
-                    </th>
-                    <th scope="col" className="px-3 py-2 text-left font-semibold text-slate-700">
-                      Column
-                    </th>
-                    <th scope="col" className="px-3 py-2 text-left font-semibold text-slate-700">
-                      Problem
-                    </th>
-                  </tr>
-                </thead>
-                <tbody className="divide-y divide-red-50">
-                  {result.errors.map((problem, index) => (
-                    <tr key={`${problem.row}-${problem.field}-${index}`}>
-                      <td className="px-3 py-2 tabular-nums">{problem.row}</td>
-                      <td className="px-3 py-2 font-mono text-xs">{problem.field}</td>
-                      <td className="px-3 py-2">{problem.message}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
+          <ImportProblems problems={result.errors} limit={MAX_REPORTED_PROBLEMS} />
         </section>
       )}
     </div>

@@ -3,17 +3,19 @@ import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { z } from "zod";
-import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "@/api/client";
-import { errorMessage } from "@/api/problem";
 import type { components } from "@/api/schema";
 import { useSession } from "@/auth/session";
 import { Button } from "@/components/buttons";
-import { FormError, TextAreaField } from "@/components/forms";
+import { ConfirmButton } from "@/components/confirm";
+import { FormActions, FormError, TextAreaField } from "@/components/forms";
 import { Card } from "@/components/page";
-import { Empty, ErrorState, Loading } from "@/components/states";
+import { PagedList } from "@/components/paged";
+import { Empty } from "@/components/states";
 import { formatDateTime } from "@/lib/format";
-import { showApiError } from "@/lib/forms";
+import { useApiSubmit } from "@/lib/forms";
+import { usePagedList } from "@/lib/paging";
 
 type NoteRead = components["schemas"]["NoteRead"];
 
@@ -28,14 +30,10 @@ const FIELDS = ["body"] as const;
 
 function NoteForm({ artistId, initial, onDone }: { artistId: string; initial?: NoteRead; onDone: () => void }) {
   const queryClient = useQueryClient();
-  const [formError, setFormError] = useState<string | null>(null);
-  const {
-    register,
-    handleSubmit,
-    reset,
-    setError,
-    formState: { errors },
-  } = useForm<Values>({ resolver: zodResolver(schema), defaultValues: { body: initial?.body ?? "" } });
+  const form = useForm<Values>({ resolver: zodResolver(schema), defaultValues: { body: initial?.body ?? "" } });
+  const { register } = form;
+  const { errors } = form.formState;
+  const { formError, submit } = useApiSubmit(form, FIELDS);
   const save = useMutation({
     mutationFn: ({ body }: Values) =>
       initial
@@ -53,19 +51,15 @@ function NoteForm({ artistId, initial, onDone }: { artistId: string; initial?: N
           ),
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: ["artists", artistId] });
-      if (!initial) reset({ body: "" });
+      if (!initial) form.reset({ body: "" });
       onDone();
     },
-    onError: (error) => setFormError(showApiError(error, setError, FIELDS)),
   });
   return (
     <form
       aria-label={initial ? "Edit note" : "Add note"}
       noValidate
-      onSubmit={handleSubmit((values) => {
-        setFormError(null);
-        save.mutate(values);
-      })}
+      onSubmit={submit((values) => save.mutateAsync(values))}
       className="space-y-2"
     >
       <FormError message={formError} />
@@ -75,16 +69,7 @@ function NoteForm({ artistId, initial, onDone }: { artistId: string; initial?: N
         error={errors.body?.message}
         {...register("body")}
       />
-      <div className="flex flex-wrap gap-2">
-        <Button type="submit" busy={save.isPending}>
-          {initial ? "Save note" : "Add note"}
-        </Button>
-        {initial && (
-          <Button tone="secondary" onClick={onDone}>
-            Cancel
-          </Button>
-        )}
-      </div>
+      <FormActions submitLabel={initial ? "Save note" : "Add note"} busy={save.isPending} onCancel={initial ? onDone : undefined} />
     </form>
   );
 }
@@ -92,7 +77,7 @@ function NoteForm({ artistId, initial, onDone }: { artistId: string; initial?: N
 function NoteItem({ artistId, note }: { artistId: string; note: NoteRead }) {
   const { canEdit, me } = useSession();
   const queryClient = useQueryClient();
-  const [mode, setMode] = useState<"view" | "edit" | "confirm">("view");
+  const [editing, setEditing] = useState(false);
   const remove = useMutation({
     mutationFn: () =>
       unwrap(
@@ -108,8 +93,8 @@ function NoteItem({ artistId, note }: { artistId: string; note: NoteRead }) {
   return (
     <li className="py-3">
       <article aria-label={`Note from ${formatDateTime(note.created_at)}`} className="space-y-2">
-        {mode === "edit" ? (
-          <NoteForm artistId={artistId} initial={note} onDone={() => setMode("view")} />
+        {editing ? (
+          <NoteForm artistId={artistId} initial={note} onDone={() => setEditing(false)} />
         ) : (
           <p className="whitespace-pre-wrap break-words text-sm text-slate-900">{note.body}</p>
         )}
@@ -118,33 +103,21 @@ function NoteItem({ artistId, note }: { artistId: string; note: NoteRead }) {
             By {author}, {formatDateTime(note.created_at)}
             {edited && ` · edited ${formatDateTime(note.updated_at)}`}
           </p>
-          {canEdit && mode === "view" && (
-            <div className="flex gap-2">
-              <Button tone="secondary" onClick={() => setMode("edit")}>
+          {canEdit && !editing && (
+            <div className="flex flex-wrap gap-2">
+              <Button tone="secondary" onClick={() => setEditing(true)}>
                 Edit note
               </Button>
-              <Button tone="ghost" onClick={() => setMode("confirm")}>
-                Delete note
-              </Button>
-            </div>
-          )}
-          {canEdit && mode === "confirm" && (
-            <div className="flex flex-wrap items-center gap-2">
-              <span className="text-sm text-slate-800">Delete this note?</span>
-              <Button tone="danger" busy={remove.isPending} onClick={() => remove.mutate()}>
-                Yes, delete
-              </Button>
-              <Button tone="secondary" onClick={() => setMode("view")}>
-                Keep
-              </Button>
+              <ConfirmButton
+                label="Delete note"
+                question="Delete this note?"
+                confirmLabel="Yes, delete"
+                tone="ghost"
+                onConfirm={() => remove.mutateAsync()}
+              />
             </div>
           )}
         </div>
-        {remove.isError && (
-          <p role="alert" className="text-xs text-red-700">
-            Could not delete: {errorMessage(remove.error)}
-          </p>
-        )}
       </article>
     </li>
   );
@@ -152,40 +125,31 @@ function NoteItem({ artistId, note }: { artistId: string; note: NoteRead }) {
 
 export function NotesCard({ artistId }: { artistId: string }) {
   const { canEdit } = useSession();
-  const notes = useInfiniteQuery({
-    queryKey: ["artists", artistId, "notes"],
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.GET("/api/v1/artists/{artist_id}/notes", {
-          params: { path: { artist_id: artistId }, query: { limit: 50, cursor: pageParam ?? undefined } },
-        }),
-      ),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.next_cursor,
-  });
-  const items = notes.data?.pages.flatMap((page) => page.items) ?? [];
+  const notes = usePagedList(["artists", artistId, "notes"], (cursor) =>
+    unwrap(
+      api.GET("/api/v1/artists/{artist_id}/notes", {
+        params: { path: { artist_id: artistId }, query: { limit: 50, cursor } },
+      }),
+    ),
+  );
   return (
     <Card title="Notes">
       <div className="space-y-4">
         {canEdit && <NoteForm artistId={artistId} onDone={() => undefined} />}
-        {notes.isPending ? (
-          <Loading label="Loading notes" />
-        ) : notes.isError && items.length === 0 ? (
-          <ErrorState error={notes.error} retry={() => void notes.refetch()} />
-        ) : items.length === 0 ? (
-          <Empty title="No notes yet">Notes are shared with everyone in this workspace.</Empty>
-        ) : (
-          <ul aria-label="Notes" className="divide-y divide-slate-100">
-            {items.map((note) => (
-              <NoteItem key={note.id} artistId={artistId} note={note} />
-            ))}
-          </ul>
-        )}
-        {notes.hasNextPage && (
-          <Button tone="secondary" busy={notes.isFetchingNextPage} onClick={() => void notes.fetchNextPage()}>
-            Load more notes
-          </Button>
-        )}
+        <PagedList
+          list={notes}
+          loading="Loading notes"
+          more="Load more notes"
+          empty={<Empty title="No notes yet">Notes are shared with everyone in this workspace.</Empty>}
+        >
+          {(items) => (
+            <ul aria-label="Notes" className="divide-y divide-slate-100">
+              {items.map((note) => (
+                <NoteItem key={note.id} artistId={artistId} note={note} />
+              ))}
+            </ul>
+          )}
+        </PagedList>
       </div>
     </Card>
   );

@@ -1,70 +1,52 @@
 /** The artist and discovery pages, fully drawn (results, forms, errors), run through axe:
  * labels, names, roles and heading order. */
 import { screen, within } from "@testing-library/react";
-import userEvent from "@testing-library/user-event";
-import axe from "axe-core";
 import DiscoveryJobPage from "@/pages/discovery/DiscoveryJobPage";
 import DiscoveryPage from "@/pages/discovery/DiscoveryPage";
+import { artist, campaign, discoveryJob } from "@/test/fixtures";
+import { axeViolations } from "@/test/axe";
+import { renderPage } from "@/test/render";
+import { page, stubApi } from "@/test/server";
+import { USER_ID } from "@/test/session";
 import ArtistPage from "./ArtistPage";
 import ArtistsPage from "./ArtistsPage";
-import { artist, campaign, mockApi, renderAt, roleKnown, USER_ID } from "./testing";
-
-async function violations(): Promise<string[]> {
-  const results = await axe.run(document.body, {
-    // jsdom lays nothing out, so contrast cannot be measured here.
-    rules: { "color-contrast": { enabled: false } },
-  });
-  return results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-}
 
 const NINA = artist({ verified: true });
-const JOB = {
-  id: "30000000-0000-4000-8000-000000000001",
-  status: "running",
+const JOB = discoveryJob({
   query: { terms: ["berlin techno"], max_artists: 100, max_depth: 1, expand: ["related"] },
   progress: { kept: 3, examined: 40, skipped_timeout: 2, scraper: { requests: 50 } },
-  error: null,
-  created_by: null,
-  created_at: "2025-03-01T10:00:00Z",
-  updated_at: "2025-03-01T10:05:00Z",
-  started_at: "2025-03-01T10:00:01Z",
-  finished_at: null,
-};
+});
 
 // In the app the Layout's <main> holds the page.
 describe("accessibility of the artist and discovery pages", () => {
-  afterEach(() => vi.unstubAllGlobals());
-
   it("the artists page, with results, the new artist form and its errors", async () => {
-    const user = userEvent.setup({ delay: null });
-    mockApi({
-      "GET /api/v1/artists": { items: [NINA], next_cursor: "more" },
-      "GET /api/v1/campaigns": { items: [campaign()], next_cursor: null },
+    stubApi({
+      "GET /api/v1/artists": page([NINA], "more"),
+      "GET /api/v1/campaigns": page([campaign()]),
     });
-    const { queryClient } = renderAt(<main><ArtistsPage /></main>, { route: "/artists", path: "/artists" });
+    const { user, sessionReady } = renderPage(<main><ArtistsPage /></main>, { path: "/artists" });
     await screen.findByRole("link", { name: "Nina Berg" });
-    await roleKnown(queryClient);
+    await sessionReady();
     await user.click(screen.getByRole("button", { name: "New artist" }));
     await user.click(within(screen.getByRole("form", { name: "New artist" })).getByRole("button", { name: "Create artist" }));
-    expect(await violations()).toEqual([]);
+    expect(await axeViolations()).toEqual([]);
   });
 
   it("the artists page with the import form", async () => {
-    const user = userEvent.setup({ delay: null });
-    mockApi({
-      "GET /api/v1/artists": { items: [NINA], next_cursor: null },
-      "GET /api/v1/campaigns": { items: [], next_cursor: null },
+    stubApi({
+      "GET /api/v1/artists": page([NINA]),
+      "GET /api/v1/campaigns": page([]),
     });
-    const { queryClient } = renderAt(<main><ArtistsPage /></main>, { route: "/artists", path: "/artists" });
+    const { user, sessionReady } = renderPage(<main><ArtistsPage /></main>, { path: "/artists" });
     await screen.findByRole("link", { name: "Nina Berg" });
-    await roleKnown(queryClient);
+    await sessionReady();
     await user.click(screen.getByRole("button", { name: "Import CSV" }));
-    expect(await violations()).toEqual([]);
+    expect(await axeViolations()).toEqual([]);
   });
 
   it("an artist's page", async () => {
     const base = `/api/v1/artists/${NINA.id}`;
-    mockApi({
+    stubApi({
       [`GET ${base}`]: {
         ...NINA,
         social_profiles: [{ platform: "instagram", username: "nina", url: "https://instagram.com/nina", followers_count: 5 }],
@@ -99,39 +81,38 @@ describe("accessibility of the artist and discovery pages", () => {
         ],
         next_cursor: null,
       },
-      "GET /api/v1/campaigns": { items: [campaign()], next_cursor: null },
+      "GET /api/v1/campaigns": page([campaign()]),
     });
-    const { queryClient } = renderAt(<main><ArtistPage /></main>, { route: `/artists/${NINA.id}`, path: "/artists/:artistId" });
+    const { sessionReady } = renderPage(<main><ArtistPage /></main>, { path: "/artists/:artistId", url: `/artists/${NINA.id}` });
     await screen.findByText("Hello");
     await screen.findByText("a@b.example");
     await screen.findByText("Not enough history yet");
-    await roleKnown(queryClient);
-    expect(await violations()).toEqual([]);
+    await sessionReady();
+    expect(await axeViolations()).toEqual([]);
   });
 
   it("the discovery page, with its form's errors and the job list", async () => {
-    const user = userEvent.setup({ delay: null });
-    mockApi({ "GET /api/v1/discovery-jobs": { items: [JOB], next_cursor: "more" } });
-    const { queryClient } = renderAt(<main><DiscoveryPage /></main>, { route: "/discovery", path: "/discovery" });
+    stubApi({ "GET /api/v1/discovery-jobs": page([JOB], "more") });
+    const { user, sessionReady } = renderPage(<main><DiscoveryPage /></main>, { path: "/discovery" });
     await screen.findByRole("table", { name: "Discovery jobs" });
-    await roleKnown(queryClient);
+    await sessionReady();
     await user.click(screen.getByRole("button", { name: "Start discovery" }));
     await screen.findByText(/Give at least one of/);
-    expect(await violations()).toEqual([]);
+    expect(await axeViolations()).toEqual([]);
   });
 
   it("a discovery job's page", async () => {
-    mockApi({
+    stubApi({
       [`GET /api/v1/discovery-jobs/${JOB.id}`]: JOB,
       [`GET /api/v1/discovery-jobs/${JOB.id}/artists`]: {
         items: [{ artist: NINA, score: 50, depth: 0, found_at: "2025-03-01T10:02:00Z" }],
         next_cursor: null,
       },
-      "GET /api/v1/campaigns": { items: [campaign()], next_cursor: null },
+      "GET /api/v1/campaigns": page([campaign()]),
     });
-    const { queryClient } = renderAt(<main><DiscoveryJobPage /></main>, { route: `/discovery/${JOB.id}`, path: "/discovery/:jobId" });
+    const { sessionReady } = renderPage(<main><DiscoveryJobPage /></main>, { path: "/discovery/:jobId", url: `/discovery/${JOB.id}` });
     await screen.findByRole("link", { name: "Nina Berg" });
-    await roleKnown(queryClient);
-    expect(await violations()).toEqual([]);
+    await sessionReady();
+    expect(await axeViolations()).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@
  * (``serve/routers/artists.py: artist_filter``), and turned into its query string. */
 import { z } from "zod";
 import type { operations } from "@/api/schema";
+import { checkRange, countryCode, wholeNumber } from "@/lib/rules";
 import { MAX_COUNT } from "./artistParts";
 
 export type ArtistSearchQuery = NonNullable<operations["search_artists_api_v1_artists_get"]["parameters"]["query"]>;
@@ -18,40 +19,21 @@ export const DEFAULT_SORT = "-followers";
 
 const TRI_STATE = ["", "true", "false"] as const;
 
-const count = z
-  .string()
-  .trim()
-  .refine(
-    (value) => value === "" || (/^\d{1,10}$/.test(value) && Number(value) <= MAX_COUNT),
-    `Enter a whole number from 0 to ${MAX_COUNT.toLocaleString("en")}.`,
-  );
+const count = wholeNumber({ min: 0, max: MAX_COUNT });
 
 export const filterSchema = z
   .object({
     q: z.string().trim().max(200, "At most 200 characters."),
     genre: z.string().trim().max(100, "At most 100 characters."),
     city: z.string().trim().max(200, "At most 200 characters."),
-    country: z
-      .string()
-      .trim()
-      .refine((value) => value === "" || /^[A-Za-z]{2}$/.test(value), "Use a two-letter country code, e.g. DE."),
+    country: countryCode,
     min_followers: count,
     max_followers: count,
     verified: z.enum(TRI_STATE),
     has_contact: z.enum(TRI_STATE),
     sort: z.enum(SORTS.map((sort) => sort.value) as [string, ...string[]]),
   })
-  .superRefine((values, ctx) => {
-    const low = values.min_followers === "" ? null : Number(values.min_followers);
-    const high = values.max_followers === "" ? null : Number(values.max_followers);
-    if (low !== null && high !== null && low > high) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["max_followers"],
-        message: "Must not be less than the minimum.",
-      });
-    }
-  });
+  .superRefine((values, ctx) => checkRange(ctx, values.min_followers, values.max_followers, "max_followers"));
 
 export type FilterValues = z.infer<typeof filterSchema>;
 export const FILTER_FIELDS = [

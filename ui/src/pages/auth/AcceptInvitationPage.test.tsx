@@ -1,8 +1,9 @@
-import { OTHER_WORKSPACE_ID, meAs, mockApi, problem, renderPage, signIn } from "@/pages/workspace/testing/harness";
 import { screen, waitFor } from "@testing-library/react";
-import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { loadTokens } from "@/auth/tokens";
+import { renderPage } from "@/test/render";
+import { problem, stubApi } from "@/test/server";
+import { OTHER_WORKSPACE_ID } from "@/test/session";
 import AcceptInvitationPage from "./AcceptInvitationPage";
 
 const JOINED = {
@@ -15,8 +16,12 @@ const JOINED = {
 
 describe("AcceptInvitationPage", () => {
   it("signed out: keeps the code from the link through sign-in and sign-up", async () => {
-    mockApi({});
-    renderPage(<AcceptInvitationPage />, { path: "/invitations/accept", url: "/invitations/accept?code=Zx-9_q" });
+    stubApi({});
+    const { user } = renderPage(<AcceptInvitationPage />, {
+      path: "/invitations/accept",
+      url: "/invitations/accept?code=Zx-9_q",
+      signedIn: false,
+    });
 
     expect(screen.getByLabelText("Invitation code")).toHaveValue("Zx-9_q");
     const back = encodeURIComponent("/invitations/accept?code=Zx-9_q");
@@ -25,7 +30,6 @@ describe("AcceptInvitationPage", () => {
     expect(screen.queryByRole("button", { name: "Accept invitation" })).not.toBeInTheDocument();
 
     // A code pasted by hand travels the same way.
-    const user = userEvent.setup();
     await user.clear(screen.getByLabelText("Invitation code"));
     await user.type(screen.getByLabelText("Invitation code"), "pasted");
     expect(screen.getByRole("link", { name: "Sign in to accept" })).toHaveAttribute(
@@ -35,12 +39,10 @@ describe("AcceptInvitationPage", () => {
   });
 
   it("signed in: accepts, switches to the workspace and opens its dashboard", async () => {
-    signIn();
-    const { calls } = mockApi({
-      "GET /api/v1/me": { body: meAs("owner") },
-      "POST /api/v1/invitations/accept": { body: JOINED },
-      "POST /api/v1/auth/switch": {
-        body: {
+    const calls = stubApi(
+      {
+        "POST /api/v1/invitations/accept": JOINED,
+        "POST /api/v1/auth/switch": {
           access_token: "access-joined",
           token_type: "bearer",
           expires_in: 900,
@@ -48,28 +50,31 @@ describe("AcceptInvitationPage", () => {
           workspace_id: OTHER_WORKSPACE_ID,
         },
       },
+      { role: "owner" },
+    );
+    const { user, url } = renderPage(<AcceptInvitationPage />, {
+      path: "/invitations/accept",
+      url: "/invitations/accept?code=Zx-9_q",
     });
-    renderPage(<AcceptInvitationPage />, { path: "/invitations/accept", url: "/invitations/accept?code=Zx-9_q" });
 
     expect(await screen.findByText("mia@label.example")).toBeInTheDocument();
-    await userEvent.setup().click(screen.getByRole("button", { name: "Accept invitation" }));
+    await user.click(screen.getByRole("button", { name: "Accept invitation" }));
 
-    expect((await screen.findByTestId("location")).textContent).toBe("/");
+    await waitFor(() => expect(url()).toBe("/"));
     expect(calls.find((c) => c.path === "/api/v1/invitations/accept")?.body).toEqual({ token: "Zx-9_q" });
     expect(calls.find((c) => c.path === "/api/v1/auth/switch")?.body).toEqual({ workspace_id: OTHER_WORKSPACE_ID });
     await waitFor(() => expect(loadTokens()?.workspace_id).toBe(OTHER_WORKSPACE_ID));
   });
 
   it("says on the code field when no invitation for this address has the code", async () => {
-    signIn();
-    mockApi({
-      "GET /api/v1/me": { body: meAs("owner") },
-      "POST /api/v1/invitations/accept": problem(404, "invitation not found"),
+    stubApi({ "POST /api/v1/invitations/accept": problem(404, "invitation not found") }, { role: "owner" });
+    const { user } = renderPage(<AcceptInvitationPage />, {
+      path: "/invitations/accept",
+      url: "/invitations/accept?code=wrong",
     });
-    renderPage(<AcceptInvitationPage />, { path: "/invitations/accept", url: "/invitations/accept?code=wrong" });
 
     await screen.findByText("mia@label.example");
-    await userEvent.setup().click(screen.getByRole("button", { name: "Accept invitation" }));
+    await user.click(screen.getByRole("button", { name: "Accept invitation" }));
 
     await waitFor(() =>
       expect(screen.getByLabelText("Invitation code")).toHaveAccessibleDescription(
@@ -79,14 +84,13 @@ describe("AcceptInvitationPage", () => {
   });
 
   it("shows an expired invitation as a form error", async () => {
-    signIn();
-    mockApi({
-      "GET /api/v1/me": { body: meAs("owner") },
-      "POST /api/v1/invitations/accept": problem(409, "invitation expired"),
+    stubApi({ "POST /api/v1/invitations/accept": problem(409, "invitation expired") }, { role: "owner" });
+    const { user } = renderPage(<AcceptInvitationPage />, {
+      path: "/invitations/accept",
+      url: "/invitations/accept?code=old",
     });
-    renderPage(<AcceptInvitationPage />, { path: "/invitations/accept", url: "/invitations/accept?code=old" });
 
-    await userEvent.setup().click(screen.getByRole("button", { name: "Accept invitation" }));
+    await user.click(screen.getByRole("button", { name: "Accept invitation" }));
 
     expect(await screen.findByRole("alert")).toHaveTextContent("Invitation expired.");
   });

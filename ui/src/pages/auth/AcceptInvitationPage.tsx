@@ -1,20 +1,19 @@
 /** Accept an invitation to a workspace with the code from the invitation email
  * (``/invitations/accept?code=...``): signed out, sign in or sign up first, keeping the code;
  * signed in, join, switch to the workspace and open its dashboard. */
-import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation } from "@tanstack/react-query";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { z } from "zod";
 import { api, unwrap } from "@/api/client";
-import { ApiError, errorMessage } from "@/api/problem";
+import { errorMessage } from "@/api/problem";
 import { useSession } from "@/auth/session";
 import { Button } from "@/components/buttons";
 import { FormError, TextField } from "@/components/forms";
-import { showApiError } from "@/lib/forms";
+import { sentence } from "@/lib/format";
+import { useApiSubmit } from "@/lib/forms";
 import { AuthFrame, LINK } from "./AuthFrame";
-import { sentence } from "./rules";
 
 const schema = z.object({
   token: z
@@ -46,7 +45,6 @@ export default function AcceptInvitationPage() {
   const { tokens, me, signOut, switchWorkspace } = useSession();
   const navigate = useNavigate();
   const [searchParams] = useSearchParams();
-  const [formError, setFormError] = useState<string | null>(null);
 
   const form = useForm<Values>({
     resolver: zodResolver(schema),
@@ -54,6 +52,15 @@ export default function AcceptInvitationPage() {
   });
   const { errors } = form.formState;
   const code = form.watch("token");
+  const { formError, submit } = useApiSubmit(form, ["token"], (error) => {
+    if (error.status !== 404) return undefined;
+    const who = me ? ` for ${me.user.email}` : "";
+    form.setError("token", {
+      type: "server",
+      message: `There is no open invitation${who} with this code. Check the code, and that you are signed in with the address the invitation was sent to.`,
+    });
+    return null;
+  });
 
   const accept = useMutation({
     mutationFn: async (values: Values) => {
@@ -66,25 +73,14 @@ export default function AcceptInvitationPage() {
       return workspace;
     },
     onSuccess: () => navigate("/", { replace: true }),
-    onError: (error) => {
-      if (error instanceof SwitchFailed) return;
-      if (error instanceof ApiError && error.status === 404) {
-        const who = me ? ` for ${me.user.email}` : "";
-        form.setError("token", {
-          type: "server",
-          message: `There is no open invitation${who} with this code. Check the code, and that you are signed in with the address the invitation was sent to.`,
-        });
-        return;
-      }
-      const message = showApiError(error, form.setError, ["token"]);
-      setFormError(message && sentence(message));
-    },
   });
 
-  const submit = form.handleSubmit((values) => {
-    setFormError(null);
-    accept.mutate(values);
-  });
+  // Joined but not switched: said below, with what to do (not as a refusal).
+  const onSubmit = submit((values) =>
+    accept.mutateAsync(values).catch((error: unknown) => {
+      if (!(error instanceof SwitchFailed)) throw error;
+    }),
+  );
 
   const codeField = (
     <TextField
@@ -161,7 +157,7 @@ export default function AcceptInvitationPage() {
           </Link>
         </div>
       ) : (
-        <form noValidate onSubmit={submit} className="space-y-4" aria-label="Accept your invitation">
+        <form noValidate onSubmit={onSubmit} className="space-y-4" aria-label="Accept your invitation">
           <FormError message={formError} />
           {codeField}
           <Button type="submit" className="w-full" busy={accept.isPending}>

@@ -1,7 +1,9 @@
-import { mockApi, problem, renderPage, signIn, meAs } from "@/pages/workspace/testing/harness";
-import { screen } from "@testing-library/react";
-import userEvent from "@testing-library/user-event";
+import { screen, waitFor } from "@testing-library/react";
+import type { UserEvent } from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
+import { renderPage } from "@/test/render";
+import { problem, stubApi } from "@/test/server";
+import { WORKSPACE_ID } from "@/test/session";
 import LoginPage from "./LoginPage";
 import { safeNext } from "./next";
 
@@ -10,11 +12,14 @@ const PAIR = {
   token_type: "bearer",
   expires_in: 900,
   refresh_token: "refresh-new",
-  workspace_id: "0194a1b2-0000-7000-8000-000000000001",
+  workspace_id: WORKSPACE_ID,
 };
 
-async function logIn(email: string, password: string) {
-  const user = userEvent.setup();
+function renderLogin(url = "/login", { signedIn = false } = {}) {
+  return renderPage(<LoginPage />, { path: "/login", url, signedIn });
+}
+
+async function logIn(user: UserEvent, email: string, password: string) {
   await user.type(screen.getByLabelText("Email"), email);
   await user.type(screen.getByLabelText("Password"), password);
   await user.click(screen.getByRole("button", { name: "Sign in" }));
@@ -22,10 +27,10 @@ async function logIn(email: string, password: string) {
 
 describe("LoginPage", () => {
   it("shows a wrong password as a form error and clears the password", async () => {
-    mockApi({ "POST /api/v1/auth/login": problem(401, "email or password is wrong") });
-    renderPage(<LoginPage />, { path: "/login" });
+    stubApi({ "POST /api/v1/auth/login": problem(401, "email or password is wrong") });
+    const { user } = renderLogin();
 
-    await logIn("mia@label.example", "not-my-password");
+    await logIn(user, "mia@label.example", "not-my-password");
 
     expect(await screen.findByRole("alert")).toHaveTextContent("The email or password is wrong.");
     expect(screen.getByLabelText("Password")).toHaveValue("");
@@ -33,44 +38,42 @@ describe("LoginPage", () => {
   });
 
   it("shows a rate limit's reason", async () => {
-    mockApi({ "POST /api/v1/auth/login": problem(429, "too many failed logins from this address") });
-    renderPage(<LoginPage />, { path: "/login" });
+    stubApi({ "POST /api/v1/auth/login": problem(429, "too many failed logins from this address") });
+    const { user } = renderLogin();
 
-    await logIn("mia@label.example", "whatever1");
+    await logIn(user, "mia@label.example", "whatever1");
 
     expect(await screen.findByRole("alert")).toHaveTextContent("Too many failed logins from this address.");
   });
 
   it("goes to a same-site next after signing in", async () => {
-    mockApi({ "POST /api/v1/auth/login": { body: PAIR }, "GET /api/v1/me": { body: meAs("editor") } });
-    renderPage(<LoginPage />, { path: "/login", url: "/login?next=%2Fcampaigns%2F42" });
+    stubApi({ "POST /api/v1/auth/login": PAIR });
+    const { user, url } = renderLogin("/login?next=%2Fcampaigns%2F42");
 
-    await logIn("mia@label.example", "correct horse");
+    await logIn(user, "mia@label.example", "correct horse");
 
-    expect(await screen.findByTestId("location")).toHaveTextContent("/campaigns/42");
+    await waitFor(() => expect(url()).toBe("/campaigns/42"));
   });
 
   it("ignores a next that leaves the site", async () => {
-    mockApi({ "POST /api/v1/auth/login": { body: PAIR }, "GET /api/v1/me": { body: meAs("editor") } });
-    renderPage(<LoginPage />, { path: "/login", url: "/login?next=%2F%2Fevil.example%2Fx" });
+    stubApi({ "POST /api/v1/auth/login": PAIR });
+    const { user, url } = renderLogin("/login?next=%2F%2Fevil.example%2Fx");
 
-    await logIn("mia@label.example", "correct horse");
+    await logIn(user, "mia@label.example", "correct horse");
 
-    const location = await screen.findByTestId("location");
-    expect(location.textContent).toBe("/");
+    await waitFor(() => expect(url()).toBe("/"));
   });
 
   it("sends a signed-in visitor straight on", async () => {
-    signIn();
-    mockApi({ "GET /api/v1/me": { body: meAs("viewer") } });
-    renderPage(<LoginPage />, { path: "/login" });
+    stubApi({}, { role: "viewer" });
+    const { url } = renderLogin("/login", { signedIn: true });
 
-    expect((await screen.findByTestId("location")).textContent).toBe("/");
+    await waitFor(() => expect(url()).toBe("/"));
   });
 
   it("links to sign-up keeping next", () => {
-    mockApi({});
-    renderPage(<LoginPage />, { path: "/login", url: "/login?next=%2Finvitations%2Faccept%3Fcode%3Dabc" });
+    stubApi({});
+    renderLogin("/login?next=%2Finvitations%2Faccept%3Fcode%3Dabc");
 
     expect(screen.getByRole("link", { name: "Create an account" })).toHaveAttribute(
       "href",

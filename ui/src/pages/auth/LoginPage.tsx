@@ -1,19 +1,17 @@
 /** Sign in with email and password, then continue where the visitor was going. */
-import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation } from "@tanstack/react-query";
 import { Link, Navigate, useSearchParams } from "react-router";
 import { z } from "zod";
 import { api, unwrap } from "@/api/client";
-import { ApiError } from "@/api/problem";
 import { useSession } from "@/auth/session";
 import { Button } from "@/components/buttons";
 import { FormError, TextField } from "@/components/forms";
-import { showApiError } from "@/lib/forms";
+import { useApiSubmit } from "@/lib/forms";
 import { AuthFrame, LINK } from "./AuthFrame";
 import { isInvitation, safeNext, withNext } from "./next";
-import { MAX_PASSWORD, email, sentence } from "./rules";
+import { MAX_PASSWORD, email } from "./rules";
 
 const schema = z.object({
   email,
@@ -30,7 +28,6 @@ export default function LoginPage() {
   const { tokens, signIn } = useSession();
   const [searchParams] = useSearchParams();
   const next = safeNext(searchParams.get("next"));
-  const [formError, setFormError] = useState<string | null>(null);
 
   const form = useForm<Values>({
     resolver: zodResolver(schema),
@@ -38,28 +35,21 @@ export default function LoginPage() {
   });
   const { errors } = form.formState;
 
+  const { formError, submit } = useApiSubmit(form, FIELDS, (error) => {
+    if (error.status !== 401) return undefined;
+    form.resetField("password");
+    form.setFocus("password");
+    return "The email or password is wrong. Check both and try again.";
+  });
   const login = useMutation({
     mutationFn: (values: Values) => unwrap(api.POST("/api/v1/auth/login", { body: values })),
     onSuccess: (pair) => signIn(pair),
-    onError: (error) => {
-      if (error instanceof ApiError && error.status === 401) {
-        setFormError("The email or password is wrong. Check both and try again.");
-        form.resetField("password");
-        form.setFocus("password");
-        return;
-      }
-      const message = showApiError(error, form.setError, FIELDS);
-      setFormError(message && sentence(message));
-    },
   });
 
   // Signed in (just now, or already in this browser): on to where the visitor was going.
   if (tokens) return <Navigate to={next} replace />;
 
-  const submit = form.handleSubmit((values) => {
-    setFormError(null);
-    login.mutate(values);
-  });
+  const onSubmit = submit((values) => login.mutateAsync(values));
 
   return (
     <AuthFrame
@@ -78,7 +68,7 @@ export default function LoginPage() {
         </>
       }
     >
-      <form noValidate onSubmit={submit} className="space-y-4" aria-label="Sign in">
+      <form noValidate onSubmit={onSubmit} className="space-y-4" aria-label="Sign in">
         <FormError message={formError} />
         <TextField
           label="Email"

@@ -1,8 +1,10 @@
-import { mockApi, problem, renderPage, meAs } from "@/pages/workspace/testing/harness";
 import { screen, waitFor } from "@testing-library/react";
-import userEvent from "@testing-library/user-event";
+import type { UserEvent } from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { loadTokens } from "@/auth/tokens";
+import { renderPage } from "@/test/render";
+import { json, problem, stubApi } from "@/test/server";
+import { me } from "@/test/session";
 import SignupPage from "./SignupPage";
 
 const PAIR = {
@@ -13,8 +15,14 @@ const PAIR = {
   workspace_id: "0194a1b2-0000-7000-8000-000000000009",
 };
 
-async function fillIn(values: { name?: string; email?: string; password?: string; workspace?: string }) {
-  const user = userEvent.setup();
+function renderSignup(url = "/signup") {
+  return renderPage(<SignupPage />, { path: "/signup", url, signedIn: false });
+}
+
+async function fillIn(
+  user: UserEvent,
+  values: { name?: string; email?: string; password?: string; workspace?: string },
+) {
   if (values.name) await user.type(screen.getByLabelText("Your name"), values.name);
   if (values.email) await user.type(screen.getByLabelText("Email"), values.email);
   if (values.password) await user.type(screen.getByLabelText("Password"), values.password);
@@ -24,10 +32,10 @@ async function fillIn(values: { name?: string; email?: string; password?: string
 
 describe("SignupPage", () => {
   it("shows the client's errors beside their fields and sends nothing", async () => {
-    const { calls } = mockApi({});
-    renderPage(<SignupPage />, { path: "/signup" });
+    const calls = stubApi({});
+    const { user } = renderSignup();
 
-    await fillIn({ email: "mia@label", password: "short" });
+    await fillIn(user, { email: "mia@label", password: "short" });
 
     expect(await screen.findByLabelText("Email")).toHaveAccessibleDescription(
       "Enter an email address like name@example.com.",
@@ -38,14 +46,14 @@ describe("SignupPage", () => {
   });
 
   it("puts a 422's field error next to the field it names", async () => {
-    mockApi({
+    stubApi({
       "POST /api/v1/auth/register": problem(422, "invalid fields: workspace_name", [
         { field: "workspace_name", message: "String should have at most 200 characters" },
       ]),
     });
-    renderPage(<SignupPage />, { path: "/signup" });
+    const { user } = renderSignup();
 
-    await fillIn({ email: "mia@label.example", password: "a long passphrase", workspace: "Night Owl" });
+    await fillIn(user, { email: "mia@label.example", password: "a long passphrase", workspace: "Night Owl" });
 
     expect(await screen.findByLabelText("Workspace name")).toHaveAccessibleDescription(
       "String should have at most 200 characters",
@@ -56,10 +64,10 @@ describe("SignupPage", () => {
   });
 
   it("says clearly when the email already has an account, with a way to sign in", async () => {
-    mockApi({ "POST /api/v1/auth/register": problem(409, "a user with this email already exists") });
-    renderPage(<SignupPage />, { path: "/signup", url: "/signup?next=%2Fcampaigns" });
+    stubApi({ "POST /api/v1/auth/register": problem(409, "a user with this email already exists") });
+    const { user } = renderSignup("/signup?next=%2Fcampaigns");
 
-    await fillIn({ email: "mia@label.example", password: "a long passphrase" });
+    await fillIn(user, { email: "mia@label.example", password: "a long passphrase" });
 
     expect(await screen.findByLabelText("Email")).toHaveAccessibleDescription(
       "An account with this email already exists.",
@@ -71,18 +79,18 @@ describe("SignupPage", () => {
   });
 
   it("signs the new account in and goes on to next, sending the form's values", async () => {
-    const { calls } = mockApi({
-      "POST /api/v1/auth/register": {
-        status: 201,
-        body: { user: meAs("owner").user, workspace: meAs("owner").workspaces[0], tokens: PAIR },
+    const owner = me("owner");
+    const calls = stubApi(
+      {
+        "POST /api/v1/auth/register": json({ user: owner.user, workspace: owner.workspaces[0], tokens: PAIR }, 201),
       },
-      "GET /api/v1/me": { body: meAs("owner") },
-    });
-    renderPage(<SignupPage />, { path: "/signup", url: "/signup?next=%2Fartists%3Fq%3Dowl" });
+      { role: "owner" },
+    );
+    const { user, url } = renderSignup("/signup?next=%2Fartists%3Fq%3Dowl");
 
-    await fillIn({ name: "Mia Rossi", email: " Mia@Label.example ", password: "a long passphrase" });
+    await fillIn(user, { name: "Mia Rossi", email: " Mia@Label.example ", password: "a long passphrase" });
 
-    expect(await screen.findByTestId("location")).toHaveTextContent("/artists?q=owl");
+    await waitFor(() => expect(url()).toBe("/artists?q=owl"));
     expect(calls[0]?.body).toEqual({
       email: "Mia@Label.example",
       password: "a long passphrase",

@@ -6,14 +6,13 @@ import { useMutation } from "@tanstack/react-query";
 import { Link, Navigate, useSearchParams } from "react-router";
 import { z } from "zod";
 import { api, unwrap } from "@/api/client";
-import { ApiError } from "@/api/problem";
 import { useSession } from "@/auth/session";
 import { Button } from "@/components/buttons";
-import { FormError, TextField } from "@/components/forms";
-import { showApiError } from "@/lib/forms";
+import { CheckboxField, FormError, TextField } from "@/components/forms";
+import { useApiSubmit } from "@/lib/forms";
 import { AuthFrame, LINK } from "./AuthFrame";
 import { isInvitation, safeNext, withNext } from "./next";
-import { MIN_PASSWORD, email, newPassword, sentence } from "./rules";
+import { MIN_PASSWORD, email, newPassword } from "./rules";
 
 const schema = z.object({
   display_name: z.string().trim().max(200, "Your name can have at most 200 characters."),
@@ -29,7 +28,6 @@ export default function SignupPage() {
   const { tokens, signIn } = useSession();
   const [searchParams] = useSearchParams();
   const next = safeNext(searchParams.get("next"));
-  const [formError, setFormError] = useState<string | null>(null);
   const [emailTaken, setEmailTaken] = useState(false);
   const [showPassword, setShowPassword] = useState(false);
 
@@ -38,6 +36,12 @@ export default function SignupPage() {
     defaultValues: { display_name: "", email: "", password: "", workspace_name: "" },
   });
   const { errors } = form.formState;
+  const { formError, submit } = useApiSubmit(form, FIELDS, (error) => {
+    if (error.status !== 409) return undefined;
+    setEmailTaken(true);
+    form.setError("email", { type: "server", message: "An account with this email already exists." });
+    return null;
+  });
 
   const register = useMutation({
     mutationFn: (values: Values) =>
@@ -53,25 +57,14 @@ export default function SignupPage() {
         }),
       ),
     onSuccess: (data) => signIn(data.tokens),
-    onError: (error) => {
-      if (error instanceof ApiError && error.status === 409) {
-        setEmailTaken(true);
-        form.setError("email", { type: "server", message: "An account with this email already exists." });
-        setFormError(null);
-        return;
-      }
-      const message = showApiError(error, form.setError, FIELDS);
-      setFormError(message && sentence(message));
-    },
   });
 
   // Signed in (just now, or already in this browser): on to where the visitor was going.
   if (tokens) return <Navigate to={next} replace />;
 
-  const submit = form.handleSubmit((values) => {
-    setFormError(null);
+  const onSubmit = submit((values) => {
     setEmailTaken(false);
-    register.mutate(values);
+    return register.mutateAsync(values);
   });
 
   const name = form.watch("display_name").trim();
@@ -95,7 +88,7 @@ export default function SignupPage() {
         </>
       }
     >
-      <form noValidate onSubmit={submit} className="space-y-4" aria-label="Create your account">
+      <form noValidate onSubmit={onSubmit} className="space-y-4" aria-label="Create your account">
         <FormError message={formError} />
         <TextField
           label="Your name"
@@ -127,15 +120,11 @@ export default function SignupPage() {
           error={errors.password?.message}
           {...form.register("password")}
         />
-        <label className="flex items-center gap-2 text-sm text-slate-700">
-          <input
-            type="checkbox"
-            className="h-4 w-4 rounded border-slate-300"
-            checked={showPassword}
-            onChange={(event) => setShowPassword(event.target.checked)}
-          />
-          Show password
-        </label>
+        <CheckboxField
+          label="Show password"
+          checked={showPassword}
+          onChange={(event) => setShowPassword(event.target.checked)}
+        />
         <TextField
           label="Workspace name"
           autoComplete="organization"

@@ -1,26 +1,20 @@
 /** A campaign's artists: their status in it, adding from the catalogue, taking out. */
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { Link } from "react-router";
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "@/api/client";
 import { errorMessage } from "@/api/problem";
 import { useSession } from "@/auth/session";
 import { Button } from "@/components/buttons";
+import { ConfirmButton } from "@/components/confirm";
 import { FormError, SelectField, TextField } from "@/components/forms";
 import { Badge, Card, Table } from "@/components/page";
+import { PagedList } from "@/components/paged";
 import { Empty, ErrorState, Loading } from "@/components/states";
 import { formatCompact, formatDate } from "@/lib/format";
-import { ConfirmButton } from "./ConfirmButton";
+import { usePagedList } from "@/lib/paging";
+import { useDebounced } from "@/lib/useDebounced";
 import { ARTIST_STATUSES, ARTIST_STATUS_LABEL, type CampaignArtistStatus } from "./labels";
-
-function useDebounced(value: string, delay: number): string {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setSettled(value), delay);
-    return () => clearTimeout(timer);
-  }, [value, delay]);
-  return settled;
-}
 
 function isArtistStatus(value: string): value is CampaignArtistStatus {
   return (ARTIST_STATUSES as readonly string[]).includes(value);
@@ -115,21 +109,14 @@ export function CampaignArtists({ campaignId }: { campaignId: string }) {
   const queryClient = useQueryClient();
   const [status, setStatus] = useState<CampaignArtistStatus | "">("");
   const [error, setError] = useState<string | null>(null);
-  const list = useInfiniteQuery({
-    queryKey: ["campaigns", campaignId, "artists", { status }],
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.GET("/api/v1/campaigns/{campaign_id}/artists", {
-          params: {
-            path: { campaign_id: campaignId },
-            query: { status: status || undefined, limit: 50, cursor: pageParam },
-          },
-        }),
-      ),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.next_cursor,
-  });
-  const entries = list.data?.pages.flatMap((page) => page.items) ?? [];
+  const list = usePagedList(["campaigns", campaignId, "artists", { status }], (cursor) =>
+    unwrap(
+      api.GET("/api/v1/campaigns/{campaign_id}/artists", {
+        params: { path: { campaign_id: campaignId }, query: { status: status || undefined, limit: 50, cursor } },
+      }),
+    ),
+  );
+  const entries = list.data ?? [];
   const refresh = () => queryClient.invalidateQueries({ queryKey: ["campaigns", campaignId, "artists"] });
 
   const change = useMutation({
@@ -172,16 +159,17 @@ export function CampaignArtists({ campaignId }: { campaignId: string }) {
           />
         </div>
         <FormError message={error} />
-        {list.isPending ? (
-          <Loading label="Loading artists" />
-        ) : !list.data ? (
-          <ErrorState error={list.error} retry={() => void list.refetch()} />
-        ) : entries.length === 0 ? (
-          <Empty title={status ? `No ${ARTIST_STATUS_LABEL[status].toLowerCase()} artists` : "No artists in this campaign yet"}>
-            {canEdit && !status ? "Find artists above and add them." : null}
-          </Empty>
-        ) : (
-          <>
+        <PagedList
+          list={list}
+          loading="Loading artists"
+          more="Load more artists"
+          empty={
+            <Empty title={status ? `No ${ARTIST_STATUS_LABEL[status].toLowerCase()} artists` : "No artists in this campaign yet"}>
+              {canEdit && !status ? "Find artists above and add them." : null}
+            </Empty>
+          }
+        >
+          {(entries) => (
             <Table
               caption="Artists in this campaign"
               head={canEdit ? ["Artist", "Followers", "Status", "Added", "Actions"] : ["Artist", "Followers", "Status", "Added"]}
@@ -223,7 +211,7 @@ export function CampaignArtists({ campaignId }: { campaignId: string }) {
                     <td className="px-3 py-2">
                       <ConfirmButton
                         label="Remove"
-                        ariaLabel={`Remove ${entry.artist.name}`}
+                        accessibleLabel={`Remove ${entry.artist.name}`}
                         question={`Take ${entry.artist.name} out of this campaign?`}
                         confirmLabel="Remove artist"
                         tone="ghost"
@@ -235,15 +223,8 @@ export function CampaignArtists({ campaignId }: { campaignId: string }) {
                 </tr>
               ))}
             </Table>
-            {list.hasNextPage && (
-              <div className="flex justify-center">
-                <Button tone="secondary" busy={list.isFetchingNextPage} onClick={() => void list.fetchNextPage()}>
-                  Load more artists
-                </Button>
-              </div>
-            )}
-          </>
-        )}
+          )}
+        </PagedList>
       </div>
     </Card>
   );

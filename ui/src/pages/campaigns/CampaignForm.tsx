@@ -1,15 +1,13 @@
 /** The campaign form, for creating one and for editing one: checked here first (zod), and the
  * server's 422 shown next to the field it names. */
-import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { z } from "zod";
 import type { components } from "@/api/schema";
-import { Button } from "@/components/buttons";
-import { FormError, SelectField, TextAreaField, TextField } from "@/components/forms";
-import { showApiError } from "@/lib/forms";
+import { FormActions, FormError, MoneyFields, SelectField, TextAreaField, TextField } from "@/components/forms";
+import { useApiSubmit } from "@/lib/forms";
 import { CAMPAIGN_TYPES, TYPE_LABEL, type Campaign } from "./labels";
-import { currencyDecimals, toMajor, toMinor } from "./money";
+import { currencyDecimals, toMajor, toMinor } from "@/lib/money";
 
 export type CampaignBody = components["schemas"]["CampaignCreate"];
 
@@ -96,16 +94,12 @@ export function CampaignForm({
   onSaved: (campaign: Campaign) => void;
   onCancel?: () => void;
 }) {
-  const [formError, setFormError] = useState<string | null>(null);
-  const {
-    register,
-    handleSubmit,
-    setError,
-    formState: { errors, isSubmitting },
-  } = useForm<Values>({ resolver: zodResolver(schema), defaultValues: initialValues(campaign) });
+  const form = useForm<Values>({ resolver: zodResolver(schema), defaultValues: initialValues(campaign) });
+  const { register } = form;
+  const { errors, isSubmitting } = form.formState;
+  const { formError, submit } = useApiSubmit(form, FIELDS);
 
-  const submit = handleSubmit(async (values) => {
-    setFormError(null);
+  const save = submit(async (values) => {
     const currency = values.currency.toUpperCase();
     const budget = toMinor(values.budget_minor, currency);
     const body: CampaignBody = {
@@ -117,15 +111,11 @@ export function CampaignForm({
       budget_minor: "minor" in budget ? budget.minor : 0,
       currency,
     };
-    try {
-      onSaved(await onSubmit(body));
-    } catch (error) {
-      setFormError(showApiError(error, setError, FIELDS));
-    }
+    onSaved(await onSubmit(body));
   });
 
   return (
-    <form aria-label={label} noValidate onSubmit={submit} className="space-y-4">
+    <form aria-label={label} noValidate onSubmit={save} className="space-y-4">
       <FormError message={formError} />
       <TextField label="Name" autoComplete="off" error={errors.name?.message} {...register("name")} />
       <div className="grid gap-4 sm:grid-cols-2">
@@ -135,24 +125,15 @@ export function CampaignForm({
           error={errors.type?.message}
           {...register("type")}
         />
-        <div className="grid grid-cols-[1fr_6rem] gap-2">
-          <TextField
-            label="Budget"
-            inputMode="decimal"
-            placeholder="0.00"
-            hint="Leave empty for no budget."
-            error={errors.budget_minor?.message}
-            {...register("budget_minor")}
-          />
-          <TextField
-            label="Currency"
-            maxLength={3}
-            autoComplete="off"
-            className="uppercase"
-            error={errors.currency?.message}
-            {...register("currency")}
-          />
-        </div>
+        <MoneyFields
+          amount={{
+            label: "Budget",
+            hint: "Leave empty for no budget.",
+            error: errors.budget_minor?.message,
+            ...register("budget_minor"),
+          }}
+          currency={{ label: "Currency", error: errors.currency?.message, ...register("currency") }}
+        />
         <TextField label="Start date" type="date" error={errors.start_date?.message} {...register("start_date")} />
         <TextField label="End date" type="date" error={errors.end_date?.message} {...register("end_date")} />
       </div>
@@ -162,16 +143,7 @@ export function CampaignForm({
         error={errors.description?.message}
         {...register("description")}
       />
-      <div className="flex flex-wrap gap-2">
-        <Button type="submit" busy={isSubmitting}>
-          {submitLabel}
-        </Button>
-        {onCancel && (
-          <Button tone="secondary" onClick={onCancel}>
-            Cancel
-          </Button>
-        )}
-      </div>
+      <FormActions submitLabel={submitLabel} busy={isSubmitting} onCancel={onCancel} />
     </form>
   );
 }

@@ -11,7 +11,7 @@ import { useSession } from "@/auth/session";
 import { Badge, Card, Table } from "@/components/page";
 import { Empty, ErrorState, Loading } from "@/components/states";
 import { formatNumber } from "@/lib/format";
-import { funnel, type Funnel } from "./funnel";
+import { funnel, type Funnel } from "@/lib/funnel";
 
 type OutreachStatus = components["schemas"]["OutreachStatus"];
 type Progress = components["schemas"]["OutreachProgressRead"];

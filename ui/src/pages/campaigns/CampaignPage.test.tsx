@@ -1,38 +1,36 @@
-import { json, page, problem, renderPage, sessionReady, stubApi, type Call } from "./test-utils";
 import { screen, waitFor, within } from "@testing-library/react";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
+import { CAMPAIGN_ID as ID, campaign, transaction } from "@/test/fixtures";
+import { renderPage } from "@/test/render";
+import { json, noContent, page, problem, stubApi, type Routes } from "@/test/server";
 import CampaignPage from "./CampaignPage";
-import { campaign, transaction } from "./fixtures";
 
-afterEach(() => {
-  vi.unstubAllGlobals();
-});
+const WHERE = { path: "/campaigns/:campaignId", url: `/campaigns/${ID}` };
+const CAMPAIGN = `/api/v1/campaigns/${ID}`;
 
-const ID = "11111111-1111-4111-8111-111111111111";
-const ROUTE = { route: `/campaigns/${ID}`, path: "/campaigns/:campaignId" };
-
-/** The campaign's other sections, empty. */
-function sections(call: Call): Response | undefined {
-  if (call.path === `/api/v1/campaigns/${ID}/artists`) return json(page([]));
-  if (call.path === "/api/v1/outreach-campaigns") return json(page([]));
-  if (call.path === "/api/v1/transactions" && call.method === "GET") return json(page([]));
-  return undefined;
+/** The campaign, and its other sections empty. */
+function routes(overrides: Routes = {}): Routes {
+  return {
+    [`GET ${CAMPAIGN}`]: campaign(),
+    [`GET ${CAMPAIGN}/artists`]: page([]),
+    "GET /api/v1/outreach-campaigns": page([]),
+    "GET /api/v1/transactions": page([]),
+    ...overrides,
+  };
 }
 
 describe("CampaignPage", () => {
   it("shows the 409 the server answers to a status move it refuses", async () => {
-    stubApi((call) => {
-      if (call.path === `/api/v1/campaigns/${ID}`) return json(campaign({ status: "draft" }));
-      if (call.path === `/api/v1/campaigns/${ID}/status`) {
-        expect(call.body).toEqual({ status: "active" });
-        return problem(409, {
-          title: "Invalid transition",
-          detail: "a draft campaign cannot become active; allowed next states: cancelled, scheduled",
-        });
-      }
-      return sections(call);
-    });
-    const { user } = renderPage(<CampaignPage />, ROUTE);
+    stubApi(
+      routes({
+        [`GET ${CAMPAIGN}`]: campaign({ status: "draft" }),
+        [`POST ${CAMPAIGN}/status`]: ({ body }) => {
+          expect(body).toEqual({ status: "active" });
+          return problem(409, "a draft campaign cannot become active; allowed next states: cancelled, scheduled");
+        },
+      }),
+    );
+    const { user } = renderPage(<CampaignPage />, WHERE);
 
     const moves = await screen.findByRole("group", { name: "Change status" });
     expect(within(moves).getByRole("button", { name: "Schedule" })).toBeInTheDocument();
@@ -45,16 +43,17 @@ describe("CampaignPage", () => {
   });
 
   it("moves the status and shows the campaign's new one", async () => {
-    let status = "scheduled";
-    stubApi((call) => {
-      if (call.path === `/api/v1/campaigns/${ID}`) return json(campaign({ status: status as "scheduled" }));
-      if (call.path === `/api/v1/campaigns/${ID}/status`) {
-        status = (call.body as { status: string }).status;
-        return json(campaign({ status: status as "active" }));
-      }
-      return sections(call);
-    });
-    const { user } = renderPage(<CampaignPage />, ROUTE);
+    let status: "scheduled" | "active" = "scheduled";
+    stubApi(
+      routes({
+        [`GET ${CAMPAIGN}`]: () => json(campaign({ status })),
+        [`POST ${CAMPAIGN}/status`]: ({ body }) => {
+          status = (body as { status: "active" }).status;
+          return json(campaign({ status }));
+        },
+      }),
+    );
+    const { user } = renderPage(<CampaignPage />, WHERE);
     await user.click(await screen.findByRole("button", { name: "Start now" }));
     await waitFor(() => expect(screen.getByTestId("campaign-status")).toHaveTextContent("Active"));
     expect(screen.getByRole("button", { name: "Pause" })).toBeInTheDocument();
@@ -63,21 +62,22 @@ describe("CampaignPage", () => {
   it("updates what was spent when a transaction is added on the page", async () => {
     let spent = 20_000;
     const transactions = [transaction({ campaign_id: ID, amount_minor: 20_000, amount: "200.00" })];
-    const calls = stubApi((call) => {
-      if (call.path === `/api/v1/campaigns/${ID}`) return json(campaign({ spent_minor: spent }));
-      if (call.path === "/api/v1/transactions" && call.method === "POST") {
-        const created = transaction({ id: "t-new", campaign_id: ID, amount_minor: 4_550, amount: "45.50" });
-        transactions.unshift(created);
-        spent += 4_550;
-        return json(created, 201);
-      }
-      if (call.path === "/api/v1/transactions") {
-        expect(call.url.searchParams.get("campaign_id")).toBe(ID);
-        return json(page(transactions));
-      }
-      return sections(call);
-    });
-    const { user } = renderPage(<CampaignPage />, ROUTE);
+    const calls = stubApi(
+      routes({
+        [`GET ${CAMPAIGN}`]: () => json(campaign({ spent_minor: spent })),
+        "POST /api/v1/transactions": () => {
+          const created = transaction({ id: "t-new", campaign_id: ID, amount_minor: 4_550, amount: "45.50" });
+          transactions.unshift(created);
+          spent += 4_550;
+          return json(created, 201);
+        },
+        "GET /api/v1/transactions": ({ query }) => {
+          expect(query.get("campaign_id")).toBe(ID);
+          return json(page(transactions));
+        },
+      }),
+    );
+    const { user } = renderPage(<CampaignPage />, WHERE);
 
     expect(await screen.findByTestId("campaign-spent")).toHaveTextContent("200.00");
     expect(screen.getByTestId("campaign-left")).toHaveTextContent("800.00");
@@ -102,33 +102,33 @@ describe("CampaignPage", () => {
   });
 
   it("deletes the campaign only once confirmed, then goes back to the list", async () => {
-    const calls = stubApi((call) => {
-      if (call.path === `/api/v1/campaigns/${ID}` && call.method === "DELETE") return new Response(null, { status: 204 });
-      if (call.path === `/api/v1/campaigns/${ID}`) return json(campaign());
-      return sections(call);
-    });
-    const { user } = renderPage(<CampaignPage />, ROUTE);
+    const calls = stubApi(routes({ [`DELETE ${CAMPAIGN}`]: noContent() }));
+    const { user, url } = renderPage(<CampaignPage />, WHERE);
 
     await user.click(await screen.findByRole("button", { name: "Delete campaign" }));
     expect(calls.some((call) => call.method === "DELETE")).toBe(false);
-    const confirm = screen.getByRole("button", { name: "Yes, delete campaign" });
-    expect(confirm).toHaveFocus();
-    await user.click(confirm);
-    expect(await screen.findByTestId("location")).toHaveTextContent(/^\/campaigns$/);
+    const question = screen.getByRole("alertdialog", {
+      name: "Delete this campaign and its artist list? Its transactions are kept, unlinked.",
+    });
+    // The focus moves into the question, on the safe choice.
+    expect(within(question).getByRole("button", { name: "Cancel" })).toHaveFocus();
+    await user.click(within(question).getByRole("button", { name: "Yes, delete campaign" }));
+    await waitFor(() => expect(url()).toBe("/campaigns"));
     expect(calls.some((call) => call.method === "DELETE")).toBe(true);
   });
 
   it("edits the campaign with PATCH", async () => {
     let name = "Summer release";
-    const calls = stubApi((call) => {
-      if (call.path === `/api/v1/campaigns/${ID}` && call.method === "PATCH") {
-        name = (call.body as { name: string }).name;
-        return json(campaign({ name, updated_at: "2024-05-02T10:00:00Z" }));
-      }
-      if (call.path === `/api/v1/campaigns/${ID}`) return json(campaign({ name }));
-      return sections(call);
-    });
-    const { user } = renderPage(<CampaignPage />, ROUTE);
+    const calls = stubApi(
+      routes({
+        [`GET ${CAMPAIGN}`]: () => json(campaign({ name })),
+        [`PATCH ${CAMPAIGN}`]: ({ body }) => {
+          name = (body as { name: string }).name;
+          return json(campaign({ name, updated_at: "2024-05-02T10:00:00Z" }));
+        },
+      }),
+    );
+    const { user } = renderPage(<CampaignPage />, WHERE);
 
     await user.click(await screen.findByRole("button", { name: "Edit campaign" }));
     const form = screen.getByRole("form", { name: "Edit campaign" });
@@ -145,12 +145,10 @@ describe("CampaignPage", () => {
   });
 
   it("gives a viewer no edit controls", async () => {
-    stubApi((call) => (call.path === `/api/v1/campaigns/${ID}` ? json(campaign()) : sections(call)), {
-      role: "viewer",
-    });
-    const { queryClient } = renderPage(<CampaignPage />, ROUTE);
+    stubApi(routes(), { role: "viewer" });
+    const { sessionReady } = renderPage(<CampaignPage />, WHERE);
     await screen.findByRole("heading", { level: 1, name: "Summer release" });
-    await sessionReady(queryClient);
+    await sessionReady();
     await screen.findByText("No transactions for this campaign yet");
     expect(screen.queryByRole("button", { name: "Edit campaign" })).not.toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Delete campaign" })).not.toBeInTheDocument();
@@ -161,10 +159,8 @@ describe("CampaignPage", () => {
   });
 
   it("says so when the campaign does not exist", async () => {
-    stubApi((call) =>
-      call.path === `/api/v1/campaigns/${ID}` ? problem(404, { detail: `campaign ${ID} not found` }) : sections(call),
-    );
-    renderPage(<CampaignPage />, ROUTE);
+    stubApi(routes({ [`GET ${CAMPAIGN}`]: problem(404, `campaign ${ID} not found`) }));
+    renderPage(<CampaignPage />, WHERE);
     expect(await screen.findByRole("heading", { level: 1, name: "Campaign not found" })).toBeInTheDocument();
     expect(screen.getByRole("link", { name: "Back to the campaigns" })).toHaveAttribute("href", "/campaigns");
   });

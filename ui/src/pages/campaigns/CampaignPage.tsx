@@ -2,22 +2,24 @@
  * transactions, artists and outreach. */
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "@/api/client";
 import { ApiError, errorMessage } from "@/api/problem";
 import { useSession } from "@/auth/session";
 import { Button } from "@/components/buttons";
+import { ConfirmButton } from "@/components/confirm";
 import { SpendBudgetChart } from "@/components/charts";
 import { FormError } from "@/components/forms";
 import { Badge, Card, PageHeader } from "@/components/page";
+import { PagedList } from "@/components/paged";
 import { Empty, ErrorState, Loading } from "@/components/states";
 import { formatDate, formatDateTime, formatMoney } from "@/lib/format";
+import { usePagedList } from "@/lib/paging";
 import { TransactionForm } from "@/pages/transactions/TransactionForm";
 import { TransactionTable } from "@/pages/transactions/TransactionTable";
 import { CampaignArtists } from "./CampaignArtists";
 import { CampaignForm } from "./CampaignForm";
 import { CampaignOutreach } from "./CampaignOutreach";
-import { ConfirmButton } from "./ConfirmButton";
 import {
   NEXT_STATUSES,
   STATUS_LABEL,
@@ -55,7 +57,7 @@ function StatusActions({ campaign }: { campaign: Campaign }) {
               label={transitionLabel(campaign.status, status)}
               question="Cancel this campaign for good?"
               confirmLabel="Yes, cancel it"
-              tone="secondary"
+              dismissLabel="Keep it"
               busy={move.isPending && move.variables === status}
               disabled={move.isPending}
               onConfirm={() => move.mutate(status)}
@@ -80,18 +82,10 @@ function StatusActions({ campaign }: { campaign: Campaign }) {
 
 function Budget({ campaign }: { campaign: Campaign }) {
   const { canEdit } = useSession();
-  const transactions = useInfiniteQuery({
-    queryKey: ["transactions", "list", { campaign_id: campaign.id }],
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.GET("/api/v1/transactions", {
-          params: { query: { campaign_id: campaign.id, limit: 50, cursor: pageParam } },
-        }),
-      ),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.next_cursor,
-  });
-  const items = transactions.data?.pages.flatMap((page) => page.items) ?? [];
+  const transactions = usePagedList(["transactions", "list", { campaign_id: campaign.id }], (cursor) =>
+    unwrap(api.GET("/api/v1/transactions", { params: { query: { campaign_id: campaign.id, limit: 50, cursor } } })),
+  );
+  const items = transactions.data ?? [];
   const otherCurrencies = [...new Set(items.map((t) => t.currency))].filter((c) => c !== campaign.currency);
   const hasBudget = campaign.budget_minor > 0;
   const left = campaign.budget_minor - campaign.spent_minor;
@@ -148,28 +142,14 @@ function Budget({ campaign }: { campaign: Campaign }) {
           </section>
         )}
 
-        {transactions.isPending ? (
-          <Loading label="Loading transactions" />
-        ) : !transactions.data ? (
-          <ErrorState error={transactions.error} retry={() => void transactions.refetch()} />
-        ) : items.length === 0 ? (
-          <Empty title="No transactions for this campaign yet" />
-        ) : (
-          <>
-            <TransactionTable transactions={items} caption="Transactions of this campaign" />
-            {transactions.hasNextPage && (
-              <div className="flex justify-center">
-                <Button
-                  tone="secondary"
-                  busy={transactions.isFetchingNextPage}
-                  onClick={() => void transactions.fetchNextPage()}
-                >
-                  Load more transactions
-                </Button>
-              </div>
-            )}
-          </>
-        )}
+        <PagedList
+          list={transactions}
+          loading="Loading transactions"
+          more="Load more transactions"
+          empty={<Empty title="No transactions for this campaign yet" />}
+        >
+          {(rows) => <TransactionTable transactions={rows} caption="Transactions of this campaign" />}
+        </PagedList>
       </div>
     </Card>
   );

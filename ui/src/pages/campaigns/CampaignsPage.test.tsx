@@ -1,33 +1,33 @@
-import { json, page, problem, renderPage, sessionReady, stubApi } from "./test-utils";
 import { screen, waitFor, within } from "@testing-library/react";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
+import { campaign } from "@/test/fixtures";
+import { renderPage } from "@/test/render";
+import { json, page, problem, stubApi } from "@/test/server";
 import CampaignsPage from "./CampaignsPage";
-import { campaign } from "./fixtures";
-
-afterEach(() => {
-  vi.unstubAllGlobals();
-});
 
 const LIST = "/api/v1/campaigns";
 
+function renderCampaigns() {
+  return renderPage(<CampaignsPage />, { path: "/campaigns" });
+}
+
 describe("CampaignsPage", () => {
   it("lists campaigns with their status and spending, and loads the next page by cursor", async () => {
-    const calls = stubApi(({ method, path, url }) => {
-      if (method !== "GET" || path !== LIST) return undefined;
-      if (url.searchParams.get("cursor") === "page-2") {
-        return json(page([campaign({ id: "c-3", name: "Autumn tour", type: "tour", status: "active" })]));
-      }
-      return json(
-        page(
-          [
-            campaign({ id: "c-1", name: "Summer release", spent_minor: 120_000, over_budget: true }),
-            campaign({ id: "c-2", name: "Playlist push", type: "playlist_pitch", status: "paused" }),
-          ],
-          "page-2",
-        ),
-      );
+    const calls = stubApi({
+      [`GET ${LIST}`]: ({ query }) =>
+        query.get("cursor") === "page-2"
+          ? json(page([campaign({ id: "c-3", name: "Autumn tour", type: "tour", status: "active" })]))
+          : json(
+              page(
+                [
+                  campaign({ id: "c-1", name: "Summer release", spent_minor: 120_000, over_budget: true }),
+                  campaign({ id: "c-2", name: "Playlist push", type: "playlist_pitch", status: "paused" }),
+                ],
+                "page-2",
+              ),
+            ),
     });
-    const { user } = renderPage(<CampaignsPage />, { route: "/campaigns", path: "/campaigns" });
+    const { user } = renderCampaigns();
 
     const table = await screen.findByRole("table", { name: "Campaigns" });
     expect(within(table).getByRole("link", { name: "Summer release" })).toHaveAttribute("href", "/campaigns/c-1");
@@ -36,30 +36,28 @@ describe("CampaignsPage", () => {
 
     await user.click(screen.getByRole("button", { name: "Load more campaigns" }));
     expect(await within(table).findByRole("link", { name: "Autumn tour" })).toBeInTheDocument();
-    expect(calls.filter((call) => call.path === LIST).at(-1)?.url.searchParams.get("cursor")).toBe("page-2");
+    expect(calls.filter((call) => call.path === LIST).at(-1)?.query.get("cursor")).toBe("page-2");
     expect(screen.queryByRole("button", { name: "Load more campaigns" })).not.toBeInTheDocument();
   });
 
   it("sends the status filter to the API", async () => {
-    const calls = stubApi(({ path }) => (path === LIST ? json(page([])) : undefined));
-    const { user } = renderPage(<CampaignsPage />, { route: "/campaigns", path: "/campaigns" });
+    const calls = stubApi({ [`GET ${LIST}`]: page([]) });
+    const { user } = renderCampaigns();
     await screen.findByText("No campaigns yet");
 
     await user.selectOptions(screen.getByLabelText("Status"), "active");
     await screen.findByText("No campaign matches these filters");
-    expect(calls.filter((call) => call.path === LIST).at(-1)?.url.searchParams.get("status")).toBe("active");
+    expect(calls.filter((call) => call.path === LIST).at(-1)?.query.get("status")).toBe("active");
   });
 
   it("shows the server's 422 next to the field it names", async () => {
-    const calls = stubApi(({ method, path }) => {
-      if (path !== LIST) return undefined;
-      if (method === "GET") return json(page([]));
-      return problem(422, {
-        detail: "invalid fields: budget_minor",
-        errors: [{ field: "budget_minor", message: "Input should be less than or equal to 1000000000000000" }],
-      });
+    const calls = stubApi({
+      [`GET ${LIST}`]: page([]),
+      [`POST ${LIST}`]: problem(422, "invalid fields: budget_minor", [
+        { field: "budget_minor", message: "Input should be less than or equal to 1000000000000000" },
+      ]),
     });
-    const { user } = renderPage(<CampaignsPage />, { route: "/campaigns", path: "/campaigns" });
+    const { user } = renderCampaigns();
 
     await user.click(await screen.findByRole("button", { name: "New campaign" }));
     const form = screen.getByRole("form", { name: "New campaign" });
@@ -78,8 +76,8 @@ describe("CampaignsPage", () => {
   });
 
   it("checks the form before sending: an end before the start stays on the page", async () => {
-    const calls = stubApi(({ method, path }) => (method === "GET" && path === LIST ? json(page([])) : undefined));
-    const { user } = renderPage(<CampaignsPage />, { route: "/campaigns", path: "/campaigns" });
+    const calls = stubApi({ [`GET ${LIST}`]: page([]) });
+    const { user } = renderCampaigns();
 
     await user.click(await screen.findByRole("button", { name: "New campaign" }));
     const form = screen.getByRole("form", { name: "New campaign" });
@@ -95,23 +93,23 @@ describe("CampaignsPage", () => {
   });
 
   it("opens the new campaign once it is created", async () => {
-    stubApi(({ method, path }) => {
-      if (path !== LIST) return undefined;
-      return method === "GET" ? json(page([])) : json(campaign({ id: "new-id", name: "Fresh" }), 201);
+    stubApi({
+      [`GET ${LIST}`]: page([]),
+      [`POST ${LIST}`]: json(campaign({ id: "new-id", name: "Fresh" }), 201),
     });
-    const { user } = renderPage(<CampaignsPage />, { route: "/campaigns", path: "/campaigns" });
+    const { user, url } = renderCampaigns();
     await user.click(await screen.findByRole("button", { name: "New campaign" }));
     await user.type(screen.getByLabelText("Name"), "Fresh");
     await user.click(screen.getByRole("button", { name: "Create campaign" }));
-    expect(await screen.findByTestId("location")).toHaveTextContent("/campaigns/new-id");
+    await waitFor(() => expect(url()).toBe("/campaigns/new-id"));
   });
 
   it("shows a viewer no New campaign button", async () => {
-    stubApi(({ path }) => (path === LIST ? json(page([campaign()])) : undefined), { role: "viewer" });
-    const { queryClient } = renderPage(<CampaignsPage />, { route: "/campaigns", path: "/campaigns" });
+    stubApi({ [`GET ${LIST}`]: page([campaign()]) }, { role: "viewer" });
+    const { sessionReady } = renderCampaigns();
 
     await screen.findByRole("link", { name: "Summer release" });
-    await sessionReady(queryClient);
+    await sessionReady();
     expect(screen.queryByRole("button", { name: "New campaign" })).not.toBeInTheDocument();
   });
 });

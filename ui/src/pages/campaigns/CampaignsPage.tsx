@@ -1,14 +1,17 @@
 /** /campaigns: the workspace's campaigns, filtered and paged, and a form to create one. */
-import { useEffect, useId, useState } from "react";
-import { Link, useNavigate, useSearchParams } from "react-router";
-import { useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
+import { useId, useState } from "react";
+import { Link, useNavigate } from "react-router";
+import { useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "@/api/client";
 import { useSession } from "@/auth/session";
 import { Button } from "@/components/buttons";
 import { SelectField, TextField } from "@/components/forms";
 import { Badge, Card, PageHeader, Table } from "@/components/page";
-import { Empty, ErrorState, Loading } from "@/components/states";
+import { PagedList } from "@/components/paged";
+import { Empty } from "@/components/states";
 import { formatDate, formatMoney } from "@/lib/format";
+import { usePagedList } from "@/lib/paging";
+import { useFilterParams, useTextFilter } from "@/lib/searchParams";
 import { CampaignForm } from "./CampaignForm";
 import {
   CAMPAIGN_STATUSES,
@@ -30,15 +33,6 @@ const SORTS = [
 
 const PAGE_SIZE = 50;
 
-function useDebounced<T>(value: T, delay: number): T {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setSettled(value), delay);
-    return () => clearTimeout(timer);
-  }, [value, delay]);
-  return settled;
-}
-
 function isStatus(value: string | null): value is CampaignStatus {
   return value !== null && (CAMPAIGN_STATUSES as readonly string[]).includes(value);
 }
@@ -51,7 +45,7 @@ export default function CampaignsPage() {
   const { canEdit } = useSession();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const [params, setParams] = useSearchParams();
+  const [params, setParam] = useFilterParams();
   const [creating, setCreating] = useState(params.get("new") === "1");
   const formId = useId();
 
@@ -62,45 +56,13 @@ export default function CampaignsPage() {
   const sort = SORTS.some((option) => option.value === params.get("sort"))
     ? (params.get("sort") as string)
     : "-created_at";
-  const [search, setSearch] = useState(params.get("q") ?? "");
-  const q = useDebounced(search.trim(), 300);
-
-  useEffect(() => {
-    setParams(
-      (current) => {
-        const next = new URLSearchParams(current);
-        if (q) next.set("q", q);
-        else next.delete("q");
-        return next;
-      },
-      { replace: true },
-    );
-  }, [q, setParams]);
-
-  const setParam = (name: string, value: string) =>
-    setParams(
-      (current) => {
-        const next = new URLSearchParams(current);
-        if (value) next.set(name, value);
-        else next.delete(name);
-        return next;
-      },
-      { replace: true },
-    );
+  const search = useTextFilter("q");
+  const q = search.value;
 
   const filters = { status, type, q: q || undefined, sort };
-  const query = useInfiniteQuery({
-    queryKey: ["campaigns", "list", filters],
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.GET("/api/v1/campaigns", {
-          params: { query: { ...filters, limit: PAGE_SIZE, cursor: pageParam } },
-        }),
-      ),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.next_cursor,
-  });
-  const campaigns = query.data?.pages.flatMap((page) => page.items) ?? [];
+  const list = usePagedList(["campaigns", "list", filters], (cursor) =>
+    unwrap(api.GET("/api/v1/campaigns", { params: { query: { ...filters, limit: PAGE_SIZE, cursor } } })),
+  );
   const filtered = Boolean(status || type || q);
 
   return (
@@ -148,8 +110,8 @@ export default function CampaignsPage() {
             label="Search"
             type="search"
             placeholder="Campaign name"
-            value={search}
-            onChange={(event) => setSearch(event.target.value)}
+            value={search.text}
+            onChange={(event) => search.setText(event.target.value)}
           />
           <SelectField
             label="Status"
@@ -177,20 +139,21 @@ export default function CampaignsPage() {
           />
         </form>
 
-        {query.isPending ? (
-          <Loading label="Loading campaigns" />
-        ) : !query.data ? (
-          <ErrorState error={query.error} retry={() => void query.refetch()} />
-        ) : campaigns.length === 0 ? (
-          <Empty title={filtered ? "No campaign matches these filters" : "No campaigns yet"}>
-            {filtered
-              ? "Change or clear the filters to see more."
-              : canEdit
-                ? "Create the first one with “New campaign”."
-                : "An editor of this workspace can create one."}
-          </Empty>
-        ) : (
-          <>
+        <PagedList
+          list={list}
+          loading="Loading campaigns"
+          more="Load more campaigns"
+          empty={
+            <Empty title={filtered ? "No campaign matches these filters" : "No campaigns yet"}>
+              {filtered
+                ? "Change or clear the filters to see more."
+                : canEdit
+                  ? "Create the first one with “New campaign”."
+                  : "An editor of this workspace can create one."}
+            </Empty>
+          }
+        >
+          {(campaigns) => (
             <Table
               caption="Campaigns"
               head={["Name", "Status", "Type", "Dates", "Budget", "Spent"]}
@@ -224,22 +187,8 @@ export default function CampaignsPage() {
                 </tr>
               ))}
             </Table>
-            {query.hasNextPage && (
-              <div className="flex justify-center">
-                <Button
-                  tone="secondary"
-                  busy={query.isFetchingNextPage}
-                  onClick={() => void query.fetchNextPage()}
-                >
-                  Load more campaigns
-                </Button>
-              </div>
-            )}
-            {query.isFetchNextPageError && (
-              <ErrorState error={query.error} retry={() => void query.fetchNextPage()} />
-            )}
-          </>
-        )}
+          )}
+        </PagedList>
       </div>
     </>
   );

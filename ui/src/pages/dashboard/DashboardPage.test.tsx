@@ -1,83 +1,53 @@
-import { json, page, renderPage, sessionReady, stubApi, type Call } from "@/pages/campaigns/test-utils";
 import { screen, within } from "@testing-library/react";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { campaign } from "@/pages/campaigns/fixtures";
+import { describe, expect, it } from "vitest";
+import { auditEntry, campaign, discoveryJob } from "@/test/fixtures";
+import { renderPage } from "@/test/render";
+import { json, page, stubApi, type Routes } from "@/test/server";
 import { activityLink, activitySentence } from "./activity";
 import DashboardPage from "./DashboardPage";
 
-afterEach(() => {
-  vi.unstubAllGlobals();
-});
-
 function job(id: string, status: "running" | "queued", kept: number) {
-  return {
+  return discoveryJob({
     id,
     status,
     query: { genres: ["techno"], city: "Berlin", max_artists: 200 },
     progress: { kept, examined: kept * 3 },
-    error: null,
-    created_by: "u1",
-    created_at: "2024-06-01T09:00:00Z",
-    updated_at: "2024-06-01T09:05:00Z",
     started_at: status === "running" ? "2024-06-01T09:01:00Z" : null,
-    finished_at: null,
-  };
+  });
 }
 
 function entry(action: string, entityType: string, data: Record<string, unknown> = {}) {
-  return {
-    id: `${action}-id`,
-    actor_user_id: "u1",
-    action,
-    entity_type: entityType,
-    entity_id: "e-1",
-    data,
-    request_id: null,
-    created_at: "2024-06-01T10:00:00Z",
-  };
+  return auditEntry({ id: `${action}-id`, action, entity_type: entityType, entity_id: "e-1", data });
 }
 
-function api(call: Call): Response | undefined {
-  switch (call.path) {
-    case "/api/v1/analytics/overview":
-      return json({
-        campaigns_by_status: { active: 3, draft: 1 },
-        email_records_by_status: { sent: 6, opened: 2, replied: 2, bounced: 1, queued: 5 },
-        transactions_by_currency: [
-          { currency: "EUR", income_minor: 10_000, expense_minor: 2_500, net_minor: 7_500, count: 3 },
-        ],
-        members: 4,
-      });
-    case "/api/v1/analytics/summary": {
-      const today = new Date().toISOString().slice(0, 10);
-      return json({
-        total: 9,
-        counts: { "email.sent": 7, "email.replied": 2 },
-        interval: "day",
-        buckets: [{ start: `${today}T00:00:00Z`, counts: { "email.sent": 7, "email.replied": 2 } }],
-      });
-    }
-    case "/api/v1/campaigns":
-      return json(
-        page([
-          campaign({ id: "c-1", name: "Summer release", spent_minor: 150_000, over_budget: true }),
-          campaign({ id: "c-2", name: "No money", budget_minor: 0 }),
-        ]),
-      );
-    case "/api/v1/discovery-jobs":
-      return json(
-        page(call.url.searchParams.get("status") === "running" ? [job("j-1", "running", 50)] : [job("j-2", "queued", 0)]),
-      );
-    case "/api/v1/audit-log":
-      return json(page([entry("campaign.create", "campaign", { name: "Summer release" })]));
-    default:
-      return undefined;
-  }
-}
+const API: Routes = {
+  "GET /api/v1/analytics/overview": {
+    campaigns_by_status: { active: 3, draft: 1 },
+    email_records_by_status: { sent: 6, opened: 2, replied: 2, bounced: 1, queued: 5 },
+    transactions_by_currency: [{ currency: "EUR", income_minor: 10_000, expense_minor: 2_500, net_minor: 7_500, count: 3 }],
+    members: 4,
+  },
+  "GET /api/v1/analytics/summary": () => {
+    const today = new Date().toISOString().slice(0, 10);
+    return json({
+      total: 9,
+      counts: { "email.sent": 7, "email.replied": 2 },
+      interval: "day",
+      buckets: [{ start: `${today}T00:00:00Z`, counts: { "email.sent": 7, "email.replied": 2 } }],
+    });
+  },
+  "GET /api/v1/campaigns": page([
+    campaign({ id: "c-1", name: "Summer release", spent_minor: 150_000, over_budget: true }),
+    campaign({ id: "c-2", name: "No money", budget_minor: 0 }),
+  ]),
+  "GET /api/v1/discovery-jobs": ({ query }) =>
+    json(page(query.get("status") === "running" ? [job("j-1", "running", 50)] : [job("j-2", "queued", 0)])),
+  "GET /api/v1/audit-log": page([entry("campaign.create", "campaign", { name: "Summer release" })]),
+};
 
 describe("DashboardPage", () => {
   it("shows the overview, engagement, spend, discovery and activity", async () => {
-    const calls = stubApi(api, { role: "admin" });
+    const calls = stubApi(API, { role: "admin" });
     renderPage(<DashboardPage />);
 
     expect(await screen.findByTestId("overview-active-campaigns")).toHaveTextContent("3");
@@ -85,7 +55,7 @@ describe("DashboardPage", () => {
     expect(screen.getByTestId("overview-reply-rate")).toHaveTextContent("20.0%");
 
     const summary = calls.find((call) => call.path === "/api/v1/analytics/summary");
-    expect(summary?.url.searchParams.get("interval")).toBe("day");
+    expect(summary?.query.get("interval")).toBe("day");
     const engagement = await screen.findByLabelText("Engagement in this period");
     expect(within(engagement).getByText("Sent").nextSibling).toHaveTextContent("7");
     expect(screen.getByRole("figure", { name: /^Emails sent, opened, clicked and replied per day/ })).toBeInTheDocument();
@@ -107,14 +77,14 @@ describe("DashboardPage", () => {
       "href",
       "/campaigns/e-1",
     );
-    expect(calls.find((call) => call.path === "/api/v1/audit-log")?.url.searchParams.get("limit")).toBe("10");
+    expect(calls.find((call) => call.path === "/api/v1/audit-log")?.query.get("limit")).toBe("10");
   });
 
   it("leaves the audit log out for members who may not read it", async () => {
-    const calls = stubApi(api, { role: "editor" });
-    const { queryClient } = renderPage(<DashboardPage />);
+    const calls = stubApi(API, { role: "editor" });
+    const { sessionReady } = renderPage(<DashboardPage />);
     await screen.findByTestId("overview-members");
-    await sessionReady(queryClient);
+    await sessionReady();
     expect(screen.queryByRole("heading", { name: "Recent activity" })).not.toBeInTheDocument();
     expect(calls.some((call) => call.path === "/api/v1/audit-log")).toBe(false);
   });

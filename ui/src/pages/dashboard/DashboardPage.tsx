@@ -12,7 +12,7 @@ import { SelectField } from "@/components/forms";
 import { Badge, Card, PageHeader } from "@/components/page";
 import { Empty, ErrorState, Loading, QueryState } from "@/components/states";
 import { formatDateTime, formatMoney, formatNumber, formatPercent } from "@/lib/format";
-import { funnel } from "@/pages/campaigns/funnel";
+import { funnel } from "@/lib/funnel";
 import { activitySentence, activityLink } from "./activity";
 
 type DiscoveryJob = components["schemas"]["DiscoveryJobRead"];

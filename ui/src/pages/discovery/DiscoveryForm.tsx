@@ -1,14 +1,12 @@
 /** The form that starts a discovery job: where the walk starts, which artists it keeps, how
  * far and how long it goes. */
-import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "@/api/client";
-import { ApiError } from "@/api/problem";
 import { Button } from "@/components/buttons";
-import { FormError, SelectField, TextAreaField, TextField } from "@/components/forms";
-import { showApiError } from "@/lib/forms";
+import { CheckboxField, CountryField, Fieldset, FormError, SelectField, TextAreaField, TextField } from "@/components/forms";
+import { useApiSubmit } from "@/lib/forms";
 import {
   DEFAULT_VALUES,
   MAX_ARTISTS_PER_JOB,
@@ -28,32 +26,19 @@ const DEPTHS = [
   { value: "5", label: "5 — widest" },
 ];
 
-function Legend({ children }: { children: string }) {
-  return <legend className="mb-2 text-sm font-semibold text-slate-900">{children}</legend>;
-}
-
 export function DiscoveryForm({ onStarted }: { onStarted: (job: DiscoveryJobRead) => void }) {
   const queryClient = useQueryClient();
-  const [formError, setFormError] = useState<string | null>(null);
-  const {
-    register,
-    handleSubmit,
-    setError,
-    formState: { errors },
-  } = useForm<QueryValues>({ resolver: zodResolver(querySchema), defaultValues: DEFAULT_VALUES });
-
+  const form = useForm<QueryValues>({ resolver: zodResolver(querySchema), defaultValues: DEFAULT_VALUES });
+  const { register } = form;
+  const { errors } = form.formState;
+  const { formError, submit } = useApiSubmit(form, QUERY_FIELDS, (error) =>
+    error.status === 429 ? `${error.message} Wait for a running job to finish, or cancel one.` : undefined,
+  );
   const start = useMutation({
     mutationFn: (values: QueryValues) => unwrap(api.POST("/api/v1/discovery-jobs", { body: toQuery(values) })),
     onSuccess: (job) => {
       void queryClient.invalidateQueries({ queryKey: ["discovery-jobs"] });
       onStarted(job);
-    },
-    onError: (error) => {
-      if (error instanceof ApiError && error.status === 429) {
-        setFormError(`${error.message} Wait for a running job to finish, or cancel one.`);
-        return;
-      }
-      setFormError(showApiError(error, setError, QUERY_FIELDS));
     },
   });
 
@@ -61,16 +46,12 @@ export function DiscoveryForm({ onStarted }: { onStarted: (job: DiscoveryJobRead
     <form
       aria-label="New discovery job"
       noValidate
-      onSubmit={handleSubmit((values) => {
-        setFormError(null);
-        start.mutate(values);
-      })}
+      onSubmit={submit((values) => start.mutateAsync(values))}
       className="space-y-6"
     >
       <FormError message={formError} />
-      <fieldset>
-        <Legend>Start from</Legend>
-        <p className="mb-3 text-xs text-slate-600">
+      <Fieldset legend="Start from">
+        <p className="text-xs text-slate-600">
           At least one of these. They are where the walk starts, not filters: related artists may
           play other genres.
         </p>
@@ -91,20 +72,12 @@ export function DiscoveryForm({ onStarted }: { onStarted: (job: DiscoveryJobRead
             {...register("seed_artists")}
           />
         </div>
-      </fieldset>
+      </Fieldset>
 
-      <fieldset>
-        <Legend>Keep only artists</Legend>
+      <Fieldset legend="Keep only artists">
         <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
           <TextField label="City" hint="On its own, also searched by name." error={errors.city?.message} {...register("city")} />
-          <TextField
-            label="Country"
-            placeholder="DE"
-            maxLength={2}
-            hint="Two-letter code"
-            error={errors.country?.message}
-            {...register("country")}
-          />
+          <CountryField error={errors.country?.message} {...register("country")} />
           <TextField
             label="Active within days"
             inputMode="numeric"
@@ -125,10 +98,9 @@ export function DiscoveryForm({ onStarted }: { onStarted: (job: DiscoveryJobRead
             {...register("max_followers")}
           />
         </div>
-      </fieldset>
+      </Fieldset>
 
-      <fieldset>
-        <Legend>How far</Legend>
+      <Fieldset legend="How far">
         <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
           <TextField
             label="Maximum artists"
@@ -140,31 +112,11 @@ export function DiscoveryForm({ onStarted }: { onStarted: (job: DiscoveryJobRead
           <SelectField label="Maximum depth" options={DEPTHS} error={errors.max_depth?.message} {...register("max_depth")} />
           <fieldset className="space-y-1">
             <legend className="block text-sm font-medium text-slate-800">Follow</legend>
-            <div className="flex items-center gap-2">
-              <input
-                id="discovery-expand-related"
-                type="checkbox"
-                className="h-4 w-4 rounded border-slate-400"
-                {...register("expand_related")}
-              />
-              <label htmlFor="discovery-expand-related" className="text-sm text-slate-800">
-                Related artists
-              </label>
-            </div>
-            <div className="flex items-center gap-2">
-              <input
-                id="discovery-expand-followings"
-                type="checkbox"
-                className="h-4 w-4 rounded border-slate-400"
-                {...register("expand_followings")}
-              />
-              <label htmlFor="discovery-expand-followings" className="text-sm text-slate-800">
-                Who they follow
-              </label>
-            </div>
+            <CheckboxField label="Related artists" {...register("expand_related")} />
+            <CheckboxField label="Who they follow" {...register("expand_followings")} />
           </fieldset>
         </div>
-      </fieldset>
+      </Fieldset>
 
       <Button type="submit" busy={start.isPending}>
         Start discovery

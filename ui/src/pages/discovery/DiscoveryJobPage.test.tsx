@@ -1,18 +1,17 @@
 import { act, screen, waitFor, within } from "@testing-library/react";
-import userEvent from "@testing-library/user-event";
-import { artist, campaign, json, mockApi, renderAt, roleKnown, type Route } from "@/pages/artists/testing";
+import { artist, campaign, discoveryJob, JOB_ID } from "@/test/fixtures";
+import { renderPage } from "@/test/render";
+import { json, page, stubApi, type Routes } from "@/test/server";
 import DiscoveryJobPage from "./DiscoveryJobPage";
 import type { DiscoveryJobRead } from "./query";
 
-const JOB_ID = "30000000-0000-4000-8000-000000000001";
 const NINA = artist();
 const OMAR = artist({ id: "10000000-0000-4000-8000-000000000002", name: "Omar Sol", permalink: "omarsol" });
-const SPRING = campaign();
+const SPRING = campaign({ name: "Spring release" });
 
+/** A job with every counter the page shows. */
 function job(overrides: Partial<DiscoveryJobRead> = {}): DiscoveryJobRead {
-  return {
-    id: JOB_ID,
-    status: "running",
+  return discoveryJob({
     query: { terms: ["berlin techno"], genres: [], tags: [], seed_artists: [], country: "DE", max_artists: 100, max_depth: 1 },
     progress: {
       kept: 3,
@@ -28,39 +27,31 @@ function job(overrides: Partial<DiscoveryJobRead> = {}): DiscoveryJobRead {
       frontier: 17,
       scraper: { requests: 120, failures: 1 },
     },
-    error: null,
-    created_by: null,
-    created_at: "2025-03-01T10:00:00Z",
-    updated_at: "2025-03-01T10:05:00Z",
-    started_at: "2025-03-01T10:00:01Z",
-    finished_at: null,
     ...overrides,
-  };
+  });
 }
 
 function result(a: typeof NINA, score: number) {
   return { artist: a, score, depth: 1, found_at: "2025-03-01T10:02:00Z" };
 }
 
-function routes(overrides: Record<string, Route> = {}): Record<string, Route> {
+function routes(overrides: Routes = {}): Routes {
   return {
     [`GET /api/v1/discovery-jobs/${JOB_ID}`]: job(),
-    [`GET /api/v1/discovery-jobs/${JOB_ID}/artists`]: { items: [result(NINA, 71.25), result(OMAR, 40)], next_cursor: null },
-    "GET /api/v1/campaigns": { items: [SPRING], next_cursor: null },
+    [`GET /api/v1/discovery-jobs/${JOB_ID}/artists`]: page([result(NINA, 71.25), result(OMAR, 40)]),
+    "GET /api/v1/campaigns": page([SPRING]),
     ...overrides,
   };
 }
 
 function renderJob() {
-  return renderAt(<DiscoveryJobPage />, { route: `/discovery/${JOB_ID}`, path: "/discovery/:jobId" });
+  return renderPage(<DiscoveryJobPage />, { path: "/discovery/:jobId", url: `/discovery/${JOB_ID}` });
 }
 
 describe("DiscoveryJobPage", () => {
-  afterEach(() => vi.unstubAllGlobals());
-
   it("shows the job's progress and follows it when its queries are invalidated", async () => {
     let current = job();
-    const { calls } = mockApi(routes({ [`GET /api/v1/discovery-jobs/${JOB_ID}`]: () => json(current) }));
+    const calls = stubApi(routes({ [`GET /api/v1/discovery-jobs/${JOB_ID}`]: () => json(current) }));
     const { queryClient } = renderJob();
 
     expect(await screen.findByTestId("count-kept")).toHaveTextContent("3");
@@ -82,7 +73,7 @@ describe("DiscoveryJobPage", () => {
       finished_at: "2025-03-01T10:09:00Z",
       progress: { ...current.progress, kept: 9, examined: 130, scraper: { requests: 400, failures: 2 } },
     });
-    const readsBefore = calls.filter((c) => c.url.pathname.endsWith("/artists")).length;
+    const readsBefore = calls.filter((c) => c.path.endsWith("/artists")).length;
     await act(() => queryClient.invalidateQueries({ queryKey: ["discovery-jobs"] }));
 
     await waitFor(() => expect(screen.getByTestId("count-kept")).toHaveTextContent("9"));
@@ -91,7 +82,7 @@ describe("DiscoveryJobPage", () => {
     expect(screen.getByTestId("job-status")).toHaveTextContent("Completed");
     expect(screen.getByRole("progressbar", { name: "Artists kept" })).toHaveAttribute("aria-valuenow", "9");
     // The results were read again too.
-    expect(calls.filter((c) => c.url.pathname.endsWith("/artists")).length).toBeGreaterThan(readsBefore);
+    expect(calls.filter((c) => c.path.endsWith("/artists")).length).toBeGreaterThan(readsBefore);
     // A finished job cannot be cancelled.
     expect(screen.queryByRole("button", { name: "Cancel job" })).not.toBeInTheDocument();
   });
@@ -100,7 +91,7 @@ describe("DiscoveryJobPage", () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     try {
       let reads = 0;
-      mockApi(
+      stubApi(
         routes({
           [`GET /api/v1/discovery-jobs/${JOB_ID}`]: () => {
             reads += 1;
@@ -120,9 +111,8 @@ describe("DiscoveryJobPage", () => {
   });
 
   it("cancels the job", async () => {
-    const user = userEvent.setup({ delay: null });
     let current = job();
-    const { calls } = mockApi(
+    const calls = stubApi(
       routes({
         [`GET /api/v1/discovery-jobs/${JOB_ID}`]: () => json(current),
         [`POST /api/v1/discovery-jobs/${JOB_ID}/cancel`]: () => {
@@ -131,24 +121,24 @@ describe("DiscoveryJobPage", () => {
         },
       }),
     );
-    renderJob();
+    const { user } = renderJob();
     await user.click(await screen.findByRole("button", { name: "Cancel job" }));
     await waitFor(() => expect(screen.getByTestId("job-status")).toHaveTextContent("Cancelled"));
     expect(screen.queryByRole("button", { name: "Cancel job" })).not.toBeInTheDocument();
-    expect(calls.filter((c) => c.method === "POST").map((c) => c.url.pathname)).toEqual([
+    expect(calls.filter((c) => c.method === "POST").map((c) => c.path)).toEqual([
       `/api/v1/discovery-jobs/${JOB_ID}/cancel`,
     ]);
   });
 
   it("shows why a job failed", async () => {
-    mockApi(
+    stubApi(
       routes({
         [`GET /api/v1/discovery-jobs/${JOB_ID}`]: job({
           status: "failed",
           error: "no artist could be read: 12 pages failed",
           finished_at: "2025-03-01T10:01:00Z",
         }),
-        [`GET /api/v1/discovery-jobs/${JOB_ID}/artists`]: { items: [], next_cursor: null },
+        [`GET /api/v1/discovery-jobs/${JOB_ID}/artists`]: page([]),
       }),
     );
     renderJob();
@@ -157,14 +147,13 @@ describe("DiscoveryJobPage", () => {
   });
 
   it("lists the artists it kept and adds the selected ones to a campaign", async () => {
-    const user = userEvent.setup({ delay: null });
-    const { calls } = mockApi(
+    const calls = stubApi(
       routes({
         [`POST /api/v1/campaigns/${SPRING.id}/artists`]: ({ body }) =>
           json({ id: "x", campaign_id: SPRING.id, artist_id: (body as { artist_id: string }).artist_id, status: "proposed", added_at: "2025-01-01T00:00:00Z" }, 201),
       }),
     );
-    renderJob();
+    const { user } = renderJob();
     const table = await screen.findByRole("table", { name: "Artists this job kept, best score first" });
     expect(within(table).getByRole("link", { name: "Nina Berg" })).toHaveAttribute("href", `/artists/${NINA.id}`);
     expect(within(table).getAllByRole("row")[1]).toHaveTextContent("71.3");
@@ -182,10 +171,10 @@ describe("DiscoveryJobPage", () => {
   });
 
   it("lets viewers watch but not cancel or select", async () => {
-    mockApi(routes(), "viewer");
-    const { queryClient } = renderJob();
+    stubApi(routes(), { role: "viewer" });
+    const { sessionReady } = renderJob();
     await screen.findByRole("table", { name: "Artists this job kept, best score first" });
-    await roleKnown(queryClient);
+    await sessionReady();
     expect(screen.queryByRole("button", { name: "Cancel job" })).not.toBeInTheDocument();
     expect(screen.queryByRole("checkbox")).not.toBeInTheDocument();
     expect(screen.queryByRole("form", { name: "Add to campaign" })).not.toBeInTheDocument();

@@ -2,14 +2,16 @@
  * every 3 s while it runs), cancelling it, and the artists it kept, to add to a campaign. */
 import { useEffect, useMemo, useRef } from "react";
 import { Link, useParams } from "react-router";
-import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "@/api/client";
 import { errorMessage } from "@/api/problem";
 import { useSession } from "@/auth/session";
 import { Button } from "@/components/buttons";
 import { Card, PageHeader } from "@/components/page";
+import { PagedList } from "@/components/paged";
 import { Empty, ErrorState, Loading } from "@/components/states";
 import { formatDateTime, formatNumber } from "@/lib/format";
+import { usePagedList } from "@/lib/paging";
 import { AddToCampaign } from "@/pages/artists/AddToCampaign";
 import { ArtistTable, useSelection } from "@/pages/artists/ArtistTable";
 import { StatusBadge, useCancelJob } from "./jobParts";
@@ -183,17 +185,13 @@ function Results({ job }: { job: DiscoveryJobRead }) {
   const queryClient = useQueryClient();
   const selection = useSelection();
   const resultsKey = useMemo(() => ["discovery-jobs", job.id, "artists"] as const, [job.id]);
-  const results = useInfiniteQuery({
-    queryKey: resultsKey,
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.GET("/api/v1/discovery-jobs/{job_id}/artists", {
-          params: { path: { job_id: job.id }, query: { limit: 50, cursor: pageParam ?? undefined } },
-        }),
-      ),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.next_cursor,
-  });
+  const results = usePagedList(resultsKey, (cursor) =>
+    unwrap(
+      api.GET("/api/v1/discovery-jobs/{job_id}/artists", {
+        params: { path: { job_id: job.id }, query: { limit: 50, cursor } },
+      }),
+    ),
+  );
 
   // The poll reads the job only: when it has kept more, the results are read again too.
   const kept = counter(job.progress, "kept");
@@ -204,7 +202,7 @@ function Results({ job }: { job: DiscoveryJobRead }) {
     void queryClient.invalidateQueries({ queryKey: resultsKey });
   }, [kept, queryClient, resultsKey]);
 
-  const items = useMemo(() => results.data?.pages.flatMap((page) => page.items) ?? [], [results.data]);
+  const items = useMemo(() => results.data ?? [], [results.data]);
   const names = useMemo(() => new Map(items.map((item) => [item.artist.id, item.artist.name])), [items]);
   return (
     <Card title="Artists found">
@@ -212,21 +210,22 @@ function Results({ job }: { job: DiscoveryJobRead }) {
         {canEdit && items.length > 0 && (
           <AddToCampaign artistIds={[...selection.selected]} names={names} onAdded={selection.clear} />
         )}
-        {results.isPending ? (
-          <Loading label="Loading artists found" />
-        ) : results.isError && items.length === 0 ? (
-          <ErrorState error={results.error} retry={() => void results.refetch()} />
-        ) : items.length === 0 ? (
-          <Empty title={isActive(job.status) ? "Nothing kept yet" : "This job kept no artists"}>
-            {isActive(job.status)
-              ? "Artists appear here as the job keeps them."
-              : "Try wider filters, more depth, or other starting points."}
-          </Empty>
-        ) : (
-          <>
+        <PagedList
+          list={results}
+          loading="Loading artists found"
+          more="Load more artists"
+          empty={
+            <Empty title={isActive(job.status) ? "Nothing kept yet" : "This job kept no artists"}>
+              {isActive(job.status)
+                ? "Artists appear here as the job keeps them."
+                : "Try wider filters, more depth, or other starting points."}
+            </Empty>
+          }
+        >
+          {(found) => (
             <ArtistTable
               caption="Artists this job kept, best score first"
-              items={items}
+              items={found}
               artistOf={(item) => item.artist}
               selection={canEdit ? selection : undefined}
               extraColumns={[
@@ -235,22 +234,8 @@ function Results({ job }: { job: DiscoveryJobRead }) {
                 { header: "Found", cell: (item) => formatDateTime(item.found_at) },
               ]}
             />
-            {results.isFetchNextPageError && (
-              <ErrorState error={results.error} retry={() => void results.fetchNextPage()} />
-            )}
-            {results.hasNextPage && (
-              <div className="flex justify-center">
-                <Button
-                  tone="secondary"
-                  busy={results.isFetchingNextPage}
-                  onClick={() => void results.fetchNextPage()}
-                >
-                  Load more artists
-                </Button>
-              </div>
-            )}
-          </>
-        )}
+          )}
+        </PagedList>
       </div>
     </Card>
   );

@@ -1,40 +1,21 @@
 import { screen, waitFor, within } from "@testing-library/react";
-import userEvent from "@testing-library/user-event";
-import { json, mockApi, problem, renderAt, roleKnown, type Route } from "@/pages/artists/testing";
+import { discoveryJob as job } from "@/test/fixtures";
+import { renderPage } from "@/test/render";
+import { json, page, problem, stubApi, type Routes } from "@/test/server";
 import DiscoveryPage from "./DiscoveryPage";
-import type { DiscoveryJobRead } from "./query";
 
-function job(overrides: Partial<DiscoveryJobRead> = {}): DiscoveryJobRead {
-  return {
-    id: "30000000-0000-4000-8000-000000000001",
-    status: "running",
-    query: { terms: ["berlin techno"], genres: [], tags: [], seed_artists: [], city: null, max_artists: 200, max_depth: 1 },
-    progress: { kept: 12, examined: 80 },
-    error: null,
-    created_by: null,
-    created_at: "2025-03-01T10:00:00Z",
-    updated_at: "2025-03-01T10:05:00Z",
-    started_at: "2025-03-01T10:00:01Z",
-    finished_at: null,
-    ...overrides,
-  };
-}
-
-function routes(overrides: Record<string, Route> = {}): Record<string, Route> {
-  return { "GET /api/v1/discovery-jobs": { items: [], next_cursor: null }, ...overrides };
+function routes(overrides: Routes = {}): Routes {
+  return { "GET /api/v1/discovery-jobs": page([]), ...overrides };
 }
 
 function renderDiscovery() {
-  return renderAt(<DiscoveryPage />, { route: "/discovery", path: "/discovery" });
+  return renderPage(<DiscoveryPage />, { path: "/discovery" });
 }
 
 describe("DiscoveryPage", () => {
-  afterEach(() => vi.unstubAllGlobals());
-
   it("checks the query as the server does before sending it", async () => {
-    const user = userEvent.setup({ delay: null });
-    const { calls } = mockApi(routes());
-    renderDiscovery();
+    const calls = stubApi(routes());
+    const { user } = renderDiscovery();
     const form = await screen.findByRole("form", { name: "New discovery job" });
     await user.click(within(form).getByRole("button", { name: "Start discovery" }));
     expect(within(form).getByLabelText("Search terms")).toHaveAccessibleDescription(
@@ -51,7 +32,8 @@ describe("DiscoveryPage", () => {
     await user.type(within(form).getByLabelText("Seed artists"), "https://soundcloud.com/discover");
     await user.click(within(form).getByRole("button", { name: "Start discovery" }));
 
-    expect(within(form).getByLabelText("Search terms")).not.toHaveAttribute("aria-invalid");
+    // Checked once the second submit has been validated: the start points are given now.
+    await waitFor(() => expect(within(form).getByLabelText("Search terms")).not.toHaveAttribute("aria-invalid"));
     expect(within(form).getByLabelText("Country")).toHaveAccessibleDescription("Use a two-letter country code, e.g. DE.");
     expect(within(form).getByLabelText("Maximum followers")).toHaveAccessibleDescription(
       "Must not be less than the minimum.",
@@ -69,8 +51,7 @@ describe("DiscoveryPage", () => {
   });
 
   it("puts the server's 422 on the field it names", async () => {
-    const user = userEvent.setup({ delay: null });
-    const { calls } = mockApi(
+    const calls = stubApi(
       routes({
         "POST /api/v1/discovery-jobs": () =>
           problem(422, "'https://evil.example/x' is not on soundcloud.com", [
@@ -78,7 +59,7 @@ describe("DiscoveryPage", () => {
           ]),
       }),
     );
-    renderDiscovery();
+    const { user } = renderDiscovery();
     const form = await screen.findByRole("form", { name: "New discovery job" });
     await user.type(within(form).getByLabelText("Seed artists"), "https://evil.example/x");
     await user.click(within(form).getByRole("button", { name: "Start discovery" }));
@@ -92,13 +73,12 @@ describe("DiscoveryPage", () => {
   });
 
   it("says a refused start that names no field above the form", async () => {
-    const user = userEvent.setup({ delay: null });
-    mockApi(
+    stubApi(
       routes({
         "POST /api/v1/discovery-jobs": () => problem(429, "this workspace already runs 2 discovery jobs"),
       }),
     );
-    renderDiscovery();
+    const { user } = renderDiscovery();
     const form = await screen.findByRole("form", { name: "New discovery job" });
     await user.type(within(form).getByLabelText("City"), "Leipzig");
     await user.click(within(form).getByRole("button", { name: "Start discovery" }));
@@ -108,9 +88,8 @@ describe("DiscoveryPage", () => {
   });
 
   it("starts a job with the whole query and opens it", async () => {
-    const user = userEvent.setup({ delay: null });
-    const { calls } = mockApi(routes({ "POST /api/v1/discovery-jobs": () => json(job({ id: "new-job" }), 201) }));
-    renderDiscovery();
+    const calls = stubApi(routes({ "POST /api/v1/discovery-jobs": () => json(job({ id: "new-job" }), 201) }));
+    const { user, url } = renderDiscovery();
     const form = await screen.findByRole("form", { name: "New discovery job" });
     await user.type(within(form).getByLabelText("Search terms"), "berlin techno, dark  disco");
     await user.type(within(form).getByLabelText("Genres"), "techno,house,techno");
@@ -127,7 +106,7 @@ describe("DiscoveryPage", () => {
     await user.click(within(form).getByLabelText("Who they follow"));
     await user.click(within(form).getByRole("button", { name: "Start discovery" }));
 
-    expect(await screen.findByTestId("elsewhere")).toHaveTextContent("/discovery/new-job");
+    await waitFor(() => expect(url()).toBe("/discovery/new-job"));
     expect(calls.find((c) => c.method === "POST")!.body).toEqual({
       terms: ["berlin techno", "dark disco"],
       genres: ["techno", "house"],
@@ -145,7 +124,6 @@ describe("DiscoveryPage", () => {
   });
 
   it("lists jobs with their progress and cancels a running one", async () => {
-    const user = userEvent.setup({ delay: null });
     const running = job();
     const done = job({
       id: "30000000-0000-4000-8000-000000000002",
@@ -154,13 +132,13 @@ describe("DiscoveryPage", () => {
       progress: { kept: 50, examined: 300 },
       finished_at: "2025-03-01T11:00:00Z",
     });
-    const { calls } = mockApi(
+    const calls = stubApi(
       routes({
-        "GET /api/v1/discovery-jobs": { items: [running, done], next_cursor: null },
+        "GET /api/v1/discovery-jobs": page([running, done]),
         [`POST /api/v1/discovery-jobs/${running.id}/cancel`]: () => json({ ...running, status: "cancelled" }),
       }),
     );
-    renderDiscovery();
+    const { user } = renderDiscovery();
     const table = await screen.findByRole("table", { name: "Discovery jobs" });
     const first = within(table).getByRole("link", { name: "terms: berlin techno" });
     expect(first).toHaveAttribute("href", `/discovery/${running.id}`);
@@ -174,26 +152,25 @@ describe("DiscoveryPage", () => {
 
     await user.click(within(rows[1]!).getByRole("button", { name: "Cancel job terms: berlin techno" }));
     await waitFor(() =>
-      expect(calls.some((c) => c.method === "POST" && c.url.pathname.endsWith("/cancel"))).toBe(true),
+      expect(calls.some((c) => c.method === "POST" && c.path.endsWith("/cancel"))).toBe(true),
     );
   });
 
   it("filters jobs by status", async () => {
-    const user = userEvent.setup({ delay: null });
-    const { calls } = mockApi(routes());
-    renderDiscovery();
+    const calls = stubApi(routes());
+    const { user } = renderDiscovery();
     expect(await screen.findByText("No discovery jobs yet")).toBeInTheDocument();
     await user.selectOptions(screen.getByLabelText("Status"), "Failed");
     expect(await screen.findByText("No jobs with this status")).toBeInTheDocument();
-    const lists = calls.filter((c) => c.method === "GET" && c.url.pathname === "/api/v1/discovery-jobs");
-    expect(lists.at(-1)!.url.searchParams.get("status")).toBe("failed");
+    const lists = calls.filter((c) => c.method === "GET" && c.path === "/api/v1/discovery-jobs");
+    expect(lists.at(-1)!.query.get("status")).toBe("failed");
   });
 
   it("lets viewers follow jobs but not start them", async () => {
-    mockApi(routes({ "GET /api/v1/discovery-jobs": { items: [job()], next_cursor: null } }), "viewer");
-    const { queryClient } = renderDiscovery();
+    stubApi(routes({ "GET /api/v1/discovery-jobs": page([job()]) }), { role: "viewer" });
+    const { sessionReady } = renderDiscovery();
     await screen.findByRole("table", { name: "Discovery jobs" });
-    await roleKnown(queryClient);
+    await sessionReady();
     expect(screen.queryByRole("form", { name: "New discovery job" })).not.toBeInTheDocument();
     expect(screen.getByText(/starting one takes an editor/)).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: /Cancel/ })).not.toBeInTheDocument();

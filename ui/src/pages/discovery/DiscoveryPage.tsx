@@ -1,15 +1,15 @@
 /** Discovery: start a job that walks SoundCloud for artists, and follow the workspace's jobs. */
-import { useMemo, useState } from "react";
+import { useState } from "react";
 import { Link, useNavigate } from "react-router";
-import { useInfiniteQuery } from "@tanstack/react-query";
 import { api, unwrap } from "@/api/client";
-import { errorMessage } from "@/api/problem";
 import { useSession } from "@/auth/session";
 import { Button } from "@/components/buttons";
-import { SelectField } from "@/components/forms";
-import { Card, PageHeader } from "@/components/page";
-import { Empty, ErrorState, Loading } from "@/components/states";
+import { ActionError, SelectField } from "@/components/forms";
+import { Card, PageHeader, Table } from "@/components/page";
+import { PagedList } from "@/components/paged";
+import { Empty } from "@/components/states";
 import { formatDateTime, formatNumber } from "@/lib/format";
+import { usePagedList } from "@/lib/paging";
 import { DiscoveryForm } from "./DiscoveryForm";
 import { StatusBadge, useCancelJob } from "./jobParts";
 import { counter, describeQuery, isActive, maxArtistsOf, type DiscoveryJobRead, type DiscoveryJobStatus } from "./query";
@@ -60,11 +60,7 @@ function JobRow({ job }: { job: DiscoveryJobRead }) {
             Cancel
           </Button>
         )}
-        {cancel.isError && (
-          <p role="alert" className="mt-1 text-xs text-red-800">
-            {errorMessage(cancel.error)}
-          </p>
-        )}
+        <ActionError error={cancel.error} />
       </td>
     </tr>
   );
@@ -72,20 +68,12 @@ function JobRow({ job }: { job: DiscoveryJobRead }) {
 
 function JobList() {
   const [status, setStatus] = useState<"" | DiscoveryJobStatus>("");
-  const jobs = useInfiniteQuery({
-    queryKey: ["discovery-jobs", "list", status],
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.GET("/api/v1/discovery-jobs", {
-          params: { query: { status: status || undefined, limit: 25, cursor: pageParam ?? undefined } },
-        }),
-      ),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.next_cursor,
-    refetchInterval: (query) =>
-      query.state.data?.pages.some((page) => page.items.some((job) => isActive(job.status))) ? POLL_MS : false,
-  });
-  const items = useMemo(() => jobs.data?.pages.flatMap((page) => page.items) ?? [], [jobs.data]);
+  const jobs = usePagedList(
+    ["discovery-jobs", "list", status],
+    (cursor) =>
+      unwrap(api.GET("/api/v1/discovery-jobs", { params: { query: { status: status || undefined, limit: 25, cursor } } })),
+    { poll: (items) => (items.some((job) => isActive(job.status)) ? POLL_MS : false) },
+  );
   return (
     <Card
       title="Jobs"
@@ -100,44 +88,25 @@ function JobList() {
         </div>
       }
     >
-      {jobs.isPending ? (
-        <Loading label="Loading jobs" />
-      ) : jobs.isError && items.length === 0 ? (
-        <ErrorState error={jobs.error} retry={() => void jobs.refetch()} />
-      ) : items.length === 0 ? (
-        <Empty title={status ? "No jobs with this status" : "No discovery jobs yet"}>
-          A job searches SoundCloud from your terms, genres, tags or seed artists and keeps the
-          artists that pass your filters.
-        </Empty>
-      ) : (
-        <div className="space-y-3">
-          <div role="group" aria-label="Discovery jobs" tabIndex={0} className="overflow-x-auto">
-            <table className="min-w-full divide-y divide-slate-200 text-sm">
-              <caption className="sr-only">Discovery jobs</caption>
-              <thead className="bg-slate-50">
-                <tr>
-                  {["Query", "Status", "Progress", "Created", "Actions"].map((column) => (
-                    <th key={column} scope="col" className="px-3 py-2 text-left font-semibold text-slate-700">
-                      {column}
-                    </th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-100">
-                {items.map((job) => (
-                  <JobRow key={job.id} job={job} />
-                ))}
-              </tbody>
-            </table>
-          </div>
-          {jobs.isFetchNextPageError && <ErrorState error={jobs.error} retry={() => void jobs.fetchNextPage()} />}
-          {jobs.hasNextPage && (
-            <Button tone="secondary" busy={jobs.isFetchingNextPage} onClick={() => void jobs.fetchNextPage()}>
-              Load more jobs
-            </Button>
-          )}
-        </div>
-      )}
+      <PagedList
+        list={jobs}
+        loading="Loading jobs"
+        more="Load more jobs"
+        empty={
+          <Empty title={status ? "No jobs with this status" : "No discovery jobs yet"}>
+            A job searches SoundCloud from your terms, genres, tags or seed artists and keeps the
+            artists that pass your filters.
+          </Empty>
+        }
+      >
+        {(items) => (
+          <Table caption="Discovery jobs" head={["Query", "Status", "Progress", "Created", "Actions"]}>
+            {items.map((job) => (
+              <JobRow key={job.id} job={job} />
+            ))}
+          </Table>
+        )}
+      </PagedList>
     </Card>
   );
 }

@@ -2,6 +2,8 @@
  * most mistakes show before the request; the server still has the last word (seed hosts). */
 import { z } from "zod";
 import type { components } from "@/api/schema";
+import { splitList } from "@/lib/lists";
+import { checkRange, countryCode, wholeNumber } from "@/lib/rules";
 
 export type DiscoveryQuery = components["schemas"]["DiscoveryQuery"];
 export type DiscoveryJobRead = components["schemas"]["DiscoveryJobRead"];
@@ -14,18 +16,6 @@ const NOT_PROFILES = new Set([
   "discover", "search", "charts", "stream", "you", "upload", "pages", "settings", "messages",
   "notifications", "signin", "logout", "terms-of-use", "jobs", "imprint", "tags",
 ]); // prettier-ignore
-
-/** Entries of a list field: split on commas and new lines (seeds on new lines and spaces too),
- * trimmed, blanks and repeats left out. */
-export function splitList(value: string, { seeds = false } = {}): string[] {
-  const parts = value.split(seeds ? /[\s,]+/ : /[,\n]/);
-  const seen = new Set<string>();
-  for (const part of parts) {
-    const word = part.split(/\s+/).filter(Boolean).join(" ");
-    if (word) seen.add(word);
-  }
-  return [...seen];
-}
 
 /** Null when ``seed`` could be a profile, else why not (the server checks the host). */
 export function seedProblem(seed: string): string | null {
@@ -48,7 +38,7 @@ export function seedProblem(seed: string): string | null {
 
 function listField(max: number, { seeds = false } = {}) {
   return z.string().superRefine((value, ctx) => {
-    const entries = splitList(value, { seeds });
+    const entries = splitList(value, { onSpaces: seeds });
     if (entries.length > max) {
       ctx.addIssue({ code: "custom", message: `At most ${max} entries (${entries.length} given).` });
       return;
@@ -64,20 +54,6 @@ function listField(max: number, { seeds = false } = {}) {
   });
 }
 
-function wholeNumber({ min, max, required = false }: { min: number; max?: number; required?: boolean }) {
-  const range =
-    max === undefined ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max.toLocaleString("en")}`;
-  return z
-    .string()
-    .trim()
-    .refine(
-      (value) =>
-        (!required && value === "") ||
-        (/^\d{1,15}$/.test(value) && Number(value) >= min && (max === undefined || Number(value) <= max)),
-      `Enter ${range}.`,
-    );
-}
-
 export const querySchema = z
   .object({
     terms: listField(20),
@@ -85,10 +61,7 @@ export const querySchema = z
     tags: listField(20),
     seed_artists: listField(50, { seeds: true }),
     city: z.string().trim().max(200, "At most 200 characters."),
-    country: z
-      .string()
-      .trim()
-      .refine((value) => value === "" || /^[A-Za-z]{2}$/.test(value), "Use a two-letter country code, e.g. DE."),
+    country: countryCode,
     min_followers: wholeNumber({ min: 0 }),
     max_followers: wholeNumber({ min: 0 }),
     active_within_days: wholeNumber({ min: 1, max: 3650 }),
@@ -98,14 +71,10 @@ export const querySchema = z
     expand_followings: z.boolean(),
   })
   .superRefine((values, ctx) => {
-    const low = values.min_followers === "" ? null : Number(values.min_followers);
-    const high = values.max_followers === "" ? null : Number(values.max_followers);
-    if (low !== null && high !== null && low > high) {
-      ctx.addIssue({ code: "custom", path: ["max_followers"], message: "Must not be less than the minimum." });
-    }
+    checkRange(ctx, values.min_followers, values.max_followers, "max_followers");
     const sources = [values.terms, values.genres, values.tags]
       .map((value) => splitList(value))
-      .concat([splitList(values.seed_artists, { seeds: true })]);
+      .concat([splitList(values.seed_artists, { onSpaces: true })]);
     if (sources.every((list) => list.length === 0) && values.city.trim() === "") {
       ctx.addIssue({
         code: "custom",
@@ -157,7 +126,7 @@ export function toQuery(values: QueryValues): DiscoveryQuery {
     terms: splitList(values.terms),
     genres: splitList(values.genres),
     tags: splitList(values.tags),
-    seed_artists: splitList(values.seed_artists, { seeds: true }),
+    seed_artists: splitList(values.seed_artists, { onSpaces: true }),
     city: values.city.trim() || null,
     country: values.country.trim().toUpperCase() || null,
     min_followers: number(values.min_followers),

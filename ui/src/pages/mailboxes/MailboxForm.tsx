@@ -1,17 +1,14 @@
 /** Add or change a mailbox: its SMTP server and login (the password is write-only), the sender
  * it shows, its sending limits and its window in the recipient's local time. Bounds follow
  * serve/schemas/mailboxes.py; the server's 422 lands on the field it names. */
-import { useState } from "react";
-import type { ReactNode } from "react";
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { z } from "zod";
 import { api, unwrap } from "@/api/client";
 import type { components } from "@/api/schema";
-import { Button } from "@/components/buttons";
-import { FormError, SelectField, TextField } from "@/components/forms";
+import { CheckboxField, Fieldset, FormActions, FormError, SelectField, TextField } from "@/components/forms";
 import { Card } from "@/components/page";
-import { showApiError } from "@/lib/forms";
+import { useApiSubmit } from "@/lib/forms";
 import { formatNumber } from "@/lib/format";
 
 export type Mailbox = components["schemas"]["MailboxRead"];
@@ -160,20 +157,6 @@ function settingsOf(values: Values) {
   };
 }
 
-function Fieldset({ legend, children, error }: { legend: string; children: ReactNode; error?: string | undefined }) {
-  return (
-    <fieldset className="space-y-4 rounded-md border border-slate-200 p-4">
-      <legend className="px-1 text-sm font-semibold text-slate-900">{legend}</legend>
-      {children}
-      {error && (
-        <p role="alert" className="text-xs font-medium text-red-700">
-          {error}
-        </p>
-      )}
-    </fieldset>
-  );
-}
-
 export function MailboxForm({
   mailbox,
   onDone,
@@ -184,55 +167,46 @@ export function MailboxForm({
   onDone: (saved: Mailbox) => void;
   onCancel: () => void;
 }) {
-  const [formError, setFormError] = useState<string | null>(null);
-  const {
-    register,
-    handleSubmit,
-    setError,
-    setValue,
-    getValues,
-    watch,
-    formState: { errors, isSubmitting, isSubmitted },
-  } = useForm<Values>({
+  const form = useForm<Values>({
     resolver: zodResolver(schema),
     defaultValues: mailbox ? valuesOf(mailbox) : NEW_MAILBOX,
   });
+  const { register, setValue, getValues, watch } = form;
+  const { errors, isSubmitting, isSubmitted } = form.formState;
+  const { formError, submit } = useApiSubmit(form, FIELDS);
   const tlsMode = watch("tls_mode");
   const weekdays = watch("window_weekdays");
   const removePassword = watch("remove_password");
 
-  const onSubmit = handleSubmit(async (values) => {
-    setFormError(null);
+  const onSubmit = submit(async (values) => {
     const settings = settingsOf(values);
-    try {
-      let saved: Mailbox;
-      if (!mailbox) {
-        saved = await unwrap(
+    if (!mailbox) {
+      onDone(
+        await unwrap(
           api.POST("/api/v1/mailboxes", {
             body: { ...settings, ...(values.password ? { password: values.password } : {}) },
           }),
-        );
-      } else {
-        // Only what changed, so the audit log names what was changed.
-        const current = settingsOf(valuesOf(mailbox));
-        const changes: Record<string, unknown> = Object.fromEntries(
-          Object.entries(settings).filter(
-            ([field, value]) => JSON.stringify(value) !== JSON.stringify(current[field as keyof typeof current]),
-          ),
-        );
-        if (values.remove_password) changes.password = null;
-        else if (values.password) changes.password = values.password;
-        saved = await unwrap(
-          api.PATCH("/api/v1/mailboxes/{mailbox_id}", {
-            params: { path: { mailbox_id: mailbox.id } },
-            body: changes,
-          }),
-        );
-      }
-      onDone(saved);
-    } catch (error) {
-      setFormError(showApiError(error, setError, FIELDS));
+        ),
+      );
+      return;
     }
+    // Only what changed, so the audit log names what was changed.
+    const current = settingsOf(valuesOf(mailbox));
+    const changes: Record<string, unknown> = Object.fromEntries(
+      Object.entries(settings).filter(
+        ([field, value]) => JSON.stringify(value) !== JSON.stringify(current[field as keyof typeof current]),
+      ),
+    );
+    if (values.remove_password) changes.password = null;
+    else if (values.password) changes.password = values.password;
+    onDone(
+      await unwrap(
+        api.PATCH("/api/v1/mailboxes/{mailbox_id}", {
+          params: { path: { mailbox_id: mailbox.id } },
+          body: changes,
+        }),
+      ),
+    );
   });
 
   const range = (min: number, max: number, unit = "") => `${formatNumber(min)} to ${formatNumber(max)}${unit}`;
@@ -304,10 +278,7 @@ export function MailboxForm({
             />
           </div>
           {mailbox?.has_password && (
-            <label className="flex items-center gap-2 text-sm text-slate-800">
-              <input type="checkbox" className="h-4 w-4 rounded border-slate-300" {...register("remove_password")} />
-              Remove the stored password
-            </label>
+            <CheckboxField label="Remove the stored password" {...register("remove_password")} />
           )}
         </Fieldset>
 
@@ -365,14 +336,7 @@ export function MailboxForm({
           </div>
         </Fieldset>
 
-        <div className="flex flex-wrap gap-2">
-          <Button type="submit" busy={isSubmitting}>
-            {mailbox ? "Save mailbox" : "Add mailbox"}
-          </Button>
-          <Button tone="secondary" onClick={onCancel}>
-            Cancel
-          </Button>
-        </div>
+        <FormActions submitLabel={mailbox ? "Save mailbox" : "Add mailbox"} busy={isSubmitting} onCancel={onCancel} />
       </form>
     </Card>
   );

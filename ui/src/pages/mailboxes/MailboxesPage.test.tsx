@@ -1,38 +1,18 @@
 import { screen, within } from "@testing-library/react";
-import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import { problem, renderRoutes, sessionLoaded, stubApi, type Route } from "@/pages/templates/testing";
+import { mailbox } from "@/test/fixtures";
+import { renderPage } from "@/test/render";
+import { json, page, problem, stubApi, type Routes } from "@/test/server";
 import MailboxesPage from "./MailboxesPage";
 
-const MAILBOX = {
-  id: "m1",
-  name: "Label outreach",
-  host: "smtp.label.example",
-  port: 587,
-  tls_mode: "starttls",
-  username: "mia@label.example",
-  has_password: true,
-  from_name: "Mia",
-  from_email: "mia@label.example",
-  per_minute: 10,
-  daily_cap: 100,
-  ramp_start: 40,
-  ramp_increment: 2,
-  gap_min_seconds: 60,
-  gap_max_seconds: 180,
-  window_start_hour: 9,
-  window_end_hour: 17,
-  window_weekdays: [1, 2, 3, 4, 5],
-  created_at: "2025-05-01T10:00:00Z",
-  updated_at: "2025-05-01T10:00:00Z",
-};
+const MAILBOX = mailbox({ id: "m1" });
 
-function routes(extra: Route[] = []): Route[] {
-  return [...extra, ["GET", "/api/v1/mailboxes", { body: { items: [MAILBOX], next_cursor: null } }]];
+function routes(extra: Routes = {}): Routes {
+  return { "GET /api/v1/mailboxes": page([MAILBOX]), ...extra };
 }
 
 function open() {
-  return renderRoutes([{ path: "/mailboxes", element: <MailboxesPage /> }], "/mailboxes");
+  return renderPage(<MailboxesPage />, { path: "/mailboxes" });
 }
 
 describe("the mailboxes page", () => {
@@ -49,23 +29,18 @@ describe("the mailboxes page", () => {
   });
 
   it("adds a mailbox, and shows the server's refusal on the field it names", async () => {
-    const user = userEvent.setup({ delay: null });
     let posts = 0;
-    const { calls } = stubApi(
-      routes([
-        [
-          "POST",
-          "/api/v1/mailboxes",
-          () =>
-            ++posts === 1
-              ? problem(422, "host is a link-local address (where cloud metadata services answer)", [
-                  { field: "host", message: "is a link-local address (where cloud metadata services answer); the service will not connect to it" },
-                ])
-              : { status: 201, body: { ...MAILBOX, id: "m2", name: "Relay", host: "relay.label.example" } },
-        ],
-      ]),
+    const calls = stubApi(
+      routes({
+        "POST /api/v1/mailboxes": () =>
+          ++posts === 1
+            ? problem(422, "host is a link-local address (where cloud metadata services answer)", [
+                { field: "host", message: "is a link-local address (where cloud metadata services answer); the service will not connect to it" },
+              ])
+            : json({ ...MAILBOX, id: "m2", name: "Relay", host: "relay.label.example" }, 201),
+      }),
     );
-    open();
+    const { user } = open();
 
     await user.click(await screen.findByRole("button", { name: "New mailbox" }));
     const form = screen.getByRole("form", { name: "Add a mailbox" });
@@ -109,9 +84,8 @@ describe("the mailboxes page", () => {
   });
 
   it("checks the limits before asking the server", async () => {
-    const user = userEvent.setup({ delay: null });
-    const { calls } = stubApi(routes());
-    open();
+    const calls = stubApi(routes());
+    const { user } = open();
 
     await user.click(await screen.findByRole("button", { name: "New mailbox" }));
     const form = screen.getByRole("form", { name: "Add a mailbox" });
@@ -131,11 +105,10 @@ describe("the mailboxes page", () => {
   });
 
   it("sends only what changed when a mailbox is edited", async () => {
-    const user = userEvent.setup({ delay: null });
-    const { calls } = stubApi(
-      routes([["PATCH", "/api/v1/mailboxes/m1", { body: { ...MAILBOX, daily_cap: 250, has_password: false } }]]),
+    const calls = stubApi(
+      routes({ "PATCH /api/v1/mailboxes/m1": { ...MAILBOX, daily_cap: 250, has_password: false } }),
     );
-    open();
+    const { user } = open();
 
     await user.click(await screen.findByRole("button", { name: "Edit mailbox Label outreach" }));
     const form = screen.getByRole("form", { name: "Edit mailbox Label outreach" });
@@ -151,17 +124,12 @@ describe("the mailboxes page", () => {
   });
 
   it("shows the server's answer when the connection test fails", async () => {
-    const user = userEvent.setup({ delay: null });
     stubApi(
-      routes([
-        [
-          "POST",
-          "/api/v1/mailboxes/m1/test",
-          { body: { ok: false, stage: "auth", code: 535, message: "5.7.8 Authentication credentials invalid" } },
-        ],
-      ]),
+      routes({
+        "POST /api/v1/mailboxes/m1/test": { ok: false, stage: "auth", code: 535, message: "5.7.8 Authentication credentials invalid" },
+      }),
     );
-    open();
+    const { user } = open();
 
     await user.click(await screen.findByRole("button", { name: "Test connection of Label outreach" }));
     const failure = await screen.findByText(/The connection test failed at the login/);
@@ -171,21 +139,16 @@ describe("the mailboxes page", () => {
   });
 
   it("says when the test passes, and when it could not run", async () => {
-    const user = userEvent.setup({ delay: null });
     let tests = 0;
     stubApi(
-      routes([
-        [
-          "POST",
-          "/api/v1/mailboxes/m1/test",
-          () =>
-            ++tests === 1
-              ? { body: { ok: true, stage: "auth", code: 235, message: "2.7.0 Authentication successful" } }
-              : problem(429, "too many connection tests in this workspace; try again in a minute"),
-        ],
-      ]),
+      routes({
+        "POST /api/v1/mailboxes/m1/test": () =>
+          ++tests === 1
+            ? json({ ok: true, stage: "auth", code: 235, message: "2.7.0 Authentication successful" })
+            : problem(429, "too many connection tests in this workspace; try again in a minute"),
+      }),
     );
-    open();
+    const { user } = open();
 
     const button = await screen.findByRole("button", { name: "Test connection of Label outreach" });
     await user.click(button);
@@ -197,13 +160,10 @@ describe("the mailboxes page", () => {
   });
 
   it("shows why a mailbox in use cannot be deleted", async () => {
-    const user = userEvent.setup({ delay: null });
     stubApi(
-      routes([
-        ["DELETE", "/api/v1/mailboxes/m1", problem(409, "outreach campaign Spring push is sending through this mailbox")],
-      ]),
+      routes({ "DELETE /api/v1/mailboxes/m1": problem(409, "outreach campaign Spring push is sending through this mailbox") }),
     );
-    open();
+    const { user } = open();
 
     await user.click(await screen.findByRole("button", { name: "Delete mailbox Label outreach" }));
     await user.click(screen.getByRole("button", { name: "Yes, delete" }));
@@ -212,8 +172,8 @@ describe("the mailboxes page", () => {
 
   it("offers a viewer nothing to change", async () => {
     stubApi(routes(), { role: "viewer" });
-    const { queryClient } = open();
-    await sessionLoaded(queryClient);
+    const { sessionReady } = open();
+    await sessionReady();
 
     expect(await screen.findByRole("heading", { name: "Label outreach" })).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "New mailbox" })).not.toBeInTheDocument();

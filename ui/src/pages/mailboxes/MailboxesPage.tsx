@@ -2,16 +2,18 @@
  * delete, and test a connection (the server's own answer shown). */
 import { useState } from "react";
 import { Link } from "react-router";
-import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "@/api/client";
 import { errorMessage } from "@/api/problem";
 import type { components } from "@/api/schema";
 import { useSession } from "@/auth/session";
 import { Button } from "@/components/buttons";
+import { ConfirmButton } from "@/components/confirm";
 import { Badge, Card, PageHeader } from "@/components/page";
-import { Empty, ErrorState, Loading } from "@/components/states";
+import { PagedList } from "@/components/paged";
+import { Empty } from "@/components/states";
 import { formatNumber } from "@/lib/format";
-import { ConfirmDelete } from "@/pages/templates/ConfirmDelete";
+import { usePagedList } from "@/lib/paging";
 import { MailboxForm, TLS_MODES, WEEKDAYS, type Mailbox } from "./MailboxForm";
 
 type ConnectionTest = components["schemas"]["ConnectionTestRead"];
@@ -89,7 +91,14 @@ function MailboxCard({ mailbox, onEdit }: { mailbox: Mailbox; onEdit: () => void
             <Button tone="secondary" aria-label={`Edit mailbox ${mailbox.name}`} onClick={onEdit}>
               Edit
             </Button>
-            <ConfirmDelete kind="mailbox" name={mailbox.name} onDelete={() => remove.mutateAsync()} />
+            <ConfirmButton
+              label="Delete"
+              accessibleLabel={`Delete mailbox ${mailbox.name}`}
+              question={`Delete the mailbox “${mailbox.name}”?`}
+              confirmLabel="Yes, delete"
+              tone="ghost"
+              onConfirm={() => remove.mutateAsync()}
+            />
           </div>
         ) : null
       }
@@ -148,18 +157,9 @@ export default function MailboxesPage() {
   const [editing, setEditing] = useState<Editing>({ mode: "closed" });
   const [notice, setNotice] = useState<string | null>(null);
 
-  const mailboxes = useInfiniteQuery({
-    queryKey: ["mailboxes", "list"],
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.GET("/api/v1/mailboxes", {
-          params: { query: { limit: 50, sort: "name", ...(pageParam ? { cursor: pageParam } : {}) } },
-        }),
-      ),
-    initialPageParam: null as string | null,
-    getNextPageParam: (page) => page.next_cursor,
-  });
-  const rows = mailboxes.data?.pages.flatMap((page) => page.items) ?? [];
+  const mailboxes = usePagedList(["mailboxes", "list"], (cursor) =>
+    unwrap(api.GET("/api/v1/mailboxes", { params: { query: { limit: 50, sort: "name", cursor } } })),
+  );
 
   const saved = (mailbox: Mailbox) => {
     setNotice(`${editing.mode === "create" ? "Added" : "Saved"} mailbox ${mailbox.name}.`);
@@ -207,18 +207,19 @@ export default function MailboxesPage() {
         />
       )}
 
-      {mailboxes.isPending ? (
-        <Loading label="Loading mailboxes" />
-      ) : mailboxes.data === undefined ? (
-        <ErrorState error={mailboxes.error} retry={() => void mailboxes.refetch()} />
-      ) : rows.length === 0 ? (
-        <Empty title="No mailboxes yet">
-          {canEdit
-            ? "Add one with “New mailbox” to send outreach through your own SMTP server."
-            : "An editor of this workspace can add one."}
-        </Empty>
-      ) : (
-        <>
+      <PagedList
+        list={mailboxes}
+        loading="Loading mailboxes"
+        more="Load more"
+        empty={
+          <Empty title="No mailboxes yet">
+            {canEdit
+              ? "Add one with “New mailbox” to send outreach through your own SMTP server."
+              : "An editor of this workspace can add one."}
+          </Empty>
+        }
+      >
+        {(rows) => (
           <ul aria-label="Mailboxes" className="space-y-4">
             {rows.map((mailbox) => (
               <li key={mailbox.id}>
@@ -232,16 +233,8 @@ export default function MailboxesPage() {
               </li>
             ))}
           </ul>
-          {mailboxes.hasNextPage && (
-            <Button tone="secondary" busy={mailboxes.isFetchingNextPage} onClick={() => void mailboxes.fetchNextPage()}>
-              Load more
-            </Button>
-          )}
-          {mailboxes.isFetchNextPageError && (
-            <ErrorState error={mailboxes.error} retry={() => void mailboxes.fetchNextPage()} />
-          )}
-        </>
-      )}
+        )}
+      </PagedList>
     </div>
   );
 }

@@ -1,7 +1,7 @@
 import { screen, within } from "@testing-library/react";
-import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import { problem, renderRoutes, stubApi, type Call } from "@/pages/templates/testing";
+import { renderPage } from "@/test/render";
+import { json, page, problem, stubApi, type Call } from "@/test/server";
 import { messageLinks } from "./links";
 import OutboxPage from "./OutboxPage";
 
@@ -22,25 +22,19 @@ const MESSAGE = {
   html: `<p>Hello Nova, <a href="${CLICK}">listen</a>.</p><p><a href="${UNSUBSCRIBE}">Unsubscribe</a></p><img src="http://127.0.0.1:8000/t/o/open-1" alt="">`,
 };
 
-function list(call: Call) {
-  if (call.query.get("cursor")) {
-    return { body: { items: [{ ...MESSAGE, id: "older", subject: "Older one" }], next_cursor: null } };
-  }
-  return { body: { items: [MESSAGE], next_cursor: MESSAGE.id } };
+function list({ query }: Call) {
+  if (query.get("cursor")) return json(page([{ ...MESSAGE, id: "older", subject: "Older one" }]));
+  return json(page([MESSAGE], MESSAGE.id));
 }
 
-function open(at = "/outbox") {
-  return renderRoutes([{ path: "/outbox", element: <OutboxPage /> }], at);
+function open(url = "/outbox") {
+  return renderPage(<OutboxPage />, { path: "/outbox", url });
 }
 
 describe("the outbox", () => {
   it("lists messages a page at a time and opens one", async () => {
-    const user = userEvent.setup({ delay: null });
-    const { calls } = stubApi([
-      ["GET", "/api/v1/outbox", list],
-      ["GET", `/api/v1/outbox/${MESSAGE.id}`, { body: MESSAGE }],
-    ]);
-    open();
+    const calls = stubApi({ "GET /api/v1/outbox": list, [`GET /api/v1/outbox/${MESSAGE.id}`]: MESSAGE });
+    const { user } = open();
 
     const messages = await screen.findByRole("list", { name: "Outbox messages" });
     await user.click(within(messages).getByRole("link", { name: /Hi Nova/ }));
@@ -59,10 +53,7 @@ describe("the outbox", () => {
   });
 
   it("shows the unsubscribe link as text to copy", async () => {
-    stubApi([
-      ["GET", "/api/v1/outbox", list],
-      ["GET", `/api/v1/outbox/${MESSAGE.id}`, { body: MESSAGE }],
-    ]);
+    stubApi({ "GET /api/v1/outbox": list, [`GET /api/v1/outbox/${MESSAGE.id}`]: MESSAGE });
     open(`/outbox?message=${MESSAGE.id}`);
 
     expect(await screen.findByLabelText("Unsubscribe link")).toHaveValue(UNSUBSCRIBE);
@@ -71,10 +62,7 @@ describe("the outbox", () => {
   });
 
   it("says so when a message is no longer there", async () => {
-    stubApi([
-      ["GET", "/api/v1/outbox", { body: { items: [], next_cursor: null } }],
-      ["GET", "/api/v1/outbox/gone", problem(404, "outbox message not found")],
-    ]);
+    stubApi({ "GET /api/v1/outbox": page([]), "GET /api/v1/outbox/gone": problem(404, "outbox message not found") });
     open("/outbox?message=gone");
 
     expect(await screen.findByText("This message is not in the outbox")).toBeInTheDocument();

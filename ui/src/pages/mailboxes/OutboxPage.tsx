@@ -1,18 +1,20 @@
 /** The outbox: mail the service wrote to its data folder instead of sending (an outreach with
  * no mailbox, invitations with no relay), newest first, and a reader for one message with its
  * links as text to copy. */
-import { useCallback, useId, useState } from "react";
+import { useCallback, useId } from "react";
 import { Link, useSearchParams } from "react-router";
-import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "@/api/client";
 import { ApiError } from "@/api/problem";
-import { Button } from "@/components/buttons";
+import { Button, CopyButton } from "@/components/buttons";
+import { HtmlFrame } from "@/components/HtmlFrame";
 import { Card, PageHeader } from "@/components/page";
+import { PagedList } from "@/components/paged";
 import { Empty, ErrorState, Loading } from "@/components/states";
 import { formatDateTime, formatNumber } from "@/lib/format";
+import { usePagedList } from "@/lib/paging";
 import type { LiveEvent } from "@/live/events";
 import { useLiveEvents } from "@/live/LiveProvider";
-import { HtmlFrame } from "@/pages/templates/HtmlFrame";
 import { messageLinks, type MessageLink } from "./links";
 
 // Writes that put a message in the outbox: an outreach's sends, an emailed invitation.
@@ -23,7 +25,6 @@ function formatSize(bytes: number): string {
 }
 
 function LinkRow({ link }: { link: MessageLink }) {
-  const [copied, setCopied] = useState<"yes" | "failed" | null>(null);
   const id = useId();
   return (
     <li className="space-y-1">
@@ -38,24 +39,8 @@ function LinkRow({ link }: { link: MessageLink }) {
           onFocus={(event) => event.currentTarget.select()}
           className="block w-full min-w-0 rounded-md border-0 bg-slate-50 px-3 py-2 font-mono text-xs text-slate-900 ring-1 ring-inset ring-slate-300"
         />
-        <Button
-          tone="secondary"
-          aria-label={`Copy ${link.label}`}
-          onClick={async () => {
-            try {
-              await navigator.clipboard.writeText(link.url);
-              setCopied("yes");
-            } catch {
-              setCopied("failed");
-            }
-          }}
-        >
-          Copy
-        </Button>
+        <CopyButton text={link.url} label="Copy" accessibleLabel={`Copy ${link.label}`} />
       </div>
-      <p role="status" className="text-xs text-slate-600">
-        {copied === "yes" ? "Copied." : copied === "failed" ? "This browser did not allow copying: select the link and copy it." : ""}
-      </p>
     </li>
   );
 }
@@ -180,13 +165,9 @@ export default function OutboxPage() {
   const [params] = useSearchParams();
   const selected = params.get("message");
 
-  const entries = useInfiniteQuery({
-    queryKey: ["outbox", "list"],
-    queryFn: ({ pageParam }) =>
-      unwrap(api.GET("/api/v1/outbox", { params: { query: { limit: 50, ...(pageParam ? { cursor: pageParam } : {}) } } })),
-    initialPageParam: null as string | null,
-    getNextPageParam: (page) => page.next_cursor,
-  });
+  const entries = usePagedList(["outbox", "list"], (cursor) =>
+    unwrap(api.GET("/api/v1/outbox", { params: { query: { limit: 50, cursor } } })),
+  );
 
   // The outbox has no live events of its own; the writes that fill it do.
   const onEvent = useCallback(
@@ -197,7 +178,7 @@ export default function OutboxPage() {
   );
   useLiveEvents(onEvent);
 
-  const rows = entries.data?.pages.flatMap((page) => page.items) ?? [];
+  const rows = entries.data ?? [];
 
   return (
     <div className="space-y-6">
@@ -212,19 +193,20 @@ export default function OutboxPage() {
       />
       <div className="grid gap-6 lg:grid-cols-[minmax(0,22rem)_minmax(0,1fr)]">
         <div className="min-w-0 space-y-3">
-          {entries.isPending ? (
-            <Loading label="Loading the outbox" />
-          ) : entries.data === undefined ? (
-            <ErrorState error={entries.error} retry={() => void entries.refetch()} />
-          ) : rows.length === 0 ? (
-            <Empty title="The outbox is empty">
-              Messages appear here when an outreach without a mailbox sends, or an invitation is emailed while no
-              relay is set.
-            </Empty>
-          ) : (
-            <>
+          <PagedList
+            list={entries}
+            loading="Loading the outbox"
+            more="Load more"
+            empty={
+              <Empty title="The outbox is empty">
+                Messages appear here when an outreach without a mailbox sends, or an invitation is emailed while no
+                relay is set.
+              </Empty>
+            }
+          >
+            {(messages) => (
               <ul aria-label="Outbox messages" className="divide-y divide-slate-100 overflow-hidden rounded-lg bg-white shadow-sm ring-1 ring-slate-200">
-                {rows.map((entry) => (
+                {messages.map((entry) => (
                   <li key={entry.id}>
                     <Link
                       to={`/outbox?message=${entry.id}`}
@@ -239,16 +221,8 @@ export default function OutboxPage() {
                   </li>
                 ))}
               </ul>
-              {entries.hasNextPage && (
-                <Button tone="secondary" busy={entries.isFetchingNextPage} onClick={() => void entries.fetchNextPage()}>
-                  Load more
-                </Button>
-              )}
-              {entries.isFetchNextPageError && (
-                <ErrorState error={entries.error} retry={() => void entries.fetchNextPage()} />
-              )}
-            </>
-          )}
+            )}
+          </PagedList>
         </div>
         <div className="min-w-0">
           {selected ? (

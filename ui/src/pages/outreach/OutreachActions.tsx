@@ -6,8 +6,8 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "@/api/client";
 import { errorMessage } from "@/api/problem";
 import { Button } from "@/components/buttons";
+import { Confirmation } from "@/components/confirm";
 import { FormError } from "@/components/forms";
-import { Confirm } from "./Confirm";
 import { allowedCommands, type Command, type Outreach, type OutreachStatus } from "./status";
 
 const LABEL: Record<Command, string> = {
@@ -79,8 +79,8 @@ export function OutreachActions({ outreachId, status }: { outreachId: string; st
         <FormError message={`Could not ${VERB[mutation.variables]}: ${errorMessage(mutation.error)}`} />
       )}
       {confirmingCancel && (
-        <Confirm
-          title="Cancel this outreach for good?"
+        <Confirmation
+          question="Cancel this outreach for good?"
           confirmLabel="Yes, cancel outreach"
           dismissLabel="Keep it"
           busy={mutation.isPending}
@@ -95,7 +95,7 @@ export function OutreachActions({ outreachId, status }: { outreachId: string; st
             Messages still queued will never be sent, and it cannot be launched or resumed again. Messages already
             handed to the mail server are not called back.
           </p>
-        </Confirm>
+        </Confirmation>
       )}
     </div>
   );

@@ -2,24 +2,21 @@
  * time) and the form that creates one. ``?campaign=<id>`` filters the list by that campaign and
  * opens the form with it chosen. */
 import { useId, useState } from "react";
-import { Link, useNavigate, useSearchParams } from "react-router";
-import { useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
+import { Link, useNavigate } from "react-router";
+import { useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "@/api/client";
 import { useSession } from "@/auth/session";
 import { Button } from "@/components/buttons";
 import { SelectField } from "@/components/forms";
 import { Badge, Card, PageHeader, Table } from "@/components/page";
-import { Empty, ErrorState, Loading } from "@/components/states";
+import { PagedList } from "@/components/paged";
+import { Empty } from "@/components/states";
 import { formatDateTime, formatNumber } from "@/lib/format";
+import { usePagedList } from "@/lib/paging";
+import { useFilterParams } from "@/lib/searchParams";
 import { byId, useCampaignOptions, useMailboxes } from "./lookups";
 import { EMPTY_SETTINGS, OutreachSettingsForm, toBody } from "./OutreachSettingsForm";
-import {
-  OUTREACH_STATUS_LABEL,
-  OUTREACH_STATUS_TONE,
-  OUTREACH_STATUSES,
-  isOutreachStatus,
-  type Outreach,
-} from "./status";
+import { OUTREACH_STATUS_LABEL, OUTREACH_STATUS_TONE, OUTREACH_STATUSES, isOutreachStatus } from "./status";
 
 const PAGE_SIZE = 50;
 
@@ -27,7 +24,7 @@ export default function OutreachListPage() {
   const { canEdit } = useSession();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const [params, setParams] = useSearchParams();
+  const [params, setFilter] = useFilterParams();
   const campaignFilter = params.get("campaign") || null;
   const rawStatus = params.get("status");
   const statusFilter = isOutreachStatus(rawStatus) ? rawStatus : null;
@@ -39,32 +36,14 @@ export default function OutreachListPage() {
   const campaignById = byId(campaigns.campaigns);
   const mailboxById = byId(mailboxes.data?.items);
 
-  const list = useInfiniteQuery({
-    queryKey: ["outreach-campaigns", "list", { status: statusFilter, campaign: campaignFilter }],
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.GET("/api/v1/outreach-campaigns", {
-          params: {
-            query: {
-              limit: PAGE_SIZE,
-              cursor: pageParam,
-              status: statusFilter,
-              campaign_id: campaignFilter,
-            },
-          },
-        }),
-      ),
-    initialPageParam: null as string | null,
-    getNextPageParam: (page) => page.next_cursor,
-  });
-  const rows: Outreach[] = list.data?.pages.flatMap((page) => page.items) ?? [];
+  const list = usePagedList(["outreach-campaigns", "list", { status: statusFilter, campaign: campaignFilter }], (cursor) =>
+    unwrap(
+      api.GET("/api/v1/outreach-campaigns", {
+        params: { query: { limit: PAGE_SIZE, cursor, status: statusFilter, campaign_id: campaignFilter } },
+      }),
+    ),
+  );
 
-  const setFilter = (name: "status" | "campaign", value: string) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(name, value);
-    else next.delete(name);
-    setParams(next, { replace: true });
-  };
 
   const filterCampaign = campaignFilter ? campaignById.get(campaignFilter) : undefined;
 
@@ -128,18 +107,19 @@ export default function OutreachListPage() {
           />
         </section>
 
-        {list.isPending ? (
-          <Loading label="Loading outreach campaigns" />
-        ) : !list.data ? (
-          <ErrorState error={list.error} retry={() => void list.refetch()} />
-        ) : rows.length === 0 ? (
-          <Empty title={statusFilter || campaignFilter ? "No outreach campaign matches these filters" : "No outreach campaigns yet"}>
-            {canEdit
-              ? "Create one with “New outreach”: choose a template, a mailbox and then the recipients."
-              : "Editors of the workspace create them."}
-          </Empty>
-        ) : (
-          <>
+        <PagedList
+          list={list}
+          loading="Loading outreach campaigns"
+          more="Load more"
+          empty={
+            <Empty title={statusFilter || campaignFilter ? "No outreach campaign matches these filters" : "No outreach campaigns yet"}>
+              {canEdit
+                ? "Create one with “New outreach”: choose a template, a mailbox and then the recipients."
+                : "Editors of the workspace create them."}
+            </Empty>
+          }
+        >
+          {(rows) => (
             <Table
               caption="Outreach campaigns"
               head={["Name", "Status", "Campaign", "Mailbox", "Sender", "Daily limit", "Schedule", "Created"]}
@@ -179,14 +159,8 @@ export default function OutreachListPage() {
                 );
               })}
             </Table>
-            {list.hasNextPage && (
-              <Button tone="secondary" busy={list.isFetchingNextPage} onClick={() => void list.fetchNextPage()}>
-                Load more
-              </Button>
-            )}
-            {list.isFetchNextPageError && <ErrorState error={list.error} retry={() => void list.fetchNextPage()} />}
-          </>
-        )}
+          )}
+        </PagedList>
       </div>
     </>
   );

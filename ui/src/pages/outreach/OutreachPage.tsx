@@ -5,13 +5,13 @@ import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "@/api/client";
-import { ApiError, errorMessage } from "@/api/problem";
+import { ApiError } from "@/api/problem";
 import { useSession } from "@/auth/session";
 import { Button } from "@/components/buttons";
+import { ConfirmButton } from "@/components/confirm";
 import { Badge, Card, PageHeader } from "@/components/page";
 import { ErrorState, Loading, QueryState } from "@/components/states";
 import { formatDateTime, formatNumber } from "@/lib/format";
-import { Confirm } from "./Confirm";
 import { byId, useCampaign, useMailboxes, useTemplates } from "./lookups";
 import { OutreachActions } from "./OutreachActions";
 import { OutreachSettingsForm, valuesOf, toBody, type OutreachUpdate } from "./OutreachSettingsForm";
@@ -273,7 +273,6 @@ function SettingsCard({
 function DeleteOutreach({ outreachId, name }: { outreachId: string; name: string }) {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
-  const [confirming, setConfirming] = useState(false);
   const mutation = useMutation({
     mutationFn: () =>
       unwrap(
@@ -287,24 +286,15 @@ function DeleteOutreach({ outreachId, name }: { outreachId: string; name: string
       navigate("/outreach");
     },
   });
-  return confirming ? (
-    <Confirm
-      title={`Delete “${name}”?`}
+  return (
+    <ConfirmButton
+      label="Delete outreach"
+      question={`Delete “${name}”?`}
+      details={<p>The outreach and the record of every message it sent are deleted. This cannot be undone.</p>}
       confirmLabel="Yes, delete outreach"
       dismissLabel="Keep it"
-      busy={mutation.isPending}
-      error={mutation.isError ? `Could not delete: ${errorMessage(mutation.error)}` : null}
-      onConfirm={() => mutation.mutate()}
-      onDismiss={() => {
-        mutation.reset();
-        setConfirming(false);
-      }}
-    >
-      <p>The outreach and the record of every message it sent are deleted. This cannot be undone.</p>
-    </Confirm>
-  ) : (
-    <Button tone="ghost" onClick={() => setConfirming(true)}>
-      Delete outreach
-    </Button>
+      tone="ghost"
+      onConfirm={() => mutation.mutateAsync()}
+    />
   );
 }

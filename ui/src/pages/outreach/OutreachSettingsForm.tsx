@@ -1,15 +1,14 @@
 /** An outreach's settings, as one form for creating (POST) and editing (PATCH of the fields
  * changed): every field of ``OutreachCampaignCreate``, checked here first and then by the server,
  * whose 422 lands on the field it names. */
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useRef } from "react";
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { z } from "zod";
 import { Link } from "react-router";
-import { Button } from "@/components/buttons";
-import { FormError, SelectField, TextField } from "@/components/forms";
+import { FormActions, FormError, SelectField, TextField } from "@/components/forms";
 import { Loading, ErrorState } from "@/components/states";
-import { showApiError } from "@/lib/forms";
+import { useApiSubmit } from "@/lib/forms";
 import { formatNumber } from "@/lib/format";
 import type { components } from "@/api/schema";
 import { useCampaignOptions, useMailboxes, useTemplates, type Mailbox, type Template } from "./lookups";
@@ -186,16 +185,10 @@ function SettingsFields({
   templates: Template[];
   mailboxes: Mailbox[];
 }) {
-  const [formError, setFormError] = useState<string | null>(null);
-  const {
-    register,
-    handleSubmit,
-    setError,
-    setValue,
-    getValues,
-    watch,
-    formState: { errors, isSubmitting, dirtyFields },
-  } = useForm<SettingsValues>({ resolver: zodResolver(settingsSchema), defaultValues: initial });
+  const form = useForm<SettingsValues>({ resolver: zodResolver(settingsSchema), defaultValues: initial });
+  const { register, setValue, getValues, watch } = form;
+  const { errors, isSubmitting, dirtyFields } = form.formState;
+  const { formError, submit } = useApiSubmit(form, FIELDS);
 
   const mailboxById = useMemo(() => new Map(mailboxes.map((m) => [m.id, m])), [mailboxes]);
   const mailboxId = watch("mailbox_id");
@@ -226,18 +219,10 @@ function SettingsFields({
   const initialTemplates = templateOptions(templates, initial.template_id);
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
-  const submit = handleSubmit(async (values) => {
-    setFormError(null);
-    const changed = FIELDS.filter((field) => dirtyFields[field]);
-    try {
-      await onSubmit(values, changed);
-    } catch (failure) {
-      setFormError(showApiError(failure, setError, FIELDS));
-    }
-  });
+  const save = submit((values) => onSubmit(values, FIELDS.filter((field) => dirtyFields[field])));
 
   return (
-    <form aria-label={label} noValidate onSubmit={submit} className="space-y-4">
+    <form aria-label={label} noValidate onSubmit={save} className="space-y-4">
       <FormError message={formError} />
       <div className="grid gap-4 sm:grid-cols-2">
         <TextField label="Name" autoComplete="off" error={errors.name?.message} {...register("name")} />
@@ -305,16 +290,7 @@ function SettingsFields({
           {...register("scheduled_at")}
         />
       </div>
-      <div className="flex flex-wrap gap-2">
-        <Button type="submit" busy={isSubmitting}>
-          {submitLabel}
-        </Button>
-        {onDiscard && (
-          <Button tone="secondary" onClick={onDiscard} disabled={isSubmitting}>
-            {discardLabel}
-          </Button>
-        )}
-      </div>
+      <FormActions submitLabel={submitLabel} busy={isSubmitting} onCancel={onDiscard} cancelLabel={discardLabel} />
     </form>
   );
 }

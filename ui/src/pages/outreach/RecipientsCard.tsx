@@ -12,6 +12,7 @@ import { Button } from "@/components/buttons";
 import { FormError, SelectField, TextAreaField } from "@/components/forms";
 import { Card } from "@/components/page";
 import { formatNumber } from "@/lib/format";
+import { useApiSubmit } from "@/lib/forms";
 import { useCampaignOptions } from "./lookups";
 
 type CampaignQueued = components["schemas"]["CampaignRecipientsQueued"];
@@ -153,48 +154,44 @@ function FromCampaign({
   );
 }
 
-function ByEmail({ outreachId, onQueued }: { outreachId: string; onQueued: () => void }) {
-  const [formError, setFormError] = useState<string | null>(null);
-  const [outcome, setOutcome] = useState<string | null>(null);
-  const {
-    register,
-    handleSubmit,
-    setError,
-    reset,
-    formState: { errors, isSubmitting },
-  } = useForm<ByEmailValues>({ resolver: zodResolver(byEmailSchema), defaultValues: { addresses: "" } });
+/** A 422 names ``recipients.<n>.to_email``: said on the addresses field, naming each address. */
+function onAddresses(failure: unknown, addresses: string[]): unknown {
+  if (!(failure instanceof ApiError) || failure.fieldErrors.length === 0) return failure;
+  const message = failure.fieldErrors
+    .map((problem) => {
+      const index = /^recipients\.(\d+)/.exec(problem.field)?.[1];
+      const address = index === undefined ? undefined : addresses[Number(index)];
+      return address ? `${address}: ${problem.message}` : problem.message;
+    })
+    .join("; ");
+  return new ApiError(failure.status, { ...failure.problem, errors: [{ field: "addresses", message }] });
+}
 
-  const submit = handleSubmit(async ({ addresses: text }) => {
-    setFormError(null);
+function ByEmail({ outreachId, onQueued }: { outreachId: string; onQueued: () => void }) {
+  const [outcome, setOutcome] = useState<string | null>(null);
+  const form = useForm<ByEmailValues>({ resolver: zodResolver(byEmailSchema), defaultValues: { addresses: "" } });
+  const { register } = form;
+  const { errors, isSubmitting } = form.formState;
+  const { formError, submit } = useApiSubmit(form, ["addresses"]);
+
+  const add = submit(async ({ addresses: text }) => {
     setOutcome(null);
     const addresses = splitAddresses(text);
-    try {
-      const result = await unwrap(
-        api.POST("/api/v1/outreach-campaigns/{outreach_campaign_id}/recipients", {
-          params: { path: { outreach_campaign_id: outreachId } },
-          body: { recipients: addresses.map((to_email) => ({ to_email })) },
-        }),
-      );
-      setOutcome(describeOutcome(result));
-      reset({ addresses: "" });
-      onQueued();
-    } catch (failure) {
-      // A 422 names ``recipients.<n>.to_email``: say which address it was.
-      if (failure instanceof ApiError && failure.fieldErrors.length > 0) {
-        const messages = failure.fieldErrors.map((problem) => {
-          const index = /^recipients\.(\d+)/.exec(problem.field)?.[1];
-          const address = index === undefined ? undefined : addresses[Number(index)];
-          return address ? `${address}: ${problem.message}` : problem.message;
-        });
-        setError("addresses", { type: "server", message: messages.join("; ") });
-      } else {
-        setFormError(errorMessage(failure));
-      }
-    }
+    const result = await unwrap(
+      api.POST("/api/v1/outreach-campaigns/{outreach_campaign_id}/recipients", {
+        params: { path: { outreach_campaign_id: outreachId } },
+        body: { recipients: addresses.map((to_email) => ({ to_email })) },
+      }),
+    ).catch((failure: unknown) => {
+      throw onAddresses(failure, addresses);
+    });
+    setOutcome(describeOutcome(result));
+    form.reset({ addresses: "" });
+    onQueued();
   });
 
   return (
-    <form aria-label="Add recipients by email" noValidate className="space-y-3" onSubmit={submit}>
+    <form aria-label="Add recipients by email" noValidate className="space-y-3" onSubmit={add}>
       <h3 className="text-sm font-semibold text-slate-900">By email address</h3>
       <FormError message={formError} />
       <TextAreaField

@@ -2,15 +2,17 @@
  * with "Mark replied" and "Send again"; and the review of ``unknown`` messages, which are never
  * sent again unless a person asks, knowing the recipient may then get them twice. */
 import { useId, useState } from "react";
-import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "@/api/client";
 import { errorMessage } from "@/api/problem";
 import { Button } from "@/components/buttons";
-import { FormError, SelectField } from "@/components/forms";
+import { Confirmation } from "@/components/confirm";
+import { ActionError, SelectField } from "@/components/forms";
 import { Badge, Card, Table } from "@/components/page";
-import { Empty, ErrorState, Loading } from "@/components/states";
+import { LoadMore, PagedList } from "@/components/paged";
+import { Empty, ErrorState } from "@/components/states";
 import { formatDateTime, formatNumber } from "@/lib/format";
-import { Confirm } from "./Confirm";
+import { usePagedList } from "@/lib/paging";
 import {
   EMAIL_STATUSES,
   EMAIL_STATUS_LABEL,
@@ -24,20 +26,24 @@ import {
 } from "./status";
 
 const PAGE_SIZE = 50;
+
+interface RecordsProps {
+  outreachId: string;
+  /** Editors mark messages replied and send them again. */
+  canEdit: boolean;
+  /** A cancelled outreach's messages are never sent again. */
+  cancelled: boolean;
+}
 export const REVIEW_ANCHOR = "needs-review";
 
 function useRecords(outreachId: string, status: EmailStatus | null) {
-  return useInfiniteQuery({
-    queryKey: ["email-records", { outreach: outreachId, status }],
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.GET("/api/v1/email-records", {
-          params: { query: { outreach_campaign_id: outreachId, status, limit: PAGE_SIZE, cursor: pageParam } },
-        }),
-      ),
-    initialPageParam: null as string | null,
-    getNextPageParam: (page) => page.next_cursor,
-  });
+  return usePagedList(["email-records", { outreach: outreachId, status }], (cursor) =>
+    unwrap(
+      api.GET("/api/v1/email-records", {
+        params: { query: { outreach_campaign_id: outreachId, status, limit: PAGE_SIZE, cursor } },
+      }),
+    ),
+  );
 }
 
 function useRecordChanged(outreachId: string) {
@@ -48,67 +54,39 @@ function useRecordChanged(outreachId: string) {
   };
 }
 
-function MarkReplied({ record, outreachId }: { record: EmailRecord; outreachId: string }) {
-  const changed = useRecordChanged(outreachId);
-  const mutation = useMutation({
-    mutationFn: () =>
-      unwrap(
-        api.POST("/api/v1/email-records/{email_record_id}/reply", {
-          params: { path: { email_record_id: record.id } },
-        }),
-      ),
-    onSuccess: changed,
-  });
-  return (
-    <span className="inline-flex flex-col gap-1">
-      <Button
-        tone="secondary"
-        aria-label={`Mark replied: ${record.to_email}`}
-        busy={mutation.isPending}
-        onClick={() => mutation.mutate()}
-      >
-        Mark replied
-      </Button>
-      {mutation.isError && (
-        <span role="alert" className="text-xs text-red-700">
-          {errorMessage(mutation.error)}
-        </span>
-      )}
-    </span>
-  );
-}
-
-function useResend(record: EmailRecord, outreachId: string) {
+/** Marks a message replied, or queues it to be sent again; the outreach's numbers follow. */
+function useRecordCommand(record: EmailRecord, outreachId: string, command: "reply" | "resend") {
   const changed = useRecordChanged(outreachId);
   return useMutation({
-    mutationFn: () =>
-      unwrap(
-        api.POST("/api/v1/email-records/{email_record_id}/resend", {
-          params: { path: { email_record_id: record.id } },
-        }),
-      ),
+    mutationFn: () => {
+      const path = { params: { path: { email_record_id: record.id } } };
+      return unwrap(
+        command === "reply"
+          ? api.POST("/api/v1/email-records/{email_record_id}/reply", path)
+          : api.POST("/api/v1/email-records/{email_record_id}/resend", path),
+      );
+    },
     onSuccess: changed,
   });
 }
 
-/** A failed message: the server refused it, so sending it again cannot make a duplicate. */
-function ResendFailed({ record, outreachId }: { record: EmailRecord; outreachId: string }) {
-  const mutation = useResend(record, outreachId);
+const COMMAND_LABEL = { reply: "Mark replied", resend: "Send again" } as const;
+
+/** "Mark replied", or "Send again" for a failed message (the server refused it, so sending it
+ * again cannot make a duplicate), with why it did not work below it. */
+function RecordCommand({ record, outreachId, command }: { record: EmailRecord; outreachId: string; command: "reply" | "resend" }) {
+  const mutation = useRecordCommand(record, outreachId, command);
   return (
-    <span className="inline-flex flex-col gap-1">
+    <span className="inline-flex flex-col">
       <Button
         tone="secondary"
-        aria-label={`Send again: ${record.to_email}`}
+        aria-label={`${COMMAND_LABEL[command]}: ${record.to_email}`}
         busy={mutation.isPending}
         onClick={() => mutation.mutate()}
       >
-        Send again
+        {COMMAND_LABEL[command]}
       </Button>
-      {mutation.isError && (
-        <span role="alert" className="text-xs text-red-700">
-          {errorMessage(mutation.error)}
-        </span>
-      )}
+      <ActionError error={mutation.error} />
     </span>
   );
 }
@@ -116,7 +94,7 @@ function ResendFailed({ record, outreachId }: { record: EmailRecord; outreachId:
 /** An unknown message: sent again only after the user has read that it may arrive twice. */
 function ResendUnknown({ record, outreachId }: { record: EmailRecord; outreachId: string }) {
   const [confirming, setConfirming] = useState(false);
-  const mutation = useResend(record, outreachId);
+  const mutation = useRecordCommand(record, outreachId, "resend");
   return (
     <div className="space-y-2">
       <Button
@@ -129,8 +107,8 @@ function ResendUnknown({ record, outreachId }: { record: EmailRecord; outreachId
         Send again
       </Button>
       {confirming && (
-        <Confirm
-          title={`Send this message to ${record.to_email} again?`}
+        <Confirmation
+          question={`Send this message to ${record.to_email} again?`}
           confirmLabel="Send again anyway"
           dismissLabel="Don't send"
           busy={mutation.isPending}
@@ -146,7 +124,7 @@ function ResendUnknown({ record, outreachId }: { record: EmailRecord; outreachId
             this message twice.
           </p>
           <p>If you have seen a reply or a bounce for it, do not send it again.</p>
-        </Confirm>
+        </Confirmation>
       )}
     </div>
   );
@@ -154,20 +132,12 @@ function ResendUnknown({ record, outreachId }: { record: EmailRecord; outreachId
 
 /** The outreach's ``unknown`` messages with what that means and what can be done. Nothing is
  * drawn when there are none. */
-export function UnknownReview({
-  outreachId,
-  canEdit,
-  cancelled,
-}: {
-  outreachId: string;
-  canEdit: boolean;
-  cancelled: boolean;
-}) {
+export function UnknownReview({ outreachId, canEdit, cancelled }: RecordsProps) {
   const headingId = useId();
   const records = useRecords(outreachId, "unknown");
-  const items = records.data?.pages.flatMap((page) => page.items) ?? [];
   if (records.isPending) return null;
   if (!records.data) return <ErrorState error={records.error} retry={() => void records.refetch()} />;
+  const items = records.data;
   if (items.length === 0) return null;
   return (
     <section
@@ -205,34 +175,21 @@ export function UnknownReview({
             </div>
             {canEdit && (
               <div className="flex flex-wrap items-start gap-2">
-                <MarkReplied record={record} outreachId={outreachId} />
+                <RecordCommand record={record} outreachId={outreachId} command="reply" />
                 {!cancelled && <ResendUnknown record={record} outreachId={outreachId} />}
               </div>
             )}
           </li>
         ))}
       </ul>
-      {records.hasNextPage && (
-        <Button tone="secondary" busy={records.isFetchingNextPage} onClick={() => void records.fetchNextPage()}>
-          Load more messages to review
-        </Button>
-      )}
+      <LoadMore list={records} label="Load more messages to review" />
     </section>
   );
 }
 
-export function RecordsCard({
-  outreachId,
-  canEdit,
-  cancelled,
-}: {
-  outreachId: string;
-  canEdit: boolean;
-  cancelled: boolean;
-}) {
+export function RecordsCard({ outreachId, canEdit, cancelled }: RecordsProps) {
   const [filter, setFilter] = useState<EmailStatus | null>(null);
   const records = useRecords(outreachId, filter);
-  const items = records.data?.pages.flatMap((page) => page.items) ?? [];
 
   return (
     <Card title="Messages">
@@ -248,16 +205,17 @@ export function RecordsCard({
             ]}
           />
         </div>
-        {records.isPending ? (
-          <Loading label="Loading messages" />
-        ) : !records.data ? (
-          <ErrorState error={records.error} retry={() => void records.refetch()} />
-        ) : items.length === 0 ? (
-          <Empty title={filter ? `No ${EMAIL_STATUS_LABEL[filter].toLowerCase()} messages` : "No messages yet"}>
-            {filter ? "Choose another status to see the rest." : "Add recipients: each gets a queued message."}
-          </Empty>
-        ) : (
-          <>
+        <PagedList
+          list={records}
+          loading="Loading messages"
+          more="Load more messages"
+          empty={
+            <Empty title={filter ? `No ${EMAIL_STATUS_LABEL[filter].toLowerCase()} messages` : "No messages yet"}>
+              {filter ? "Choose another status to see the rest." : "Add recipients: each gets a queued message."}
+            </Empty>
+          }
+        >
+          {(items) => (
             <Table
               caption="Messages of this outreach"
               head={["Recipient", "Step", "Status", "Sent", "Attempts", "Last error", ...(canEdit ? ["Actions"] : [])]}
@@ -284,9 +242,11 @@ export function RecordsCard({
                           </a>
                         ) : (
                           <>
-                            {canMarkReplied(record.status) && <MarkReplied record={record} outreachId={outreachId} />}
+                            {canMarkReplied(record.status) && (
+                              <RecordCommand record={record} outreachId={outreachId} command="reply" />
+                            )}
                             {canResend(record.status) && !cancelled && (
-                              <ResendFailed record={record} outreachId={outreachId} />
+                              <RecordCommand record={record} outreachId={outreachId} command="resend" />
                             )}
                           </>
                         )}
@@ -296,16 +256,8 @@ export function RecordsCard({
                 </tr>
               ))}
             </Table>
-            {records.hasNextPage && (
-              <Button tone="secondary" busy={records.isFetchingNextPage} onClick={() => void records.fetchNextPage()}>
-                Load more messages
-              </Button>
-            )}
-            {records.isFetchNextPageError && (
-              <FormError message={`Could not load more: ${errorMessage(records.error)}`} />
-            )}
-          </>
-        )}
+          )}
+        </PagedList>
       </div>
     </Card>
   );

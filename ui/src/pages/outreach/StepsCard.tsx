@@ -1,6 +1,5 @@
 /** Follow-up steps: a follow-up template sent some days after the previous message to a
  * recipient who has not replied. They change only while the outreach is a draft. */
-import { useState } from "react";
 import { Link } from "react-router";
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
@@ -12,7 +11,7 @@ import { Button } from "@/components/buttons";
 import { FormError, SelectField, TextField } from "@/components/forms";
 import { Card } from "@/components/page";
 import { QueryState } from "@/components/states";
-import { showApiError } from "@/lib/forms";
+import { useApiSubmit } from "@/lib/forms";
 import type { Template } from "./lookups";
 
 // core/outreach_rules: DELAY_DAYS_MIN, DELAY_DAYS_MAX, MAX_STEPS
@@ -116,15 +115,11 @@ export function StepsCard({
 
 function AddStep({ outreachId, templates }: { outreachId: string; templates: Template[] | undefined }) {
   const queryClient = useQueryClient();
-  const [formError, setFormError] = useState<string | null>(null);
   const followUps = (templates ?? []).filter((t) => t.type === "follow_up");
-  const {
-    register,
-    handleSubmit,
-    setError,
-    reset,
-    formState: { errors, isSubmitting },
-  } = useForm<StepValues>({ resolver: zodResolver(stepSchema), defaultValues: { template_id: "", delay_days: 3 } });
+  const form = useForm<StepValues>({ resolver: zodResolver(stepSchema), defaultValues: { template_id: "", delay_days: 3 } });
+  const { register } = form;
+  const { errors, isSubmitting } = form.formState;
+  const { formError, submit } = useApiSubmit(form, ["template_id", "delay_days"]);
 
   if (templates && followUps.length === 0) {
     return (
@@ -134,24 +129,19 @@ function AddStep({ outreachId, templates }: { outreachId: string; templates: Tem
     );
   }
 
-  const submit = handleSubmit(async (values) => {
-    setFormError(null);
-    try {
-      await unwrap(
-        api.POST("/api/v1/outreach-campaigns/{outreach_campaign_id}/steps", {
-          params: { path: { outreach_campaign_id: outreachId } },
-          body: values,
-        }),
-      );
-      reset({ template_id: "", delay_days: values.delay_days });
-      await queryClient.invalidateQueries({ queryKey: ["outreach-campaigns", outreachId] });
-    } catch (failure) {
-      setFormError(showApiError(failure, setError, ["template_id", "delay_days"]));
-    }
+  const add = submit(async (values) => {
+    await unwrap(
+      api.POST("/api/v1/outreach-campaigns/{outreach_campaign_id}/steps", {
+        params: { path: { outreach_campaign_id: outreachId } },
+        body: values,
+      }),
+    );
+    form.reset({ template_id: "", delay_days: values.delay_days });
+    await queryClient.invalidateQueries({ queryKey: ["outreach-campaigns", outreachId] });
   });
 
   return (
-    <form aria-label="Add a follow-up" noValidate onSubmit={submit} className="space-y-3">
+    <form aria-label="Add a follow-up" noValidate onSubmit={add} className="space-y-3">
       <FormError message={formError} />
       <div className="grid gap-4 sm:grid-cols-2">
         <SelectField

@@ -1,86 +1,16 @@
-/** Rows as the API returns them, for the outreach pages' tests. */
+/** Rows of an outreach's own API (progress, messages, send plan) and the lookups every outreach
+ * page reads, for the outreach pages' tests. */
 import type { components } from "@/api/schema";
-import { page, type Routes } from "./testing";
+import { CAMPAIGN_ID, MAILBOX_ID, OUTREACH_ID, TEMPLATE_ID, campaign, emailTemplate, mailbox } from "@/test/fixtures";
+import { page, type Routes } from "@/test/server";
 import type { OutreachStatus } from "./status";
 
 type S = components["schemas"];
 
-export const OUTREACH_ID = "00000000-0000-4000-8000-000000000001";
-export const CAMPAIGN_ID = "00000000-0000-4000-8000-000000000002";
-export const TEMPLATE_ID = "00000000-0000-4000-8000-000000000003";
 export const FOLLOW_UP_ID = "00000000-0000-4000-8000-000000000004";
-export const MAILBOX_ID = "00000000-0000-4000-8000-000000000005";
 export const OTHER_CAMPAIGN_ID = "00000000-0000-4000-8000-000000000006";
 
 const AT = "2025-03-01T10:00:00Z";
-
-export function campaign(id = CAMPAIGN_ID, name = "Spring release"): S["CampaignRead"] {
-  return {
-    id,
-    name,
-    budget_minor: 0,
-    created_at: AT,
-    created_by: null,
-    currency: "EUR",
-    description: "",
-    end_date: null,
-    over_budget: false,
-    spent_minor: 0,
-    start_date: null,
-    status: "active",
-    type: "release",
-    updated_at: AT,
-  };
-}
-
-export function template(id = TEMPLATE_ID, name = "Intro", type: S["TemplateType"] = "initial"): S["EmailTemplateRead"] {
-  return { id, name, type, subject: "Hi", body_html: "", body_text: "Hello", created_at: AT, updated_at: AT };
-}
-
-export function mailbox(): S["MailboxRead"] {
-  return {
-    id: MAILBOX_ID,
-    name: "Label inbox",
-    from_email: "label@example.com",
-    from_name: "The Label",
-    host: "smtp.example.com",
-    port: 587,
-    tls_mode: "starttls",
-    username: "label",
-    has_password: true,
-    per_minute: 10,
-    daily_cap: 100,
-    ramp_start: 40,
-    ramp_increment: 10,
-    gap_min_seconds: 20,
-    gap_max_seconds: 60,
-    window_start_hour: 9,
-    window_end_hour: 17,
-    window_weekdays: [1, 2, 3, 4, 5],
-    created_at: AT,
-    updated_at: AT,
-  };
-}
-
-export function outreach(status: OutreachStatus = "draft", extra: Partial<S["OutreachCampaignRead"]> = {}): S["OutreachCampaignRead"] {
-  return {
-    id: OUTREACH_ID,
-    name: "Spring pitch",
-    template_id: TEMPLATE_ID,
-    campaign_id: CAMPAIGN_ID,
-    status,
-    scheduled_at: null,
-    sender_email: "label@example.com",
-    sender_name: "The Label",
-    daily_limit: 50,
-    mailbox_id: MAILBOX_ID,
-    pause_reason: null,
-    launched_at: null,
-    created_at: AT,
-    updated_at: AT,
-    ...extra,
-  };
-}
 
 export function progress(status: OutreachStatus, counts: Record<string, number>): S["OutreachProgressRead"] {
   return { status, pause_reason: null, counts, total: Object.values(counts).reduce((a, b) => a + b, 0) };
@@ -120,14 +50,25 @@ export const EMPTY_PLAN: S["SendPlanRead"] = {
   days_truncated: false,
 };
 
-/** What every page of an outreach reads, for an outreach in ``status``. */
+/** What every outreach page reads besides the outreach: campaigns, templates, mailboxes. */
 export function lookupRoutes(): Routes {
+  const spring = campaign({ id: CAMPAIGN_ID, name: "Spring release", status: "active" });
   return {
-    "GET /api/v1/campaigns": { body: page([campaign(), campaign(OTHER_CAMPAIGN_ID, "Autumn tour")]) },
-    [`GET /api/v1/campaigns/${CAMPAIGN_ID}`]: { body: campaign() },
-    "GET /api/v1/email-templates": {
-      body: page([template(), template(FOLLOW_UP_ID, "Nudge", "follow_up")]),
-    },
-    "GET /api/v1/mailboxes": { body: page([mailbox()]) },
+    "GET /api/v1/campaigns": page([spring, campaign({ id: OTHER_CAMPAIGN_ID, name: "Autumn tour", status: "active" })]),
+    [`GET /api/v1/campaigns/${CAMPAIGN_ID}`]: spring,
+    "GET /api/v1/email-templates": page([
+      emailTemplate({ id: TEMPLATE_ID, name: "Intro" }),
+      emailTemplate({ id: FOLLOW_UP_ID, name: "Nudge", type: "follow_up" }),
+    ]),
+    "GET /api/v1/mailboxes": page([
+      mailbox({
+        id: MAILBOX_ID,
+        name: "Label inbox",
+        host: "smtp.example.com",
+        username: "label",
+        from_email: "label@example.com",
+        from_name: "The Label",
+      }),
+    ]),
   };
 }

@@ -1,19 +1,17 @@
 import { screen, waitFor, within } from "@testing-library/react";
-import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
+import { artist, emailTemplate } from "@/test/fixtures";
+import { renderPage } from "@/test/render";
+import { json, page, problem, stubApi, type Call, type Routes } from "@/test/server";
 import TemplatePage from "./TemplatePage";
-import { problem, renderRoutes, sessionLoaded, stubApi, type Call, type Route } from "./testing";
 
-const TEMPLATE = {
+const TEMPLATE = emailTemplate({
   id: "t1",
   name: "Welcome",
-  type: "initial",
   subject: "Hi {{ artist.name }}",
   body_text: "Hello {{ artist.name }}",
   body_html: "<p>Hello {{ artist.name }}</p>",
-  created_at: "2025-05-01T10:00:00Z",
-  updated_at: "2025-05-01T10:00:00Z",
-};
+});
 
 const VARIABLES = [
   { name: "artist.name", description: "The artist's display name." },
@@ -21,28 +19,6 @@ const VARIABLES = [
   { name: "contact.email", description: "The address the message goes to." },
   { name: "unsubscribe_url", description: "The recipient's unsubscribe link." },
 ];
-
-function artist(id: string, name: string, city: string | null) {
-  return {
-    id,
-    name,
-    city,
-    country: city ? "DE" : null,
-    permalink: name.toLowerCase(),
-    permalink_url: null,
-    soundcloud_id: 1,
-    soundcloud_username: null,
-    genres: [],
-    followers: 10,
-    tracks: 2,
-    verified: false,
-    avatar_url: null,
-    description: null,
-    fetched_at: null,
-    created_at: "2025-01-01T00:00:00Z",
-    updated_at: "2025-01-01T00:00:00Z",
-  };
-}
 
 const NAMES: Record<string, string> = { a1: "Nova", a2: "Kai" };
 type Parts = Pick<typeof TEMPLATE, "subject" | "body_text" | "body_html">;
@@ -79,23 +55,26 @@ function renderer(saved: () => Parts) {
     }
     const name = NAMES[artist_id] ?? "?";
     const fill = (source: string) => source.replaceAll("{{ artist.name }}", name);
-    return { body: { subject: fill(parts.subject), text: fill(parts.body_text), html: fill(parts.body_html) } };
+    return json({ subject: fill(parts.subject), text: fill(parts.body_text), html: fill(parts.body_html) });
   };
 }
 
-function routes(extra: Route[] = [], saved: () => Parts = () => TEMPLATE): Route[] {
-  return [
+function routes(extra: Routes = {}, saved: () => Parts = () => TEMPLATE): Routes {
+  return {
+    "GET /api/v1/email-templates/variables": VARIABLES,
+    "GET /api/v1/email-templates/t1": TEMPLATE,
+    "GET /api/v1/artists": page([
+      artist({ id: "a1", name: "Nova", permalink: "nova", city: "Berlin" }),
+      artist({ id: "a2", name: "Kai", permalink: "kai", city: null, country: null }),
+    ]),
+    "GET /api/v1/campaigns": page([]),
+    "POST /api/v1/email-templates/t1/preview": renderer(saved),
     ...extra,
-    ["GET", "/api/v1/email-templates/variables", { body: VARIABLES }],
-    ["GET", "/api/v1/email-templates/t1", { body: TEMPLATE }],
-    ["GET", "/api/v1/artists", { body: { items: [artist("a1", "Nova", "Berlin"), artist("a2", "Kai", null)], next_cursor: null } }],
-    ["GET", "/api/v1/campaigns", { body: { items: [], next_cursor: null } }],
-    ["POST", "/api/v1/email-templates/t1/preview", renderer(saved)],
-  ];
+  };
 }
 
 function open() {
-  return renderRoutes([{ path: "/templates/:templateId", element: <TemplatePage /> }], "/templates/t1");
+  return renderPage(<TemplatePage />, { path: "/templates/:templateId", url: "/templates/t1" });
 }
 
 function previewBodies(calls: Call[]) {
@@ -104,9 +83,8 @@ function previewBodies(calls: Call[]) {
 
 describe("the template editor", () => {
   it("renders what is typed for the chosen artist, once typing pauses", async () => {
-    const user = userEvent.setup({ delay: null });
-    const { calls } = stubApi(routes());
-    open();
+    const calls = stubApi(routes());
+    const { user } = open();
 
     expect(await screen.findByTestId("preview-subject", {}, { timeout: 2000 })).toHaveTextContent("Hi Nova");
     expect(screen.getByTestId("preview-text")).toHaveTextContent("Hello Nova");
@@ -131,9 +109,8 @@ describe("the template editor", () => {
   });
 
   it("shows the server's reason for a draft that does not render, keeping what was typed", async () => {
-    const user = userEvent.setup({ delay: null });
-    const { calls } = stubApi(routes());
-    open();
+    const calls = stubApi(routes());
+    const { user } = open();
 
     await screen.findByTestId("preview-subject", {}, { timeout: 2000 });
     const body = screen.getByLabelText("Text body");
@@ -163,9 +140,8 @@ describe("the template editor", () => {
   });
 
   it("shows the saved template's render error for one artist, and not another artist's render", async () => {
-    const user = userEvent.setup({ delay: null });
-    const { calls } = stubApi(routes());
-    open();
+    const calls = stubApi(routes());
+    const { user } = open();
 
     await screen.findByTestId("preview-subject", {}, { timeout: 2000 });
     await user.selectOptions(screen.getByLabelText("Preview for"), "a2");
@@ -177,9 +153,8 @@ describe("the template editor", () => {
   });
 
   it("says what is missing instead of rendering a draft the server would refuse", async () => {
-    const user = userEvent.setup({ delay: null });
-    const { calls } = stubApi(routes());
-    open();
+    const calls = stubApi(routes());
+    const { user } = open();
 
     await screen.findByTestId("preview-subject", {}, { timeout: 2000 });
     await user.clear(screen.getByLabelText("Subject"));
@@ -199,19 +174,16 @@ describe("the template editor", () => {
   });
 
   it("shows a part that does not compile on its field when saving, keeping the typed text", async () => {
-    const user = userEvent.setup({ delay: null });
-    const { calls } = stubApi(
-      routes([
-        [
-          "PATCH",
-          "/api/v1/email-templates/t1",
-          problem(422, "the template does not work: body_text line 2: unknown variable 'artst'", [
-            { field: "body_text", message: "line 2: unknown variable 'artst'; the context has artist, campaign" },
-          ]),
-        ],
-      ]),
+    const calls = stubApi(
+      routes({
+        "PATCH /api/v1/email-templates/t1": problem(
+          422,
+          "the template does not work: body_text line 2: unknown variable 'artst'",
+          [{ field: "body_text", message: "line 2: unknown variable 'artst'; the context has artist, campaign" }],
+        ),
+      }),
     );
-    open();
+    const { user } = open();
 
     const body = await screen.findByLabelText("Text body");
     await user.click(body);
@@ -227,24 +199,19 @@ describe("the template editor", () => {
   });
 
   it("saves the changed parts and previews the saved version", async () => {
-    const user = userEvent.setup({ delay: null });
     let saved = { ...TEMPLATE };
-    const { calls } = stubApi(
+    const calls = stubApi(
       routes(
-        [
-          [
-            "PATCH",
-            "/api/v1/email-templates/t1",
-            (call) => {
-              saved = { ...saved, ...(call.body as Partial<Parts>), updated_at: "2025-05-02T09:00:00Z" };
-              return { body: saved };
-            },
-          ],
-        ],
+        {
+          "PATCH /api/v1/email-templates/t1": ({ body }) => {
+            saved = { ...saved, ...(body as Partial<Parts>), updated_at: "2025-05-02T09:00:00Z" };
+            return json(saved);
+          },
+        },
         () => saved,
       ),
     );
-    open();
+    const { user } = open();
 
     await screen.findByTestId("preview-subject", {}, { timeout: 2000 });
     const subject = screen.getByLabelText("Subject");
@@ -262,9 +229,8 @@ describe("the template editor", () => {
   });
 
   it("inserts a variable at the cursor of the field last focused", async () => {
-    const user = userEvent.setup({ delay: null });
     stubApi(routes());
-    open();
+    const { user } = open();
 
     const body = (await screen.findByLabelText("Text body")) as HTMLTextAreaElement;
     await user.click(body);
@@ -284,9 +250,8 @@ describe("the template editor", () => {
   });
 
   it("asks before leaving with unsaved changes", async () => {
-    const user = userEvent.setup({ delay: null });
     stubApi(routes());
-    open();
+    const { user, url } = open();
 
     await user.type(await screen.findByLabelText("Name"), " v2");
     await user.click(screen.getByRole("link", { name: "← All templates" }));
@@ -296,13 +261,13 @@ describe("the template editor", () => {
 
     await user.click(screen.getByRole("link", { name: "← All templates" }));
     await user.click(await screen.findByRole("button", { name: "Leave" }));
-    expect(await screen.findByText("Another page")).toBeInTheDocument();
+    await waitFor(() => expect(url()).toBe("/templates"));
   });
 
   it("lets a viewer read but not change the template", async () => {
     stubApi(routes(), { role: "viewer" });
-    const { queryClient } = open();
-    await sessionLoaded(queryClient);
+    const { sessionReady } = open();
+    await sessionReady();
     expect(await screen.findByTestId("preview-subject", {}, { timeout: 2000 })).toHaveTextContent("Hi Nova");
     const variables = screen.getByRole("region", { name: "Artist variables" });
     expect(within(variables).getByText("artist.name")).toBeInTheDocument();
@@ -313,7 +278,7 @@ describe("the template editor", () => {
   });
 
   it("says so when the template does not exist", async () => {
-    stubApi([["GET", "/api/v1/email-templates/t1", problem(404, "email template not found")]]);
+    stubApi({ "GET /api/v1/email-templates/t1": problem(404, "email template not found") });
     open();
     expect(await screen.findByRole("heading", { name: "Template not found" })).toBeInTheDocument();
   });

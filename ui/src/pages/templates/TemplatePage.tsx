@@ -11,10 +11,11 @@ import { api, unwrap } from "@/api/client";
 import { ApiError } from "@/api/problem";
 import { useSession } from "@/auth/session";
 import { Button } from "@/components/buttons";
+import { Confirmation } from "@/components/confirm";
 import { FormError, SelectField, TextAreaField, TextField } from "@/components/forms";
 import { Badge, Card, PageHeader } from "@/components/page";
 import { Empty, ErrorState, Loading } from "@/components/states";
-import { showApiError } from "@/lib/forms";
+import { useApiSubmit } from "@/lib/forms";
 import { formatDateTime } from "@/lib/format";
 import { TemplatePreview, type PreviewProblems } from "./TemplatePreview";
 import {
@@ -91,23 +92,16 @@ function TemplateEditor({ template }: { template: Template }) {
   const queryClient = useQueryClient();
   // The version the form was loaded from (or last saved as).
   const [base, setBase] = useState(template);
-  const [formError, setFormError] = useState<string | null>(null);
   const [savedAt, setSavedAt] = useState<string | null>(null);
   const [target, setTarget] = useState<Part>("body_text");
   const [previewProblems, setPreviewProblems] = useState<PreviewProblems>({});
   const elements = useRef<Partial<Record<Part, Editable | null>>>({});
   const focused = useRef(new Set<Part>());
 
-  const {
-    register,
-    handleSubmit,
-    control,
-    setError,
-    setValue,
-    getValues,
-    reset,
-    formState: { errors, isDirty, isSubmitting },
-  } = useForm<EditValues>({ resolver: zodResolver(editSchema), defaultValues: valuesOf(template) });
+  const form = useForm<EditValues>({ resolver: zodResolver(editSchema), defaultValues: valuesOf(template) });
+  const { register, control, setValue, getValues, reset } = form;
+  const { errors, isDirty, isSubmitting } = form.formState;
+  const { formError, submit } = useApiSubmit(form, EDIT_FIELDS);
 
   // Saved elsewhere (another tab, a colleague): taken over when nothing is typed here;
   // otherwise the notice below says that saving replaces it.
@@ -158,27 +152,22 @@ function TemplateEditor({ template }: { template: Template }) {
     }
   };
 
-  const onSubmit = handleSubmit(async (values) => {
-    setFormError(null);
+  const onSubmit = submit(async (values) => {
     setSavedAt(null);
     const changes = Object.fromEntries(
       EDIT_FIELDS.filter((field) => values[field] !== base[field]).map((field) => [field, values[field]]),
     );
-    try {
-      const updated = await unwrap(
-        api.PATCH("/api/v1/email-templates/{template_id}", {
-          params: { path: { template_id: template.id } },
-          body: changes,
-        }),
-      );
-      queryClient.setQueryData(["email-templates", "one", template.id], updated);
-      void queryClient.invalidateQueries({ queryKey: ["email-templates", "list"] });
-      setBase(updated);
-      reset(valuesOf(updated));
-      setSavedAt(updated.updated_at);
-    } catch (error) {
-      setFormError(showApiError(error, setError, EDIT_FIELDS));
-    }
+    const updated = await unwrap(
+      api.PATCH("/api/v1/email-templates/{template_id}", {
+        params: { path: { template_id: template.id } },
+        body: changes,
+      }),
+    );
+    queryClient.setQueryData(["email-templates", "one", template.id], updated);
+    void queryClient.invalidateQueries({ queryKey: ["email-templates", "list"] });
+    setBase(updated);
+    reset(valuesOf(updated));
+    setSavedAt(updated.updated_at);
   });
 
   const changedElsewhere = isDirty && template.updated_at !== base.updated_at;
@@ -199,21 +188,13 @@ function TemplateEditor({ template }: { template: Template }) {
       />
 
       {blocker.state === "blocked" && (
-        <div
-          role="alertdialog"
-          aria-labelledby="leave-title"
-          className="flex flex-wrap items-center gap-3 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900"
-        >
-          <p id="leave-title" className="font-medium">
-            Leave without saving? Your changes to this template will be lost.
-          </p>
-          <Button tone="danger" onClick={() => blocker.proceed()}>
-            Leave
-          </Button>
-          <Button tone="secondary" autoFocus onClick={() => blocker.reset()}>
-            Stay
-          </Button>
-        </div>
+        <Confirmation
+          question="Leave without saving? Your changes to this template will be lost."
+          confirmLabel="Leave"
+          dismissLabel="Stay"
+          onConfirm={() => blocker.proceed()}
+          onDismiss={() => blocker.reset()}
+        />
       )}
 
       <div className="grid gap-6 xl:grid-cols-2">

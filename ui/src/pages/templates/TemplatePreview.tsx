@@ -13,9 +13,9 @@ import { Card } from "@/components/page";
 import { SelectField, TextField } from "@/components/forms";
 import { ErrorState, Loading } from "@/components/states";
 import { formatNumber } from "@/lib/format";
-import { HtmlFrame } from "./HtmlFrame";
+import { HtmlFrame } from "@/components/HtmlFrame";
 import { PART_LABELS, PART_LIMITS, partLabel, type Draft, type Part, type Template } from "./templateTypes";
-import { useDebounced } from "./useDebounced";
+import { useDebounced } from "@/lib/useDebounced";
 
 type Rendered = components["schemas"]["PreviewRead"];
 

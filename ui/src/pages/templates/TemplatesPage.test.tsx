@@ -1,44 +1,27 @@
-import { screen, within } from "@testing-library/react";
-import userEvent from "@testing-library/user-event";
+import { screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
+import { emailTemplate } from "@/test/fixtures";
+import { renderPage } from "@/test/render";
+import { json, noContent, page, problem, stubApi, type Call } from "@/test/server";
 import TemplatesPage from "./TemplatesPage";
-import { problem, renderRoutes, sessionLoaded, stubApi, type Call } from "./testing";
 
-function template(id: string, name: string, type = "initial") {
-  return {
-    id,
-    name,
-    type,
-    subject: `About ${name}`,
-    body_text: "Hello",
-    body_html: "",
-    created_at: "2025-05-01T10:00:00Z",
-    updated_at: "2025-05-01T10:00:00Z",
-  };
-}
-
-function list(call: Call) {
-  if (call.query.get("cursor") === "page-2") {
-    return { body: { items: [template("t3", "Last chance", "follow_up")], next_cursor: null } };
+function list({ query }: Call) {
+  if (query.get("cursor") === "page-2") {
+    return json(page([emailTemplate({ id: "t3", name: "Last chance", type: "follow_up" })]));
   }
-  return { body: { items: [template("t1", "Welcome"), template("t2", "Nudge", "follow_up")], next_cursor: "page-2" } };
+  return json(
+    page([emailTemplate({ id: "t1", name: "Welcome" }), emailTemplate({ id: "t2", name: "Nudge", type: "follow_up" })], "page-2"),
+  );
 }
 
 function open() {
-  return renderRoutes(
-    [
-      { path: "/templates", element: <TemplatesPage /> },
-      { path: "/templates/:templateId", element: <p>Editor of the new template</p> },
-    ],
-    "/templates",
-  );
+  return renderPage(<TemplatesPage />, { path: "/templates" });
 }
 
 describe("the templates list", () => {
   it("lists templates a page at a time", async () => {
-    const user = userEvent.setup({ delay: null });
-    const { calls } = stubApi([["GET", "/api/v1/email-templates", list]]);
-    open();
+    const calls = stubApi({ "GET /api/v1/email-templates": list });
+    const { user } = open();
 
     expect(await screen.findByRole("link", { name: "Welcome" })).toHaveAttribute("href", "/templates/t1");
     expect(screen.getByRole("link", { name: "Nudge" })).toBeInTheDocument();
@@ -52,12 +35,11 @@ describe("the templates list", () => {
   });
 
   it("creates a template and opens its editor", async () => {
-    const user = userEvent.setup({ delay: null });
-    const { calls } = stubApi([
-      ["GET", "/api/v1/email-templates", { body: { items: [], next_cursor: null } }],
-      ["POST", "/api/v1/email-templates", { status: 201, body: template("t9", "Intro") }],
-    ]);
-    open();
+    const calls = stubApi({
+      "GET /api/v1/email-templates": page([]),
+      "POST /api/v1/email-templates": json(emailTemplate({ id: "t9", name: "Intro" }), 201),
+    });
+    const { user, url } = open();
 
     expect(await screen.findByText("No templates yet")).toBeInTheDocument();
     await user.click(await screen.findByRole("button", { name: "New template" }));
@@ -66,7 +48,7 @@ describe("the templates list", () => {
     await user.type(screen.getByLabelText("Body"), "Hello there");
     await user.click(screen.getByRole("button", { name: "Create template" }));
 
-    expect(await screen.findByText("Editor of the new template")).toBeInTheDocument();
+    await waitFor(() => expect(url()).toBe("/templates/t9"));
     expect(calls.find((call) => call.method === "POST")?.body).toEqual({
       name: "Intro",
       type: "initial",
@@ -77,18 +59,13 @@ describe("the templates list", () => {
   });
 
   it("shows the server's refusal of a new template on its field", async () => {
-    const user = userEvent.setup({ delay: null });
-    stubApi([
-      ["GET", "/api/v1/email-templates", { body: { items: [], next_cursor: null } }],
-      [
-        "POST",
-        "/api/v1/email-templates",
-        problem(422, "the template does not work: subject line 1: unexpected '}'", [
-          { field: "subject", message: "line 1: unexpected '}'" },
-        ]),
-      ],
-    ]);
-    open();
+    stubApi({
+      "GET /api/v1/email-templates": page([]),
+      "POST /api/v1/email-templates": problem(422, "the template does not work: subject line 1: unexpected '}'", [
+        { field: "subject", message: "line 1: unexpected '}'" },
+      ]),
+    });
+    const { user } = open();
 
     await user.click(await screen.findByRole("button", { name: "New template" }));
     await user.type(screen.getByLabelText("Name"), "Broken");
@@ -102,20 +79,16 @@ describe("the templates list", () => {
   });
 
   it("deletes after confirming, and shows why when the server refuses", async () => {
-    const user = userEvent.setup({ delay: null });
     let deletes = 0;
-    const { calls } = stubApi([
-      ["GET", "/api/v1/email-templates", list],
-      [
-        "DELETE",
-        "/api/v1/email-templates/t1",
-        () => (++deletes === 1 ? problem(409, "the template is used by outreach campaign Spring push") : { status: 204 }),
-      ],
-    ]);
-    open();
+    const calls = stubApi({
+      "GET /api/v1/email-templates": list,
+      "DELETE /api/v1/email-templates/t1": () =>
+        ++deletes === 1 ? problem(409, "the template is used by outreach campaign Spring push") : noContent(),
+    });
+    const { user } = open();
 
     await user.click(await screen.findByRole("button", { name: "Delete template Welcome" }));
-    const confirm = screen.getByRole("group", { name: "Confirm deleting template Welcome" });
+    const confirm = screen.getByRole("alertdialog", { name: "Delete the template “Welcome”?" });
     expect(within(confirm).getByRole("button", { name: "Cancel" })).toHaveFocus();
     await user.click(within(confirm).getByRole("button", { name: "Yes, delete" }));
     expect(await within(confirm).findByRole("alert")).toHaveTextContent(
@@ -129,9 +102,9 @@ describe("the templates list", () => {
   });
 
   it("offers no changes to a viewer", async () => {
-    stubApi([["GET", "/api/v1/email-templates", list]], { role: "viewer" });
-    const { queryClient } = open();
-    await sessionLoaded(queryClient);
+    stubApi({ "GET /api/v1/email-templates": list }, { role: "viewer" });
+    const { sessionReady } = open();
+    await sessionReady();
 
     expect(await screen.findByRole("link", { name: "Welcome" })).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "New template" })).not.toBeInTheDocument();

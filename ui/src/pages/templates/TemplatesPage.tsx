@@ -5,18 +5,20 @@ import { Link, useNavigate } from "react-router";
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { z } from "zod";
-import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "@/api/client";
 import { useSession } from "@/auth/session";
 import { Button } from "@/components/buttons";
-import { FormError, SelectField, TextAreaField, TextField } from "@/components/forms";
+import { ConfirmButton } from "@/components/confirm";
+import { FormActions, FormError, SelectField, TextAreaField, TextField } from "@/components/forms";
 import { Badge, Card, PageHeader, Table } from "@/components/page";
-import { Empty, ErrorState, Loading } from "@/components/states";
-import { showApiError } from "@/lib/forms";
+import { PagedList } from "@/components/paged";
+import { Empty } from "@/components/states";
+import { useApiSubmit } from "@/lib/forms";
 import { formatDateTime } from "@/lib/format";
-import { ConfirmDelete } from "./ConfirmDelete";
+import { usePagedList } from "@/lib/paging";
+import { useDebounced } from "@/lib/useDebounced";
 import { TEMPLATE_TYPES, templateTypeLabel, type TemplateType } from "./templateTypes";
-import { useDebounced } from "./useDebounced";
 
 const PAGE_SIZE = 50;
 
@@ -35,26 +37,18 @@ const CREATE_FIELDS = ["name", "type", "subject", "body_text", "body_html"] as c
 function CreateTemplateForm({ onCancel }: { onCancel: () => void }) {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const [formError, setFormError] = useState<string | null>(null);
-  const {
-    register,
-    handleSubmit,
-    setError,
-    formState: { errors, isSubmitting },
-  } = useForm<CreateValues>({
+  const form = useForm<CreateValues>({
     resolver: zodResolver(createSchema),
     defaultValues: { name: "", type: "initial", subject: "", body_text: "" },
   });
+  const { register } = form;
+  const { errors, isSubmitting } = form.formState;
+  const { formError, submit } = useApiSubmit(form, CREATE_FIELDS);
 
-  const onSubmit = handleSubmit(async (values) => {
-    setFormError(null);
-    try {
-      const created = await unwrap(api.POST("/api/v1/email-templates", { body: { ...values, body_html: "" } }));
-      await queryClient.invalidateQueries({ queryKey: ["email-templates"] });
-      navigate(`/templates/${created.id}`);
-    } catch (error) {
-      setFormError(showApiError(error, setError, CREATE_FIELDS));
-    }
+  const onSubmit = submit(async (values) => {
+    const created = await unwrap(api.POST("/api/v1/email-templates", { body: { ...values, body_html: "" } }));
+    await queryClient.invalidateQueries({ queryKey: ["email-templates"] });
+    navigate(`/templates/${created.id}`);
   });
 
   return (
@@ -79,14 +73,7 @@ function CreateTemplateForm({ onCancel }: { onCancel: () => void }) {
           {...register("subject")}
         />
         <TextAreaField label="Body" rows={8} error={errors.body_text?.message} {...register("body_text")} />
-        <div className="flex flex-wrap gap-2">
-          <Button type="submit" busy={isSubmitting}>
-            Create template
-          </Button>
-          <Button tone="secondary" onClick={onCancel}>
-            Cancel
-          </Button>
-        </div>
+        <FormActions submitLabel="Create template" busy={isSubmitting} onCancel={onCancel} />
       </form>
     </Card>
   );
@@ -100,25 +87,13 @@ export default function TemplatesPage() {
   const [type, setType] = useState<TemplateType | "">("");
   const q = useDebounced(search.trim(), 400);
 
-  const templates = useInfiniteQuery({
-    queryKey: ["email-templates", "list", { q, type }],
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.GET("/api/v1/email-templates", {
-          params: {
-            query: {
-              limit: PAGE_SIZE,
-              sort: "-updated_at",
-              ...(q ? { q } : {}),
-              ...(type ? { type } : {}),
-              ...(pageParam ? { cursor: pageParam } : {}),
-            },
-          },
-        }),
-      ),
-    initialPageParam: null as string | null,
-    getNextPageParam: (page) => page.next_cursor,
-  });
+  const templates = usePagedList(["email-templates", "list", { q, type }], (cursor) =>
+    unwrap(
+      api.GET("/api/v1/email-templates", {
+        params: { query: { limit: PAGE_SIZE, sort: "-updated_at", q: q || undefined, type: type || undefined, cursor } },
+      }),
+    ),
+  );
 
   const remove = useMutation({
     mutationFn: (templateId: string) =>
@@ -126,7 +101,6 @@ export default function TemplatesPage() {
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["email-templates"] }),
   });
 
-  const rows = templates.data?.pages.flatMap((page) => page.items) ?? [];
   const filtered = q !== "" || type !== "";
 
   return (
@@ -155,20 +129,21 @@ export default function TemplatesPage() {
         />
       </div>
 
-      {templates.isPending ? (
-        <Loading label="Loading templates" />
-      ) : templates.data === undefined ? (
-        <ErrorState error={templates.error} retry={() => void templates.refetch()} />
-      ) : rows.length === 0 ? (
-        filtered ? (
-          <Empty title="No templates match">Try other words or another type.</Empty>
-        ) : (
-          <Empty title="No templates yet">
-            {canEdit ? "Create one with “New template”." : "An editor of this workspace can create one."}
-          </Empty>
-        )
-      ) : (
-        <>
+      <PagedList
+        list={templates}
+        loading="Loading templates"
+        more="Load more"
+        empty={
+          filtered ? (
+            <Empty title="No templates match">Try other words or another type.</Empty>
+          ) : (
+            <Empty title="No templates yet">
+              {canEdit ? "Create one with “New template”." : "An editor of this workspace can create one."}
+            </Empty>
+          )
+        }
+      >
+        {(rows) => (
           <Table caption="Email templates" head={["Name", "Type", "Subject", "Updated", ...(canEdit ? ["Actions"] : [])]}>
             {rows.map((template) => (
               <tr key={template.id}>
@@ -186,30 +161,21 @@ export default function TemplatesPage() {
                 <td className="whitespace-nowrap px-3 py-2 text-slate-600">{formatDateTime(template.updated_at)}</td>
                 {canEdit && (
                   <td className="px-3 py-2">
-                    <ConfirmDelete
-                      kind="template"
-                      name={template.name}
-                      onDelete={() => remove.mutateAsync(template.id)}
+                    <ConfirmButton
+                      label="Delete"
+                      accessibleLabel={`Delete template ${template.name}`}
+                      question={`Delete the template “${template.name}”?`}
+                      confirmLabel="Yes, delete"
+                      tone="ghost"
+                      onConfirm={() => remove.mutateAsync(template.id)}
                     />
                   </td>
                 )}
               </tr>
             ))}
           </Table>
-          {templates.hasNextPage && (
-            <Button
-              tone="secondary"
-              busy={templates.isFetchingNextPage}
-              onClick={() => void templates.fetchNextPage()}
-            >
-              Load more
-            </Button>
-          )}
-          {templates.isFetchNextPageError && (
-            <ErrorState error={templates.error} retry={() => void templates.fetchNextPage()} />
-          )}
-        </>
-      )}
+        )}
+      </PagedList>
     </div>
   );
 }

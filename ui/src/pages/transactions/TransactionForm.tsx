@@ -10,9 +10,9 @@ import { api, unwrap } from "@/api/client";
 import { ApiError } from "@/api/problem";
 import type { components } from "@/api/schema";
 import { Button } from "@/components/buttons";
-import { FormError, SelectField, TextAreaField, TextField } from "@/components/forms";
-import { showApiError } from "@/lib/forms";
-import { currencyDecimals, DECIMAL_PATTERN, toMinor } from "@/pages/campaigns/money";
+import { FormError, MoneyFields, SelectField, TextAreaField, TextField } from "@/components/forms";
+import { useApiSubmit } from "@/lib/forms";
+import { currencyDecimals, DECIMAL_PATTERN, toMinor } from "@/lib/money";
 
 export type Transaction = components["schemas"]["TransactionRead"];
 type TransactionBody = components["schemas"]["TransactionCreate"];
@@ -59,13 +59,6 @@ const schema = z
 
 type Values = z.infer<typeof schema>;
 
-function today(): string {
-  const now = new Date();
-  const month = String(now.getMonth() + 1).padStart(2, "0");
-  const day = String(now.getDate()).padStart(2, "0");
-  return `${now.getFullYear()}-${month}-${day}`;
-}
-
 /** The API names the converted amount ``amount_minor``; the form has one amount field. */
 function onFormFields(error: unknown): unknown {
   if (!(error instanceof ApiError)) return error;
@@ -73,6 +66,13 @@ function onFormFields(error: unknown): unknown {
     problem.field === "amount_minor" ? { ...problem, field: "amount" } : problem,
   );
   return new ApiError(error.status, { ...error.problem, errors });
+}
+
+function today(): string {
+  const now = new Date();
+  const month = String(now.getMonth() + 1).padStart(2, "0");
+  const day = String(now.getDate()).padStart(2, "0");
+  return `${now.getFullYear()}-${month}-${day}`;
 }
 
 export function TransactionForm({
@@ -94,16 +94,8 @@ export function TransactionForm({
   onCreated?: (transaction: Transaction) => void;
 }) {
   const queryClient = useQueryClient();
-  const [formError, setFormError] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
-  const {
-    register,
-    handleSubmit,
-    setError,
-    reset,
-    getValues,
-    formState: { errors, isSubmitting },
-  } = useForm<Values>({
+  const form = useForm<Values>({
     resolver: zodResolver(schema),
     defaultValues: {
       type: defaultType,
@@ -116,8 +108,11 @@ export function TransactionForm({
     },
   });
 
-  const submit = handleSubmit(async (values) => {
-    setFormError(null);
+  const { register } = form;
+  const { errors, isSubmitting } = form.formState;
+  const { formError, submit } = useApiSubmit(form, FIELDS);
+
+  const save = submit(async (values) => {
     setSaved(null);
     const body: TransactionBody = {
       type: values.type,
@@ -128,22 +123,18 @@ export function TransactionForm({
       description: values.description,
       campaign_id: (campaignId ?? values.campaign_id) || null,
     };
-    try {
-      const transaction = await unwrap(api.POST("/api/v1/transactions", { body }));
-      await Promise.all(
-        TRANSACTION_ROOTS.map((root) => queryClient.invalidateQueries({ queryKey: [root] })),
-      );
-      // The next one is often like this one: keep its type, currency, category and day.
-      reset({ ...getValues(), amount: "", description: "" });
-      setSaved(`Recorded ${transaction.amount} ${transaction.currency}.`);
-      onCreated?.(transaction);
-    } catch (error) {
-      setFormError(showApiError(onFormFields(error), setError, FIELDS));
-    }
+    const transaction = await unwrap(api.POST("/api/v1/transactions", { body })).catch((error: unknown) => {
+      throw onFormFields(error);
+    });
+    await Promise.all(TRANSACTION_ROOTS.map((root) => queryClient.invalidateQueries({ queryKey: [root] })));
+    // The next one is often like this one: keep its type, currency, category and day.
+    form.reset({ ...form.getValues(), amount: "", description: "" });
+    setSaved(`Recorded ${transaction.amount} ${transaction.currency}.`);
+    onCreated?.(transaction);
   });
 
   return (
-    <form aria-label={label} noValidate onSubmit={submit} className="space-y-4">
+    <form aria-label={label} noValidate onSubmit={save} className="space-y-4">
       <FormError message={formError} />
       <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
         <SelectField
@@ -155,23 +146,10 @@ export function TransactionForm({
           error={errors.type?.message}
           {...register("type")}
         />
-        <div className="grid grid-cols-[1fr_5.5rem] gap-2">
-          <TextField
-            label="Amount"
-            inputMode="decimal"
-            placeholder="0.00"
-            error={errors.amount?.message}
-            {...register("amount")}
-          />
-          <TextField
-            label="Currency"
-            maxLength={3}
-            autoComplete="off"
-            className="uppercase"
-            error={errors.currency?.message}
-            {...register("currency")}
-          />
-        </div>
+        <MoneyFields
+          amount={{ label: "Amount", error: errors.amount?.message, ...register("amount") }}
+          currency={{ label: "Currency", error: errors.currency?.message, ...register("currency") }}
+        />
         <TextField
           label="Category"
           placeholder="ads, fees, royalties…"

@@ -1,14 +1,14 @@
 /** Import transactions from a CSV file (POST /transactions/import, multipart): what was
  * imported, and each bad field of each skipped row. */
-import { useId, useRef, useState } from "react";
+import { useRef, useState } from "react";
 import type { FormEvent } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import { authorizedFetch } from "@/api/client";
+import { uploadFile } from "@/api/client";
 import { ApiError, errorMessage } from "@/api/problem";
 import type { components } from "@/api/schema";
 import { Button } from "@/components/buttons";
-import { FormError } from "@/components/forms";
-import { Table } from "@/components/page";
+import { ImportProblems } from "@/components/csvImport";
+import { FileField, FormError } from "@/components/forms";
 import { formatNumber } from "@/lib/format";
 import { TRANSACTION_ROOTS } from "./TransactionForm";
 
@@ -16,7 +16,6 @@ type ImportResult = components["schemas"]["TransactionImportResult"];
 
 export function TransactionImport() {
   const queryClient = useQueryClient();
-  const inputId = useId();
   const fileInput = useRef<HTMLInputElement>(null);
   const [file, setFile] = useState<File | null>(null);
   const [busy, setBusy] = useState(false);
@@ -33,12 +32,9 @@ export function TransactionImport() {
       setFileError("Choose a CSV file to import.");
       return;
     }
-    const body = new FormData();
-    body.append("file", file, file.name);
     setBusy(true);
     try {
-      const response = await authorizedFetch("/api/v1/transactions/import", { method: "POST", body });
-      const imported = (await response.json()) as ImportResult;
+      const imported = await uploadFile<ImportResult>("/api/v1/transactions/import", file);
       setResult(imported);
       if (imported.created > 0) {
         await Promise.all(TRANSACTION_ROOTS.map((root) => queryClient.invalidateQueries({ queryKey: [root] })));
@@ -58,32 +54,14 @@ export function TransactionImport() {
     <div className="space-y-4">
       <form aria-label="Import transactions" noValidate onSubmit={upload} className="space-y-3">
         <FormError message={formError} />
-        <div className="space-y-1">
-          <label htmlFor={inputId} className="block text-sm font-medium text-slate-800">
-            CSV file
-          </label>
-          <input
-            ref={fileInput}
-            id={inputId}
-            type="file"
-            accept=".csv,text/csv"
-            aria-invalid={fileError ? true : undefined}
-            aria-describedby={fileError ? `${inputId}-error` : `${inputId}-hint`}
-            onChange={(event) => setFile(event.target.files?.[0] ?? null)}
-            className="block w-full text-sm text-slate-800 file:mr-3 file:rounded-md file:border-0 file:bg-indigo-50 file:px-3 file:py-2 file:text-sm file:font-medium file:text-indigo-700 hover:file:bg-indigo-100"
-          />
-          {fileError ? (
-            <p id={`${inputId}-error`} role="alert" className="text-xs font-medium text-red-700">
-              {fileError}
-            </p>
-          ) : (
-            <p id={`${inputId}-hint`} className="text-xs text-slate-600">
-              A header row with type, amount (or amount_minor), currency and occurred_on
-              (YYYY-MM-DD); optional category, description and campaign_id. Rows with errors are
-              skipped and listed; the rest are imported.
-            </p>
-          )}
-        </div>
+        <FileField
+          ref={fileInput}
+          label="CSV file"
+          accept=".csv,text/csv"
+          hint="A header row with type, amount (or amount_minor), currency and occurred_on (YYYY-MM-DD); optional category, description and campaign_id. Rows with errors are skipped and listed; the rest are imported."
+          error={fileError ?? undefined}
+          onChange={(event) => setFile(event.target.files?.[0] ?? null)}
+        />
         <Button type="submit" busy={busy}>
           Import CSV
         </Button>
@@ -97,17 +75,7 @@ export function TransactionImport() {
               `; skipped ${formatNumber(result.skipped)} ${result.skipped === 1 ? "row" : "rows"} with errors`}
             .
           </p>
-          {result.errors.length > 0 && (
-            <Table caption="Rows not imported" head={["Row", "Column", "Problem"]}>
-              {result.errors.map((problem, index) => (
-                <tr key={`${problem.row}-${problem.field}-${index}`}>
-                  <td className="px-3 py-2 tabular-nums">{problem.row}</td>
-                  <td className="px-3 py-2 font-mono text-xs">{problem.field}</td>
-                  <td className="px-3 py-2 text-red-800">{problem.message}</td>
-                </tr>
-              ))}
-            </Table>
-          )}
+          <ImportProblems problems={result.errors} />
         </div>
       )}
     </div>

@@ -6,9 +6,9 @@ import { api, unwrap } from "@/api/client";
 import { errorMessage } from "@/api/problem";
 import { useSession } from "@/auth/session";
 import { FormError } from "@/components/forms";
+import { ConfirmButton } from "@/components/confirm";
 import { Badge, Table } from "@/components/page";
 import { formatDate, formatMoney } from "@/lib/format";
-import { ConfirmButton } from "@/pages/campaigns/ConfirmButton";
 import { TRANSACTION_ROOTS, type Transaction } from "./TransactionForm";
 
 export function TransactionTable({
@@ -77,7 +77,7 @@ export function TransactionTable({
                 <td className="px-3 py-2">
                   <ConfirmButton
                     label="Delete"
-                    ariaLabel={`Delete the ${transaction.type} of ${money} on ${formatDate(transaction.occurred_on)}`}
+                    accessibleLabel={`Delete the ${transaction.type} of ${money} on ${formatDate(transaction.occurred_on)}`}
                     question="Delete this transaction?"
                     confirmLabel="Delete transaction"
                     tone="ghost"

@@ -1,40 +1,43 @@
-import { json, page, problem, renderPage, sessionReady, stubApi, type Call } from "@/pages/campaigns/test-utils";
 import { screen, waitFor, within } from "@testing-library/react";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { campaign, transaction } from "@/pages/campaigns/fixtures";
+import { describe, expect, it } from "vitest";
+import { campaign, transaction } from "@/test/fixtures";
+import { renderPage } from "@/test/render";
+import { json, page, problem, stubApi, type Routes } from "@/test/server";
 import TransactionsPage from "./TransactionsPage";
 
-afterEach(() => {
-  vi.unstubAllGlobals();
-});
-
-const ROUTE = { route: "/transactions", path: "/transactions" };
 const CAMPAIGN = campaign({ id: "c-1", name: "Summer release" });
 
-function reads(call: Call): Response | undefined {
-  if (call.path === "/api/v1/campaigns") return json(page([CAMPAIGN]));
-  if (call.path === "/api/v1/transactions/summary") {
-    return json({
-      group_by: call.url.searchParams.get("group_by"),
-      occurred_from: null,
-      occurred_to: null,
-      groups: [
-        { key: "2024-05", currency: "EUR", income_minor: 50_000, expense_minor: 10_000, net_minor: 40_000, count: 3 },
-        { key: "2024-06", currency: "EUR", income_minor: 0, expense_minor: 2_500, net_minor: -2_500, count: 1 },
-      ],
-      totals: [{ currency: "EUR", income_minor: 50_000, expense_minor: 12_500, net_minor: 37_500, count: 4 }],
-    });
-  }
-  if (call.path === "/api/v1/transactions" && call.method === "GET") {
-    return json(page([transaction({ campaign_id: "c-1" }), transaction({ id: "t-2", type: "income", amount_minor: 50_000, amount: "500.00", category: "royalties" })]));
-  }
-  return undefined;
+/** What the page reads, with ``overrides`` in place. */
+function routes(overrides: Routes = {}): Routes {
+  return {
+    "GET /api/v1/campaigns": page([CAMPAIGN]),
+    "GET /api/v1/transactions/summary": ({ query }) =>
+      json({
+        group_by: query.get("group_by"),
+        occurred_from: null,
+        occurred_to: null,
+        groups: [
+          { key: "2024-05", currency: "EUR", income_minor: 50_000, expense_minor: 10_000, net_minor: 40_000, count: 3 },
+          { key: "2024-06", currency: "EUR", income_minor: 0, expense_minor: 2_500, net_minor: -2_500, count: 1 },
+        ],
+        totals: [{ currency: "EUR", income_minor: 50_000, expense_minor: 12_500, net_minor: 37_500, count: 4 }],
+      }),
+    "GET /api/v1/transactions": page([
+      transaction({ campaign_id: "c-1" }),
+      transaction({ id: "t-2", type: "income", amount_minor: 50_000, amount: "500.00", category: "royalties" }),
+    ]),
+    ...overrides,
+  };
+}
+
+function renderTransactions() {
+  return renderPage(<TransactionsPage />, { path: "/transactions" });
 }
 
 describe("TransactionsPage", () => {
   it("lists transactions with their campaign, and the summary per currency", async () => {
-    stubApi(reads);
-    renderPage(<TransactionsPage />, ROUTE);
+    stubApi(routes());
+    renderTransactions();
     const table = await screen.findByRole("table", { name: "Transactions" });
     expect(within(table).getByRole("link", { name: "Summer release" })).toHaveAttribute("href", "/campaigns/c-1");
     expect(within(table).getByText("royalties")).toBeInTheDocument();
@@ -44,8 +47,8 @@ describe("TransactionsPage", () => {
   });
 
   it("sends the filters to the list", async () => {
-    const calls = stubApi(reads);
-    const { user } = renderPage(<TransactionsPage />, ROUTE);
+    const calls = stubApi(routes());
+    const { user } = renderTransactions();
     await screen.findByRole("table", { name: "Transactions" });
     await screen.findByRole("option", { name: "Summer release" });
 
@@ -54,23 +57,22 @@ describe("TransactionsPage", () => {
     await user.selectOptions(within(filters).getByLabelText("Type"), "expense");
     await waitFor(() => {
       const last = calls.filter((call) => call.path === "/api/v1/transactions").at(-1);
-      expect(last?.url.searchParams.get("campaign_id")).toBe("c-1");
-      expect(last?.url.searchParams.get("type")).toBe("expense");
+      expect(last?.query.get("campaign_id")).toBe("c-1");
+      expect(last?.query.get("type")).toBe("expense");
     });
   });
 
   it("imports a CSV file and lists the rows it skipped with their errors", async () => {
-    const calls = stubApi((call) => {
-      if (call.path === "/api/v1/transactions/import") {
-        return json({
+    const calls = stubApi(
+      routes({
+        "POST /api/v1/transactions/import": {
           created: 2,
           skipped: 1,
           errors: [{ row: 3, field: "amount", message: "EUR has at most 2 decimals" }],
-        });
-      }
-      return reads(call);
-    });
-    const { user } = renderPage(<TransactionsPage />, ROUTE);
+        },
+      }),
+    );
+    const { user } = renderTransactions();
 
     await user.click(await screen.findByRole("button", { name: "Import transactions" }));
     const form = screen.getByRole("form", { name: "Import transactions" });
@@ -92,15 +94,14 @@ describe("TransactionsPage", () => {
   });
 
   it("shows a file the server refuses next to the file input", async () => {
-    stubApi((call) =>
-      call.path === "/api/v1/transactions/import"
-        ? problem(422, {
-            detail: "missing column(s): amount or amount_minor",
-            errors: [{ field: "file", message: "missing column(s): amount or amount_minor" }],
-          })
-        : reads(call),
+    stubApi(
+      routes({
+        "POST /api/v1/transactions/import": problem(422, "missing column(s): amount or amount_minor", [
+          { field: "file", message: "missing column(s): amount or amount_minor" },
+        ]),
+      }),
     );
-    const { user } = renderPage(<TransactionsPage />, ROUTE);
+    const { user } = renderTransactions();
     await user.click(await screen.findByRole("button", { name: "Import transactions" }));
     await user.upload(screen.getByLabelText("CSV file"), new File(["type,currency\n"], "bad.csv", { type: "text/csv" }));
     await user.click(screen.getByRole("button", { name: "Import CSV" }));
@@ -110,15 +111,14 @@ describe("TransactionsPage", () => {
   });
 
   it("puts the API's error on the converted amount next to the Amount field", async () => {
-    const calls = stubApi((call) =>
-      call.path === "/api/v1/transactions" && call.method === "POST"
-        ? problem(422, {
-            detail: "invalid fields: amount_minor",
-            errors: [{ field: "amount_minor", message: "Input should be less than or equal to 1000000000000000" }],
-          })
-        : reads(call),
+    const calls = stubApi(
+      routes({
+        "POST /api/v1/transactions": problem(422, "invalid fields: amount_minor", [
+          { field: "amount_minor", message: "Input should be less than or equal to 1000000000000000" },
+        ]),
+      }),
     );
-    const { user } = renderPage(<TransactionsPage />, ROUTE);
+    const { user } = renderTransactions();
     await user.click(await screen.findByRole("button", { name: "New transaction" }));
     const form = screen.getByRole("form", { name: "New transaction" });
     await user.type(within(form).getByLabelText("Amount"), "12");
@@ -135,10 +135,10 @@ describe("TransactionsPage", () => {
   });
 
   it("lets a viewer export but not add or import", async () => {
-    stubApi(reads, { role: "viewer" });
-    const { queryClient } = renderPage(<TransactionsPage />, ROUTE);
+    stubApi(routes(), { role: "viewer" });
+    const { sessionReady } = renderTransactions();
     await screen.findByRole("table", { name: "Transactions" });
-    await sessionReady(queryClient);
+    await sessionReady();
     expect(screen.getByRole("button", { name: "Export CSV" })).toBeEnabled();
     expect(screen.queryByRole("button", { name: "New transaction" })).not.toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Import transactions" })).not.toBeInTheDocument();

@@ -1,9 +1,8 @@
 /** /transactions: money in and out, filtered and paged; add one, import a CSV, export what the
  * filters pick, and the summary by month, category or campaign. */
-import { useEffect, useId, useMemo, useState } from "react";
-import { useSearchParams } from "react-router";
-import { useInfiniteQuery, useMutation, useQuery } from "@tanstack/react-query";
-import { api, authorizedFetch, unwrap } from "@/api/client";
+import { useId, useMemo, useState } from "react";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { api, fileUrl, unwrap } from "@/api/client";
 import { errorMessage } from "@/api/problem";
 import type { components } from "@/api/schema";
 import { useSession } from "@/auth/session";
@@ -11,8 +10,11 @@ import { Button } from "@/components/buttons";
 import { TimeSeriesChart, type ChartPoint } from "@/components/charts";
 import { FormError, SelectField, TextField } from "@/components/forms";
 import { Card, PageHeader } from "@/components/page";
+import { PagedList } from "@/components/paged";
 import { Empty, ErrorState, Loading } from "@/components/states";
 import { formatMoney, formatNumber } from "@/lib/format";
+import { usePagedList } from "@/lib/paging";
+import { useFilterParams, useTextFilter } from "@/lib/searchParams";
 import { TransactionForm } from "./TransactionForm";
 import { TransactionImport } from "./TransactionImport";
 import { TransactionTable } from "./TransactionTable";
@@ -28,19 +30,9 @@ const GROUPINGS: { value: Grouping; label: string }[] = [
   { value: "campaign", label: "Campaign" },
 ];
 
-function useDebounced(value: string, delay: number): string {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setSettled(value), delay);
-    return () => clearTimeout(timer);
-  }, [value, delay]);
-  return settled;
-}
-
 /** Saves a file the API serves behind the access token (a plain link cannot send it). */
 async function download(exported: ExportRead): Promise<void> {
-  const response = await authorizedFetch(exported.download_url);
-  const url = URL.createObjectURL(await response.blob());
+  const url = await fileUrl(exported.download_url);
   const link = document.createElement("a");
   link.href = url;
   link.download = exported.filename;
@@ -170,7 +162,7 @@ function SummaryCard({
 
 export default function TransactionsPage() {
   const { canEdit } = useSession();
-  const [params, setParams] = useSearchParams();
+  const [params, setParam] = useFilterParams();
   const [panel, setPanel] = useState<"add" | "import" | null>(null);
   const addId = useId();
   const importId = useId();
@@ -181,31 +173,10 @@ export default function TransactionsPage() {
   const type: TransactionType | undefined = typeParam === "income" || typeParam === "expense" ? typeParam : undefined;
   const from = params.get("occurred_from") ?? "";
   const to = params.get("occurred_to") ?? "";
-  const [categoryText, setCategoryText] = useState(params.get("category") ?? "");
-  const category = useDebounced(categoryText.trim(), 300);
+  const categoryFilter = useTextFilter("category");
+  const category = categoryFilter.value;
   const rangeError = from && to && to < from ? "The end date must not be before the start date." : null;
 
-  const setParam = (name: string, value: string) =>
-    setParams(
-      (current) => {
-        const next = new URLSearchParams(current);
-        if (value) next.set(name, value);
-        else next.delete(name);
-        return next;
-      },
-      { replace: true },
-    );
-  useEffect(() => {
-    setParams(
-      (current) => {
-        const next = new URLSearchParams(current);
-        if (category) next.set("category", category);
-        else next.delete("category");
-        return next;
-      },
-      { replace: true },
-    );
-  }, [category, setParams]);
 
   const filters = {
     campaign_id: campaignId || undefined,
@@ -214,15 +185,11 @@ export default function TransactionsPage() {
     occurred_from: from || undefined,
     occurred_to: to || undefined,
   };
-  const list = useInfiniteQuery({
-    queryKey: ["transactions", "list", filters],
-    queryFn: ({ pageParam }) =>
-      unwrap(api.GET("/api/v1/transactions", { params: { query: { ...filters, limit: 50, cursor: pageParam } } })),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.next_cursor,
-    enabled: !rangeError,
-  });
-  const transactions = list.data?.pages.flatMap((page) => page.items) ?? [];
+  const list = usePagedList(
+    ["transactions", "list", filters],
+    (cursor) => unwrap(api.GET("/api/v1/transactions", { params: { query: { ...filters, limit: 50, cursor } } })),
+    { enabled: !rangeError },
+  );
   const filtered = Object.values(filters).some(Boolean);
 
   const exporting = useMutation({
@@ -325,8 +292,8 @@ export default function TransactionsPage() {
           <TextField
             label="Category"
             type="search"
-            value={categoryText}
-            onChange={(event) => setCategoryText(event.target.value)}
+            value={categoryFilter.text}
+            onChange={(event) => categoryFilter.setText(event.target.value)}
           />
           <TextField label="From" type="date" value={from} onChange={(event) => setParam("occurred_from", event.target.value)} />
           <TextField
@@ -340,29 +307,23 @@ export default function TransactionsPage() {
 
         <SummaryCard from={rangeError ? undefined : from || undefined} to={rangeError ? undefined : to || undefined} names={names} />
 
-        {rangeError ? null : list.isPending ? (
-          <Loading label="Loading transactions" />
-        ) : !list.data ? (
-          <ErrorState error={list.error} retry={() => void list.refetch()} />
-        ) : transactions.length === 0 ? (
-          <Empty title={filtered ? "No transaction matches these filters" : "No transactions yet"}>
-            {filtered
-              ? "Change or clear the filters to see more."
-              : canEdit
-                ? "Add one with “New transaction” or import a CSV file."
-                : null}
-          </Empty>
-        ) : (
-          <>
-            <TransactionTable transactions={transactions} campaignNames={names} />
-            {list.hasNextPage && (
-              <div className="flex justify-center">
-                <Button tone="secondary" busy={list.isFetchingNextPage} onClick={() => void list.fetchNextPage()}>
-                  Load more transactions
-                </Button>
-              </div>
-            )}
-          </>
+        {!rangeError && (
+          <PagedList
+            list={list}
+            loading="Loading transactions"
+            more="Load more transactions"
+            empty={
+              <Empty title={filtered ? "No transaction matches these filters" : "No transactions yet"}>
+                {filtered
+                  ? "Change or clear the filters to see more."
+                  : canEdit
+                    ? "Add one with “New transaction” or import a CSV file."
+                    : null}
+              </Empty>
+            }
+          >
+            {(transactions) => <TransactionTable transactions={transactions} campaignNames={names} />}
+          </PagedList>
         )}
       </div>
     </>

@@ -1,51 +1,48 @@
-import { USER_ID, meAs, mockApi, renderPage, signIn } from "./testing/harness";
 import { screen, waitFor, within } from "@testing-library/react";
-import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
+import { auditEntry } from "@/test/fixtures";
+import { renderPage } from "@/test/render";
+import { json, page, stubApi } from "@/test/server";
 import AuditLogPage from "./AuditLogPage";
 import { describeAction } from "./auditText";
 
 const CAMPAIGN_ID = "0194a1b2-0000-7000-8000-00000000c0de";
 
-function entry(n: number, overrides: Record<string, unknown> = {}) {
-  return {
+function entry(n: number, overrides: Parameters<typeof auditEntry>[0] = {}) {
+  return auditEntry({
     id: `0194a1b2-0000-7000-8000-${String(n).padStart(12, "0")}`,
-    actor_user_id: USER_ID,
-    action: "campaign.create",
-    entity_type: "campaign",
     entity_id: CAMPAIGN_ID,
-    data: { name: "Spring tour" },
     request_id: `req-${n}`,
-    created_at: "2026-03-01T12:00:00Z",
     ...overrides,
-  };
+  });
 }
 
 describe("AuditLogPage", () => {
   it("renders readable rows and loads the next page with the cursor", async () => {
-    signIn();
-    const { calls } = mockApi({
-      "GET /api/v1/me": { body: meAs("admin") },
-      "GET /api/v1/audit-log": (call) =>
-        call.query.get("cursor") === "page-2"
-          ? { body: { items: [entry(3, { action: "member.join", entity_type: "member", data: { role: "editor" } })], next_cursor: null } }
-          : {
-              body: {
-                items: [
-                  entry(1),
-                  entry(2, {
-                    actor_user_id: null,
-                    action: "inbound.report",
-                    entity_type: "suppression",
-                    entity_id: null,
-                    data: { system: "inbound", accepted: 2, suppressed: 1 },
-                  }),
-                ],
-                next_cursor: "page-2",
-              },
-            },
-    });
-    renderPage(<AuditLogPage />, { path: "/audit-log" });
+    const calls = stubApi(
+      {
+        "GET /api/v1/audit-log": ({ query }) =>
+          query.get("cursor") === "page-2"
+            ? json(page([entry(3, { action: "member.join", entity_type: "member", data: { role: "editor" } })]))
+            : json(
+                page(
+                  [
+                    entry(1),
+                    entry(2, {
+                      actor_user_id: null,
+                      action: "inbound.report",
+                      entity_type: "suppression",
+                      entity_id: null,
+                      data: { system: "inbound", accepted: 2, suppressed: 1 },
+                    }),
+                  ],
+                  "page-2",
+                ),
+              ),
+      },
+      { role: "admin" },
+    );
+    const { user } = renderPage(<AuditLogPage />, { path: "/audit-log" });
 
     const table = await screen.findByRole("table", { name: "Audit log entries, newest first" });
     const rows = within(table).getAllByRole("row").slice(1);
@@ -61,7 +58,7 @@ describe("AuditLogPage", () => {
     expect(rows[1]).toHaveTextContent("Bounces and complaints reported");
     expect(screen.getByTestId("audit-count")).toHaveTextContent("Showing 2 entries (more below)");
 
-    await userEvent.setup().click(screen.getByRole("button", { name: "Load more entries" }));
+    await user.click(screen.getByRole("button", { name: "Load more entries" }));
 
     await waitFor(() => expect(within(table).getAllByRole("row")).toHaveLength(4));
     expect(within(table).getAllByRole("row")[3]).toHaveTextContent("Member joined");
@@ -73,15 +70,11 @@ describe("AuditLogPage", () => {
   });
 
   it("filters by the URL's parameters, and by a row's entity", async () => {
-    signIn();
-    const { calls } = mockApi({
-      "GET /api/v1/me": { body: meAs("owner") },
-      "GET /api/v1/audit-log": { body: { items: [entry(1)], next_cursor: null } },
-    });
-    renderPage(<AuditLogPage />, { path: "/audit-log", url: "/audit-log?action=campaign.create" });
+    const calls = stubApi({ "GET /api/v1/audit-log": page([entry(1)]) }, { role: "owner" });
+    const { user } = renderPage(<AuditLogPage />, { path: "/audit-log", url: "/audit-log?action=campaign.create" });
 
     expect(await screen.findByLabelText("Action")).toHaveValue("campaign.create");
-    await userEvent.setup().click(await screen.findByRole("button", { name: "History of campaign 0194a1b2" }));
+    await user.click(await screen.findByRole("button", { name: "History of campaign 0194a1b2" }));
 
     await waitFor(() => expect(screen.getByLabelText("Entity id")).toHaveValue(CAMPAIGN_ID));
     const last = calls.filter((call) => call.path === "/api/v1/audit-log").at(-1)!;
@@ -93,13 +86,8 @@ describe("AuditLogPage", () => {
   });
 
   it("refuses a malformed user id before asking the server", async () => {
-    signIn();
-    const { calls } = mockApi({
-      "GET /api/v1/me": { body: meAs("admin") },
-      "GET /api/v1/audit-log": { body: { items: [], next_cursor: null } },
-    });
-    renderPage(<AuditLogPage />, { path: "/audit-log" });
-    const user = userEvent.setup();
+    const calls = stubApi({ "GET /api/v1/audit-log": page([]) }, { role: "admin" });
+    const { user } = renderPage(<AuditLogPage />, { path: "/audit-log" });
 
     expect(await screen.findByText("Nothing has been recorded yet")).toBeInTheDocument();
     await user.type(screen.getByLabelText("User id"), "mia");
@@ -112,8 +100,7 @@ describe("AuditLogPage", () => {
   });
 
   it("tells an editor the log is for owners and admins, without asking for it", async () => {
-    signIn();
-    const { calls } = mockApi({ "GET /api/v1/me": { body: meAs("editor") } });
+    const calls = stubApi({}, { role: "editor" });
     renderPage(<AuditLogPage />, { path: "/audit-log" });
 
     expect(await screen.findByText("Only owners and admins can read the audit log")).toBeInTheDocument();

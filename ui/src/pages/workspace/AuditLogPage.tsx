@@ -3,7 +3,6 @@
  * time, and updated live. Owners and admins only. */
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
-import { useInfiniteQuery } from "@tanstack/react-query";
 import { Link, useSearchParams } from "react-router";
 import { z } from "zod";
 import { api, unwrap } from "@/api/client";
@@ -12,8 +11,10 @@ import { useSession, type Me } from "@/auth/session";
 import { Button } from "@/components/buttons";
 import { SelectField, TextField } from "@/components/forms";
 import { Card, PageHeader, Table } from "@/components/page";
-import { Empty, ErrorState, Loading } from "@/components/states";
+import { PagedList } from "@/components/paged";
+import { Empty, Loading } from "@/components/states";
 import { formatDateTime, formatNumber } from "@/lib/format";
+import { usePagedList } from "@/lib/paging";
 import { ENTITY_LABELS, describeAction, entityLabel, entityPath, summarizeData } from "./auditText";
 import { personLabel, shortId } from "./people";
 
@@ -54,16 +55,11 @@ export default function AuditLogPage() {
   const filters = filtersFrom(searchParams);
   const filtered = Object.keys(filters).length > 0;
 
-  const entries = useInfiniteQuery({
-    queryKey: ["audit-log", filters],
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.GET("/api/v1/audit-log", { params: { query: { ...filters, limit: PAGE_SIZE, cursor: pageParam } } }),
-      ),
-    initialPageParam: null as string | null,
-    getNextPageParam: (page) => page.next_cursor,
-    enabled: canAdmin,
-  });
+  const entries = usePagedList(
+    ["audit-log", filters],
+    (cursor) => unwrap(api.GET("/api/v1/audit-log", { params: { query: { ...filters, limit: PAGE_SIZE, cursor } } })),
+    { enabled: canAdmin },
+  );
 
   const header = (
     <PageHeader title="Audit log" description="Every change in this workspace: who made it, and when. Newest first." />
@@ -96,18 +92,19 @@ export default function AuditLogPage() {
     setSearchParams(params);
   };
 
-  let body;
-  if (entries.isPending) body = <Loading label="Loading the audit log" />;
-  else if (entries.isLoadingError) body = <ErrorState error={entries.error} retry={() => void entries.refetch()} />;
-  else {
-    const rows = entries.data.pages.flatMap((page) => page.items);
-    body =
-      rows.length === 0 ? (
+  const body = (
+    <PagedList
+      list={entries}
+      loading="Loading the audit log"
+      more="Load more entries"
+      empty={
         <Empty title={filtered ? "No entries match these filters" : "Nothing has been recorded yet"}>
           {filtered ? "Change or clear the filters." : "Changes to the workspace appear here as they happen."}
         </Empty>
-      ) : (
-        <>
+      }
+    >
+      {(rows) => (
+        <div>
           <p className="mb-2 text-sm text-slate-600" data-testid="audit-count">
             Showing {formatNumber(rows.length)} {rows.length === 1 ? "entry" : "entries"}
             {entries.hasNextPage ? " (more below)" : ""}
@@ -117,21 +114,10 @@ export default function AuditLogPage() {
               <EntryRow key={entry.id} entry={entry} me={me} onFilter={(more) => apply({ ...filters, ...more })} />
             ))}
           </Table>
-          {entries.hasNextPage && (
-            <div className="mt-4">
-              <Button tone="secondary" busy={entries.isFetchingNextPage} onClick={() => void entries.fetchNextPage()}>
-                Load more entries
-              </Button>
-            </div>
-          )}
-          {(entries.isFetchNextPageError || entries.isRefetchError) && (
-            <div className="mt-4">
-              <ErrorState error={entries.error} retry={() => void (entries.isFetchNextPageError ? entries.fetchNextPage() : entries.refetch())} />
-            </div>
-          )}
-        </>
-      );
-  }
+        </div>
+      )}
+    </PagedList>
+  );
 
   return (
     <>

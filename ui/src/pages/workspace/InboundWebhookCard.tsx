@@ -7,11 +7,10 @@ import { useQuery } from "@tanstack/react-query";
 import { api, unwrap } from "@/api/client";
 import type { components } from "@/api/schema";
 import { useSession } from "@/auth/session";
-import { Button } from "@/components/buttons";
+import { Button, CopyButton } from "@/components/buttons";
 import { Card } from "@/components/page";
 import { QueryState } from "@/components/states";
 import { formatNumber } from "@/lib/format";
-import { CopyButton } from "./CopyButton";
 
 type Webhook = components["schemas"]["InboundWebhookRead"];
 

@@ -3,21 +3,21 @@
 import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
-import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { z } from "zod";
 import { api, unwrap } from "@/api/client";
-import { ApiError, errorMessage } from "@/api/problem";
 import type { components } from "@/api/schema";
 import { useSession, type Role } from "@/auth/session";
-import { Button } from "@/components/buttons";
-import { FormError, SelectField, TextField } from "@/components/forms";
+import { Button, CopyButton } from "@/components/buttons";
+import { ConfirmButton } from "@/components/confirm";
+import { ActionError, FormError, SelectField, TextField } from "@/components/forms";
 import { Badge, Card, Table } from "@/components/page";
-import { Empty, ErrorState, Loading } from "@/components/states";
-import { formatDate } from "@/lib/format";
-import { showApiError } from "@/lib/forms";
-import { email, sentence, sentenceOrNull } from "@/pages/auth/rules";
-import { ConfirmButton } from "./Confirm";
-import { CopyButton } from "./CopyButton";
+import { PagedList } from "@/components/paged";
+import { Empty } from "@/components/states";
+import { formatDate, sentence } from "@/lib/format";
+import { usePagedList } from "@/lib/paging";
+import { useApiSubmit } from "@/lib/forms";
+import { emailAddress } from "@/lib/rules";
 import { ROLE_LABELS, grantableRoles, roleOptions } from "./people";
 
 type Invitation = components["schemas"]["InvitationRead"];
@@ -26,7 +26,7 @@ type Created = components["schemas"]["InvitationCreated"];
 const PAGE_SIZE = 50;
 
 const schema = z.object({
-  email,
+  email: emailAddress(),
   role: z.enum(["owner", "admin", "editor", "viewer"]),
 });
 type Values = z.infer<typeof schema>;
@@ -47,49 +47,9 @@ function deliveryText(created: Created): string {
 export function InvitationsCard() {
   const { role } = useSession();
   const [created, setCreated] = useState<Created | null>(null);
-  const invitations = useInfiniteQuery({
-    queryKey: ["invitations"],
-    queryFn: ({ pageParam }) =>
-      unwrap(api.GET("/api/v1/invitations", { params: { query: { limit: PAGE_SIZE, cursor: pageParam } } })),
-    initialPageParam: null as string | null,
-    getNextPageParam: (page) => page.next_cursor,
-  });
-
-  let list;
-  if (invitations.isPending) list = <Loading label="Loading invitations" />;
-  else if (invitations.isLoadingError)
-    list = <ErrorState error={invitations.error} retry={() => void invitations.refetch()} />;
-  else {
-    const rows = invitations.data.pages.flatMap((page) => page.items);
-    list =
-      rows.length === 0 ? (
-        <Empty title="No invitations yet">Invite someone above; they join with the code in their email.</Empty>
-      ) : (
-        <>
-          <Table caption="Invitations" head={["Email", "Role", "Status", "Sent", "Actions"]}>
-            {rows.map((invitation) => (
-              <InvitationRow key={invitation.id} invitation={invitation} />
-            ))}
-          </Table>
-          {invitations.hasNextPage && (
-            <div className="mt-4">
-              <Button
-                tone="secondary"
-                busy={invitations.isFetchingNextPage}
-                onClick={() => void invitations.fetchNextPage()}
-              >
-                Load more invitations
-              </Button>
-            </div>
-          )}
-          {(invitations.isFetchNextPageError || invitations.isRefetchError) && (
-            <div className="mt-4">
-              <ErrorState error={invitations.error} retry={() => void (invitations.isFetchNextPageError ? invitations.fetchNextPage() : invitations.refetch())} />
-            </div>
-          )}
-        </>
-      );
-  }
+  const invitations = usePagedList(["invitations"], (cursor) =>
+    unwrap(api.GET("/api/v1/invitations", { params: { query: { limit: PAGE_SIZE, cursor } } })),
+  );
 
   return (
     <Card title="Invitations">
@@ -100,7 +60,20 @@ export function InvitationsCard() {
           <h3 id="invitations-list" className="mb-3 text-sm font-semibold text-slate-900">
             Sent invitations
           </h3>
-          {list}
+          <PagedList
+            list={invitations}
+            loading="Loading invitations"
+            more="Load more invitations"
+            empty={<Empty title="No invitations yet">Invite someone above; they join with the code in their email.</Empty>}
+          >
+            {(rows) => (
+              <Table caption="Invitations" head={["Email", "Role", "Status", "Sent", "Actions"]}>
+                {rows.map((invitation) => (
+                  <InvitationRow key={invitation.id} invitation={invitation} />
+                ))}
+              </Table>
+            )}
+          </PagedList>
         </section>
       </div>
     </Card>
@@ -109,9 +82,14 @@ export function InvitationsCard() {
 
 function InviteForm({ roles, onCreated }: { roles: Role[]; onCreated: (created: Created) => void }) {
   const queryClient = useQueryClient();
-  const [formError, setFormError] = useState<string | null>(null);
   const form = useForm<Values>({ resolver: zodResolver(schema), defaultValues: { email: "", role: "editor" } });
   const { errors } = form.formState;
+  const { formError, submit } = useApiSubmit(form, ["email", "role"], (error) => {
+    // Someone with this address is invited already.
+    if (error.status !== 409) return undefined;
+    form.setError("email", { type: "server", message: sentence(error.message) });
+    return null;
+  });
 
   const invite = useMutation({
     mutationFn: (values: Values) => unwrap(api.POST("/api/v1/invitations", { body: values })),
@@ -120,13 +98,6 @@ function InviteForm({ roles, onCreated }: { roles: Role[]; onCreated: (created: 
       form.reset({ email: "", role: form.getValues("role") });
       void queryClient.invalidateQueries({ queryKey: ["invitations"] });
     },
-    onError: (error) => {
-      if (error instanceof ApiError && error.status === 409) {
-        form.setError("email", { type: "server", message: sentence(error.message) });
-        return;
-      }
-      setFormError(sentenceOrNull(showApiError(error, form.setError, ["email", "role"])));
-    },
   });
 
   return (
@@ -134,10 +105,7 @@ function InviteForm({ roles, onCreated }: { roles: Role[]; onCreated: (created: 
       noValidate
       aria-label="Invite someone"
       className="grid gap-3 sm:grid-cols-[1fr_12rem_auto] sm:items-start"
-      onSubmit={form.handleSubmit((values) => {
-        setFormError(null);
-        invite.mutate(values);
-      })}
+      onSubmit={submit((values) => invite.mutateAsync(values))}
     >
       <div className="sm:col-span-3">
         <FormError message={formError} />
@@ -201,15 +169,12 @@ function invitationStatus(invitation: Invitation): { label: string; tone: "green
 
 function InvitationRow({ invitation }: { invitation: Invitation }) {
   const queryClient = useQueryClient();
-  const [error, setError] = useState<string | null>(null);
   const status = invitationStatus(invitation);
   const revoke = useMutation({
     mutationFn: () =>
       unwrap(
         api.DELETE("/api/v1/invitations/{invitation_id}", { params: { path: { invitation_id: invitation.id } } }),
       ),
-    onMutate: () => setError(null),
-    onError: (failure) => setError(sentence(errorMessage(failure))),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["invitations"] }),
   });
   return (
@@ -233,11 +198,7 @@ function InvitationRow({ invitation }: { invitation: Invitation }) {
             onConfirm={() => revoke.mutate()}
           />
         )}
-        {error && (
-          <p role="alert" className="mt-1 text-xs font-medium text-red-700">
-            {error}
-          </p>
-        )}
+        <ActionError error={revoke.error} />
       </td>
     </tr>
   );

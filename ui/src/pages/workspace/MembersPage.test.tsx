@@ -1,45 +1,40 @@
-import { OTHER_WORKSPACE_ID, USER_ID, WORKSPACE_ID, meAs, mockApi, problem, renderPage, signIn } from "./testing/harness";
 import { screen, waitFor, within } from "@testing-library/react";
-import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import type { Role } from "@/auth/session";
 import { loadTokens } from "@/auth/tokens";
+import { renderPage } from "@/test/render";
+import { json, noContent, page, problem, stubApi } from "@/test/server";
+import { OTHER_WORKSPACE_ID, USER_ID, WORKSPACE_ID, me } from "@/test/session";
 import MembersPage from "./MembersPage";
 
 const OTHER_USER = "0194a1b2-0000-7000-8000-0000000000bb";
 
-function members(selfRole: Role) {
-  return {
-    items: [
-      { id: "m-self", user_id: USER_ID, role: selfRole, created_at: "2026-01-05T10:00:00Z" },
-      { id: "m-other", user_id: OTHER_USER, role: "editor", created_at: "2026-01-06T10:00:00Z" },
-    ],
-    next_cursor: null,
-  };
+function members(selfRole: Role, otherRole: Role = "editor") {
+  return page([
+    { id: "m-self", user_id: USER_ID, role: selfRole, created_at: "2026-01-05T10:00:00Z" },
+    { id: "m-other", user_id: OTHER_USER, role: otherRole, created_at: "2026-01-06T10:00:00Z" },
+  ]);
 }
 
-const INVITATIONS = {
-  items: [
-    {
-      id: "inv-1",
-      email: "sam@label.example",
-      role: "viewer",
-      created_at: "2026-01-07T10:00:00Z",
-      expires_at: "2999-01-14T10:00:00Z",
-      accepted_at: null,
-    },
-  ],
-  next_cursor: null,
-};
+const INVITATIONS = page([
+  {
+    id: "inv-1",
+    email: "sam@label.example",
+    role: "viewer",
+    created_at: "2026-01-07T10:00:00Z",
+    expires_at: "2999-01-14T10:00:00Z",
+    accepted_at: null,
+  },
+]);
+
+function renderMembers() {
+  return renderPage(<MembersPage />, { path: "/members" });
+}
 
 describe("MembersPage", () => {
   it("shows a viewer the members but no invitation, role or removal controls", async () => {
-    signIn();
-    const { calls } = mockApi({
-      "GET /api/v1/me": { body: meAs("viewer") },
-      "GET /api/v1/members": { body: members("viewer") },
-    });
-    renderPage(<MembersPage />, { path: "/members" });
+    const calls = stubApi({ "GET /api/v1/members": members("viewer") }, { role: "viewer" });
+    renderMembers();
 
     const table = await screen.findByRole("table", { name: "Members of this workspace" });
     expect(within(table).getByText("Mia Rossi (you)")).toBeInTheDocument();
@@ -58,21 +53,19 @@ describe("MembersPage", () => {
   });
 
   it("lets an owner change a role once confirmed", async () => {
-    signIn();
     let role: Role = "editor";
-    const { calls } = mockApi({
-      "GET /api/v1/me": { body: meAs("owner") },
-      "GET /api/v1/members": () => ({
-        body: { ...members("owner"), items: [members("owner").items[0], { ...members("owner").items[1], role }] },
-      }),
-      "GET /api/v1/invitations": { body: INVITATIONS },
-      "PATCH /api/v1/members/m-other": (call) => {
-        role = (call.body as { role: Role }).role;
-        return { body: { ...members("owner").items[1], role } };
+    const calls = stubApi(
+      {
+        "GET /api/v1/members": () => json(members("owner", role)),
+        "GET /api/v1/invitations": INVITATIONS,
+        "PATCH /api/v1/members/m-other": ({ body }) => {
+          role = (body as { role: Role }).role;
+          return json(members("owner", role).items[1]);
+        },
       },
-    });
-    renderPage(<MembersPage />, { path: "/members" });
-    const user = userEvent.setup();
+      { role: "owner" },
+    );
+    const { user } = renderMembers();
 
     const select = await screen.findByRole("combobox", { name: "Role of User 0194a1b2" });
     await user.selectOptions(select, "admin");
@@ -88,15 +81,15 @@ describe("MembersPage", () => {
   });
 
   it("removes a member only after confirming, and shows a refusal", async () => {
-    signIn();
-    const { calls } = mockApi({
-      "GET /api/v1/me": { body: meAs("owner") },
-      "GET /api/v1/members": { body: members("owner") },
-      "GET /api/v1/invitations": { body: INVITATIONS },
-      "DELETE /api/v1/members/m-other": problem(409, "the workspace must keep an owner"),
-    });
-    renderPage(<MembersPage />, { path: "/members" });
-    const user = userEvent.setup();
+    const calls = stubApi(
+      {
+        "GET /api/v1/members": members("owner"),
+        "GET /api/v1/invitations": INVITATIONS,
+        "DELETE /api/v1/members/m-other": problem(409, "the workspace must keep an owner"),
+      },
+      { role: "owner" },
+    );
+    const { user } = renderMembers();
 
     await user.click(await screen.findByRole("button", { name: "Remove User 0194a1b2" }));
     expect(calls.some((call) => call.method === "DELETE")).toBe(false);
@@ -110,25 +103,25 @@ describe("MembersPage", () => {
   });
 
   it("lets an admin invite (not as owner) and shows the link to pass on", async () => {
-    signIn();
-    const { calls } = mockApi({
-      "GET /api/v1/me": { body: meAs("admin") },
-      "GET /api/v1/members": { body: members("admin") },
-      "GET /api/v1/invitations": { body: INVITATIONS },
-      "POST /api/v1/invitations": {
-        status: 201,
-        body: {
-          ...INVITATIONS.items[0],
-          id: "inv-2",
-          email: "kai@label.example",
-          role: "editor",
-          token: "tok_en-1",
-          delivery: "not sent: connection refused",
-        },
+    const calls = stubApi(
+      {
+        "GET /api/v1/members": members("admin"),
+        "GET /api/v1/invitations": INVITATIONS,
+        "POST /api/v1/invitations": json(
+          {
+            ...INVITATIONS.items[0],
+            id: "inv-2",
+            email: "kai@label.example",
+            role: "editor",
+            token: "tok_en-1",
+            delivery: "not sent: connection refused",
+          },
+          201,
+        ),
       },
-    });
-    renderPage(<MembersPage />, { path: "/members" });
-    const user = userEvent.setup();
+      { role: "admin" },
+    );
+    const { user } = renderMembers();
 
     expect(await screen.findByText("sam@label.example")).toBeInTheDocument();
     const roles = within(screen.getByRole("form", { name: "Invite someone" })).getByLabelText("Role");
@@ -145,41 +138,39 @@ describe("MembersPage", () => {
   });
 
   it("leaves the workspace and moves to another one the member belongs to", async () => {
-    signIn();
-    const me = meAs("editor");
-    me.workspaces.push({ id: OTHER_WORKSPACE_ID, name: "Harbour Sounds", slug: "harbour-sounds", created_at: "2026-02-01T09:00:00Z", role: "viewer" });
+    const editor = me("editor");
+    editor.workspaces.push({ id: OTHER_WORKSPACE_ID, name: "Harbour Sounds", slug: "harbour-sounds", created_at: "2026-02-01T09:00:00Z", role: "viewer" });
     const order: string[] = [];
-    mockApi({
-      "GET /api/v1/me": { body: me },
-      "GET /api/v1/members": { body: members("editor") },
-      "POST /api/v1/auth/switch": (call) => {
-        order.push(`switch ${(call.body as { workspace_id: string }).workspace_id}`);
-        return {
-          body: {
-            access_token: "access-other",
-            token_type: "bearer",
-            expires_in: 900,
-            refresh_token: "refresh-other",
-            workspace_id: OTHER_WORKSPACE_ID,
-          },
-        };
+    stubApi({
+      "GET /api/v1/me": editor,
+      "GET /api/v1/members": members("editor"),
+      "POST /api/v1/auth/switch": ({ body }) => {
+        order.push(`switch ${(body as { workspace_id: string }).workspace_id}`);
+        return json({
+          access_token: "access-other",
+          token_type: "bearer",
+          expires_in: 900,
+          refresh_token: "refresh-other",
+          workspace_id: OTHER_WORKSPACE_ID,
+        });
       },
       "DELETE /api/v1/members/me": () => {
         order.push("leave");
-        return { status: 204 };
+        return noContent();
       },
     });
-    renderPage(<MembersPage />, { path: "/members" });
-    const user = userEvent.setup();
+    const { user, url } = renderMembers();
 
     await user.click(await screen.findByRole("button", { name: "Leave workspace" }));
-    expect(screen.getByRole("group", { name: "Leave workspace" })).toHaveTextContent(
-      "Leave Night Owl Records? You lose access to it at once and move to Harbour Sounds.",
-    );
+    expect(
+      screen.getByRole("alertdialog", {
+        name: "Leave Night Owl Records? You lose access to it at once and move to Harbour Sounds.",
+      }),
+    ).toBeInTheDocument();
     expect(order).toEqual([]);
     await user.click(screen.getByRole("button", { name: "Leave" }));
 
-    expect((await screen.findByTestId("location")).textContent).toBe("/");
+    await waitFor(() => expect(url()).toBe("/"));
     // Tokens for the other workspace come first: once gone from this one, its tokens are refused.
     expect(order).toEqual([`switch ${OTHER_WORKSPACE_ID}`, "leave"]);
     expect(loadTokens()?.workspace_id).toBe(OTHER_WORKSPACE_ID);

@@ -1,17 +1,18 @@
 /** The workspace's members and their roles, its invitations, and the workspace itself
  * (rename, create another, leave). What each person sees follows their role. */
 import { useId, useState } from "react";
-import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "@/api/client";
-import { errorMessage } from "@/api/problem";
 import type { components } from "@/api/schema";
 import { useSession, type Me, type Role } from "@/auth/session";
 import { Button } from "@/components/buttons";
+import { ActionError } from "@/components/forms";
+import { ConfirmButton } from "@/components/confirm";
 import { Badge, Card, PageHeader, Table } from "@/components/page";
-import { Empty, ErrorState, Loading } from "@/components/states";
+import { PagedList } from "@/components/paged";
+import { Empty } from "@/components/states";
 import { formatDate } from "@/lib/format";
-import { sentence } from "@/pages/auth/rules";
-import { ConfirmButton } from "./Confirm";
+import { usePagedList } from "@/lib/paging";
 import { InvitationsCard } from "./InvitationsCard";
 import { WorkspaceCard } from "./WorkspaceCard";
 import { ROLE_LABELS, ROLE_SUMMARY, ROLE_TONES, grantableRoles, personLabel, shortId } from "./people";
@@ -40,24 +41,20 @@ export default function MembersPage() {
 
 function MembersCard() {
   const { me, canAdmin } = useSession();
-  const members = useInfiniteQuery({
-    queryKey: ["members"],
-    queryFn: ({ pageParam }) =>
-      unwrap(api.GET("/api/v1/members", { params: { query: { limit: PAGE_SIZE, cursor: pageParam } } })),
-    initialPageParam: null as string | null,
-    getNextPageParam: (page) => page.next_cursor,
-  });
+  const members = usePagedList(["members"], (cursor) =>
+    unwrap(api.GET("/api/v1/members", { params: { query: { limit: PAGE_SIZE, cursor } } })),
+  );
 
-  let body;
-  if (members.isPending) body = <Loading label="Loading members" />;
-  else if (members.isLoadingError) body = <ErrorState error={members.error} retry={() => void members.refetch()} />;
-  else {
-    const rows = members.data.pages.flatMap((page) => page.items);
-    body =
-      rows.length === 0 ? (
-        <Empty title="No members to show" />
-      ) : (
-        <>
+  return (
+    <Card title="Members">
+      <p className="mb-4 text-sm text-slate-600">{ROLE_SUMMARY}</p>
+      <PagedList
+        list={members}
+        loading="Loading members"
+        more="Load more members"
+        empty={<Empty title="No members to show" />}
+      >
+        {(rows) => (
           <Table
             caption="Members of this workspace"
             head={canAdmin ? ["Member", "Role", "Joined", "Actions"] : ["Member", "Role", "Joined"]}
@@ -66,30 +63,8 @@ function MembersCard() {
               <MemberRow key={member.id} member={member} me={me} manage={canAdmin} />
             ))}
           </Table>
-          {members.hasNextPage && (
-            <div className="mt-4">
-              <Button
-                tone="secondary"
-                busy={members.isFetchingNextPage}
-                onClick={() => void members.fetchNextPage()}
-              >
-                Load more members
-              </Button>
-            </div>
-          )}
-          {(members.isFetchNextPageError || members.isRefetchError) && (
-            <div className="mt-4">
-              <ErrorState error={members.error} retry={() => void (members.isFetchNextPageError ? members.fetchNextPage() : members.refetch())} />
-            </div>
-          )}
-        </>
-      );
-  }
-
-  return (
-    <Card title="Members">
-      <p className="mb-4 text-sm text-slate-600">{ROLE_SUMMARY}</p>
-      {body}
+        )}
+      </PagedList>
     </Card>
   );
 }
@@ -97,7 +72,6 @@ function MembersCard() {
 function MemberRow({ member, me, manage }: { member: Member; me: Me | undefined; manage: boolean }) {
   const queryClient = useQueryClient();
   const { role: callerRole } = useSession();
-  const [error, setError] = useState<string | null>(null);
   const isSelf = me !== undefined && member.user_id === me.user.id;
   const name = personLabel(member.user_id, me);
 
@@ -109,8 +83,6 @@ function MemberRow({ member, me, manage }: { member: Member; me: Me | undefined;
   const changeRole = useMutation({
     mutationFn: (role: Role) =>
       unwrap(api.PATCH("/api/v1/members/{member_id}", { params: { path: { member_id: member.id } }, body: { role } })),
-    onMutate: () => setError(null),
-    onError: (failure) => setError(sentence(errorMessage(failure))),
     onSettled: () => {
       void queryClient.invalidateQueries({ queryKey: ["members"] });
       if (isSelf) void queryClient.invalidateQueries({ queryKey: ["me"] });
@@ -120,8 +92,6 @@ function MemberRow({ member, me, manage }: { member: Member; me: Me | undefined;
   const remove = useMutation({
     mutationFn: () =>
       unwrap(api.DELETE("/api/v1/members/{member_id}", { params: { path: { member_id: member.id } } })),
-    onMutate: () => setError(null),
-    onError: (failure) => setError(sentence(errorMessage(failure))),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["members"] }),
   });
 
@@ -162,11 +132,7 @@ function MemberRow({ member, me, manage }: { member: Member; me: Me | undefined;
           ) : (
             <span className="text-xs text-slate-500">{isSelf ? "You: see Leave this workspace" : "—"}</span>
           )}
-          {error && (
-            <p role="alert" className="mt-1 text-xs font-medium text-red-700">
-              {error}
-            </p>
-          )}
+          <ActionError error={remove.error ?? changeRole.error} />
         </td>
       )}
     </tr>

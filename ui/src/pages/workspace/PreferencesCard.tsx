@@ -6,14 +6,12 @@ import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { z } from "zod";
 import { api, unwrap } from "@/api/client";
-import { errorMessage } from "@/api/problem";
 import { Button } from "@/components/buttons";
-import { FormError, TextAreaField, TextField } from "@/components/forms";
+import { ConfirmButton } from "@/components/confirm";
+import { ActionError, FormActions, FormError, TextAreaField, TextField } from "@/components/forms";
 import { Card } from "@/components/page";
 import { Empty, QueryState } from "@/components/states";
-import { showApiError } from "@/lib/forms";
-import { sentence, sentenceOrNull } from "@/pages/auth/rules";
-import { ConfirmButton } from "./Confirm";
+import { useApiSubmit } from "@/lib/forms";
 
 // serve/schemas/settings.py
 const KEY = /^[a-z0-9_.-]{1,100}$/;
@@ -101,11 +99,8 @@ export function PreferencesCard() {
 function SettingItem({ setting }: { setting: Setting }) {
   const queryClient = useQueryClient();
   const [editing, setEditing] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const remove = useMutation({
     mutationFn: () => unwrap(api.DELETE("/api/v1/settings/{key}", { params: { path: { key: setting.key } } })),
-    onMutate: () => setError(null),
-    onError: (failure) => setError(sentence(errorMessage(failure))),
     onSettled: () => void queryClient.invalidateQueries({ queryKey: ["settings"] }),
   });
   return (
@@ -135,36 +130,26 @@ function SettingItem({ setting }: { setting: Setting }) {
           {pretty(setting.value)}
         </pre>
       )}
-      {error && (
-        <p role="alert" className="text-xs font-medium text-red-700">
-          {error}
-        </p>
-      )}
+      <ActionError error={remove.error} />
     </li>
   );
 }
 
 function EditSettingForm({ setting, onDone }: { setting: Setting; onDone: () => void }) {
   const put = usePutSetting();
-  const [formError, setFormError] = useState<string | null>(null);
   const form = useForm<EditValues>({
     resolver: zodResolver(editSchema),
     defaultValues: { value: pretty(setting.value) },
   });
+  const { formError, submit } = useApiSubmit(form, ["value"]);
   return (
     <form
       noValidate
       aria-label={`Edit ${setting.key}`}
       className="space-y-2"
-      onSubmit={form.handleSubmit((values) => {
-        setFormError(null);
-        put.mutate(
-          { key: setting.key, value: JSON.parse(values.value) as Record<string, unknown> },
-          {
-            onSuccess: onDone,
-            onError: (error) => setFormError(sentenceOrNull(showApiError(error, form.setError, ["value"]))),
-          },
-        );
+      onSubmit={submit(async (values) => {
+        await put.mutateAsync({ key: setting.key, value: JSON.parse(values.value) as Record<string, unknown> });
+        onDone();
       })}
     >
       <FormError message={formError} />
@@ -176,23 +161,16 @@ function EditSettingForm({ setting, onDone }: { setting: Setting; onDone: () => 
         error={form.formState.errors.value?.message}
         {...form.register("value")}
       />
-      <div className="flex gap-2">
-        <Button type="submit" busy={put.isPending}>
-          Save
-        </Button>
-        <Button tone="ghost" onClick={onDone}>
-          Cancel
-        </Button>
-      </div>
+      <FormActions submitLabel="Save" busy={put.isPending} onCancel={onDone} />
     </form>
   );
 }
 
 function AddSettingForm({ existing }: { existing: string[] }) {
   const put = usePutSetting();
-  const [formError, setFormError] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const form = useForm<NewValues>({ resolver: zodResolver(newSchema), defaultValues: { key: "", value: "{}" } });
+  const { formError, submit } = useApiSubmit(form, ["key", "value"]);
   const key = form.watch("key").trim();
   const replaces = existing.includes(key);
   return (
@@ -204,19 +182,14 @@ function AddSettingForm({ existing }: { existing: string[] }) {
         noValidate
         aria-label="Add a preference"
         className="space-y-3"
-        onSubmit={form.handleSubmit((values) => {
-          setFormError(null);
+        onSubmit={submit(async (values) => {
           setSaved(null);
-          put.mutate(
-            { key: values.key, value: JSON.parse(values.value) as Record<string, unknown> },
-            {
-              onSuccess: (setting) => {
-                setSaved(`Saved ${setting.key}.`);
-                form.reset({ key: "", value: "{}" });
-              },
-              onError: (error) => setFormError(sentenceOrNull(showApiError(error, form.setError, ["key", "value"]))),
-            },
-          );
+          const setting = await put.mutateAsync({
+            key: values.key,
+            value: JSON.parse(values.value) as Record<string, unknown>,
+          });
+          setSaved(`Saved ${setting.key}.`);
+          form.reset({ key: "", value: "{}" });
         })}
       >
         <FormError message={formError} />

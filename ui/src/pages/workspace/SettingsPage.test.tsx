@@ -1,16 +1,17 @@
-import { meAs, mockApi, renderPage, signIn } from "./testing/harness";
 import { screen, waitFor, within } from "@testing-library/react";
-import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
+import { renderPage } from "@/test/render";
+import { json, page, stubApi } from "@/test/server";
 import SettingsPage from "./SettingsPage";
 
-const SUPPRESSIONS = {
-  items: [
-    { id: "s1", email: "gone@fans.example", reason: "bounced", created_at: "2026-02-02T10:00:00Z" },
-    { id: "s2", email: "nope@fans.example", reason: "unsubscribed", created_at: "2026-02-03T10:00:00Z" },
-  ],
-  next_cursor: null,
-};
+const SUPPRESSIONS = page([
+  { id: "s1", email: "gone@fans.example", reason: "bounced", created_at: "2026-02-02T10:00:00Z" },
+  { id: "s2", email: "nope@fans.example", reason: "unsubscribed", created_at: "2026-02-03T10:00:00Z" },
+]);
+
+function renderSettings() {
+  return renderPage(<SettingsPage />, { path: "/settings" });
+}
 
 const WEBHOOK = {
   url: "https://cm.example/inbound/0194a1b2-0000-7000-8000-000000000001/events",
@@ -27,13 +28,14 @@ const WEBHOOK = {
 
 describe("SettingsPage", () => {
   it("shows a viewer their preferences and the suppression list, without edit controls or the secret", async () => {
-    signIn();
-    const { calls } = mockApi({
-      "GET /api/v1/me": { body: meAs("viewer") },
-      "GET /api/v1/settings": { body: [{ key: "ui.theme", value: { mode: "dark" } }] },
-      "GET /api/v1/suppressions": { body: SUPPRESSIONS },
-    });
-    renderPage(<SettingsPage />, { path: "/settings" });
+    const calls = stubApi(
+      {
+        "GET /api/v1/settings": [{ key: "ui.theme", value: { mode: "dark" } }],
+        "GET /api/v1/suppressions": SUPPRESSIONS,
+      },
+      { role: "viewer" },
+    );
+    renderSettings();
 
     const table = await screen.findByRole("table", { name: "Suppressed addresses" });
     expect(within(table).getByText("gone@fans.example")).toBeInTheDocument();
@@ -50,15 +52,15 @@ describe("SettingsPage", () => {
   });
 
   it("shows an admin the webhook's address, with the secret hidden until asked", async () => {
-    signIn();
-    mockApi({
-      "GET /api/v1/me": { body: meAs("admin") },
-      "GET /api/v1/settings": { body: [] },
-      "GET /api/v1/suppressions": { body: SUPPRESSIONS },
-      "GET /api/v1/inbound-webhook": { body: WEBHOOK },
-    });
-    renderPage(<SettingsPage />, { path: "/settings" });
-    const user = userEvent.setup();
+    stubApi(
+      {
+        "GET /api/v1/settings": [],
+        "GET /api/v1/suppressions": SUPPRESSIONS,
+        "GET /api/v1/inbound-webhook": WEBHOOK,
+      },
+      { role: "admin" },
+    );
+    const { user } = renderSettings();
 
     expect(await screen.findByLabelText("Report URL")).toHaveValue(WEBHOOK.url);
     const secret = screen.getByLabelText("Signing secret (hex)");
@@ -72,15 +74,15 @@ describe("SettingsPage", () => {
   });
 
   it("checks a preference's JSON before saving it", async () => {
-    signIn();
-    const { calls } = mockApi({
-      "GET /api/v1/me": { body: meAs("viewer") },
-      "GET /api/v1/settings": { body: [] },
-      "GET /api/v1/suppressions": { body: { items: [], next_cursor: null } },
-      "PUT /api/v1/settings/ui.theme": (call) => ({ body: { key: "ui.theme", value: (call.body as { value: unknown }).value } }),
-    });
-    renderPage(<SettingsPage />, { path: "/settings" });
-    const user = userEvent.setup();
+    const calls = stubApi(
+      {
+        "GET /api/v1/settings": [],
+        "GET /api/v1/suppressions": page([]),
+        "PUT /api/v1/settings/ui.theme": ({ body }) => json({ key: "ui.theme", value: (body as { value: unknown }).value }),
+      },
+      { role: "viewer" },
+    );
+    const { user } = renderSettings();
 
     const key = await screen.findByLabelText("Key");
     const value = screen.getByLabelText("Value (JSON object)");
@@ -101,15 +103,13 @@ describe("SettingsPage", () => {
   });
 
   it("lets an editor suppress an address and says when it already was", async () => {
-    signIn();
-    const { calls } = mockApi({
-      "GET /api/v1/me": { body: meAs("editor") },
-      "GET /api/v1/settings": { body: [] },
-      "GET /api/v1/suppressions": { body: SUPPRESSIONS },
-      "POST /api/v1/suppressions": { status: 200, body: SUPPRESSIONS.items[0] },
+    const calls = stubApi({
+      "GET /api/v1/settings": [],
+      "GET /api/v1/suppressions": SUPPRESSIONS,
+      // 200, not 201: the address was suppressed already.
+      "POST /api/v1/suppressions": SUPPRESSIONS.items[0]!,
     });
-    renderPage(<SettingsPage />, { path: "/settings" });
-    const user = userEvent.setup();
+    const { user } = renderSettings();
 
     await user.type(await screen.findByLabelText("Address to suppress"), "Gone@Fans.example");
     await user.click(screen.getByRole("button", { name: "Suppress" }));

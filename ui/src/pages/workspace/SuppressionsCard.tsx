@@ -1,22 +1,24 @@
 /** The workspace's suppression list: addresses never emailed again (unsubscribed, bounced,
  * complained, or added by hand). Everyone reads it; editors and above add and lift. */
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
-import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { z } from "zod";
 import { api, unwrap } from "@/api/client";
-import { errorMessage } from "@/api/problem";
 import type { components } from "@/api/schema";
 import { useSession } from "@/auth/session";
 import { Button } from "@/components/buttons";
-import { FormError, SelectField, TextField } from "@/components/forms";
+import { ConfirmButton } from "@/components/confirm";
+import { ActionError, FormError, SelectField, TextField } from "@/components/forms";
 import { Badge, Card, Table } from "@/components/page";
-import { Empty, ErrorState, Loading } from "@/components/states";
+import { PagedList } from "@/components/paged";
+import { Empty } from "@/components/states";
 import { formatDate } from "@/lib/format";
-import { showApiError } from "@/lib/forms";
-import { email, sentence, sentenceOrNull } from "@/pages/auth/rules";
-import { ConfirmButton } from "./Confirm";
+import { usePagedList } from "@/lib/paging";
+import { useApiSubmit } from "@/lib/forms";
+import { emailAddress } from "@/lib/rules";
+import { useDebounced } from "@/lib/useDebounced";
 
 type Suppression = components["schemas"]["SuppressionRead"];
 type Reason = components["schemas"]["SuppressionReason"];
@@ -31,7 +33,7 @@ const REASONS: Record<Reason, { label: string; tone: "slate" | "amber" | "red" |
 const REASON_VALUES = Object.keys(REASONS) as Reason[];
 
 const schema = z.object({
-  email,
+  email: emailAddress(),
   reason: z.enum(["unsubscribed", "bounced", "complained", "manual"]),
 });
 type Values = z.infer<typeof schema>;
@@ -39,69 +41,15 @@ type Values = z.infer<typeof schema>;
 export function SuppressionsCard() {
   const { canEdit } = useSession();
   const [search, setSearch] = useState("");
-  const [q, setQ] = useState("");
+  // Searched once typing pauses, not at every key.
+  const q = useDebounced(search.trim(), 300);
   const [reason, setReason] = useState<Reason | "">("");
 
-  // Searched once typing pauses, not at every key.
-  useEffect(() => {
-    const timer = setTimeout(() => setQ(search.trim()), 300);
-    return () => clearTimeout(timer);
-  }, [search]);
-
   const filters = { q: q || undefined, reason: reason || undefined };
-  const suppressions = useInfiniteQuery({
-    queryKey: ["suppressions", filters],
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.GET("/api/v1/suppressions", { params: { query: { ...filters, limit: PAGE_SIZE, cursor: pageParam } } }),
-      ),
-    initialPageParam: null as string | null,
-    getNextPageParam: (page) => page.next_cursor,
-  });
-
-  let list;
-  if (suppressions.isPending) list = <Loading label="Loading the suppression list" />;
-  else if (suppressions.isLoadingError)
-    list = <ErrorState error={suppressions.error} retry={() => void suppressions.refetch()} />;
-  else {
-    const rows = suppressions.data.pages.flatMap((page) => page.items);
-    const filtered = Boolean(filters.q || filters.reason);
-    list =
-      rows.length === 0 ? (
-        <Empty title={filtered ? "No suppressed address matches" : "No suppressed addresses"}>
-          {filtered
-            ? "Change the search or the reason."
-            : "Unsubscribes, bounces and complaints are added here on their own."}
-        </Empty>
-      ) : (
-        <>
-          <Table
-            caption="Suppressed addresses"
-            head={canEdit ? ["Address", "Reason", "Added", "Actions"] : ["Address", "Reason", "Added"]}
-          >
-            {rows.map((row) => (
-              <SuppressionRow key={row.id} suppression={row} canEdit={canEdit} />
-            ))}
-          </Table>
-          {suppressions.hasNextPage && (
-            <div className="mt-4">
-              <Button
-                tone="secondary"
-                busy={suppressions.isFetchingNextPage}
-                onClick={() => void suppressions.fetchNextPage()}
-              >
-                Load more addresses
-              </Button>
-            </div>
-          )}
-          {(suppressions.isFetchNextPageError || suppressions.isRefetchError) && (
-            <div className="mt-4">
-              <ErrorState error={suppressions.error} retry={() => void (suppressions.isFetchNextPageError ? suppressions.fetchNextPage() : suppressions.refetch())} />
-            </div>
-          )}
-        </>
-      );
-  }
+  const suppressions = usePagedList(["suppressions", filters], (cursor) =>
+    unwrap(api.GET("/api/v1/suppressions", { params: { query: { ...filters, limit: PAGE_SIZE, cursor } } })),
+  );
+  const filtered = Boolean(filters.q || filters.reason);
 
   return (
     <Card title="Suppression list">
@@ -131,7 +79,29 @@ export function SuppressionsCard() {
               ]}
             />
           </div>
-          {list}
+          <PagedList
+            list={suppressions}
+            loading="Loading the suppression list"
+            more="Load more addresses"
+            empty={
+              <Empty title={filtered ? "No suppressed address matches" : "No suppressed addresses"}>
+                {filtered
+                  ? "Change the search or the reason."
+                  : "Unsubscribes, bounces and complaints are added here on their own."}
+              </Empty>
+            }
+          >
+            {(rows) => (
+              <Table
+                caption="Suppressed addresses"
+                head={canEdit ? ["Address", "Reason", "Added", "Actions"] : ["Address", "Reason", "Added"]}
+              >
+                {rows.map((row) => (
+                  <SuppressionRow key={row.id} suppression={row} canEdit={canEdit} />
+                ))}
+              </Table>
+            )}
+          </PagedList>
         </section>
       </div>
     </Card>
@@ -140,9 +110,9 @@ export function SuppressionsCard() {
 
 function SuppressForm() {
   const queryClient = useQueryClient();
-  const [formError, setFormError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const form = useForm<Values>({ resolver: zodResolver(schema), defaultValues: { email: "", reason: "manual" } });
+  const { formError, submit } = useApiSubmit(form, ["email", "reason"]);
   const suppress = useMutation({
     mutationFn: async (values: Values) => {
       const result = await api.POST("/api/v1/suppressions", { body: values });
@@ -158,7 +128,6 @@ function SuppressForm() {
       form.reset({ email: "", reason: form.getValues("reason") });
       void queryClient.invalidateQueries({ queryKey: ["suppressions"] });
     },
-    onError: (error) => setFormError(sentenceOrNull(showApiError(error, form.setError, ["email", "reason"]))),
   });
   return (
     <section aria-labelledby="suppress-address">
@@ -169,10 +138,9 @@ function SuppressForm() {
         noValidate
         aria-label="Suppress an address"
         className="grid gap-3 sm:grid-cols-[1fr_12rem_auto] sm:items-start"
-        onSubmit={form.handleSubmit((values) => {
-          setFormError(null);
+        onSubmit={submit((values) => {
           setDone(null);
-          suppress.mutate(values);
+          return suppress.mutateAsync(values);
         })}
       >
         <div className="sm:col-span-3">
@@ -217,12 +185,9 @@ function liftQuestion({ email: address, reason }: Suppression): string {
 
 function SuppressionRow({ suppression, canEdit }: { suppression: Suppression; canEdit: boolean }) {
   const queryClient = useQueryClient();
-  const [error, setError] = useState<string | null>(null);
   const lift = useMutation({
     mutationFn: () =>
       unwrap(api.DELETE("/api/v1/suppressions/{email}", { params: { path: { email: suppression.email } } })),
-    onMutate: () => setError(null),
-    onError: (failure) => setError(sentence(errorMessage(failure))),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["suppressions"] }),
   });
   const reason = REASONS[suppression.reason];
@@ -243,11 +208,7 @@ function SuppressionRow({ suppression, canEdit }: { suppression: Suppression; ca
             busy={lift.isPending}
             onConfirm={() => lift.mutate()}
           />
-          {error && (
-            <p role="alert" className="mt-1 text-xs font-medium text-red-700">
-              {error}
-            </p>
-          )}
+          <ActionError error={lift.error} />
         </td>
       )}
     </tr>

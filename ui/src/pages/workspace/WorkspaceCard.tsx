@@ -9,11 +9,10 @@ import { api, unwrap } from "@/api/client";
 import { errorMessage } from "@/api/problem";
 import { useSession } from "@/auth/session";
 import { Button } from "@/components/buttons";
-import { FormError, TextField } from "@/components/forms";
+import { ConfirmButton } from "@/components/confirm";
+import { ActionError, FormError, TextField } from "@/components/forms";
 import { Card } from "@/components/page";
-import { showApiError } from "@/lib/forms";
-import { sentence, sentenceOrNull } from "@/pages/auth/rules";
-import { ConfirmButton } from "./Confirm";
+import { useApiSubmit } from "@/lib/forms";
 
 const nameSchema = z.object({
   name: z
@@ -40,9 +39,9 @@ export function WorkspaceCard() {
 
 function RenameForm({ currentName }: { currentName: string }) {
   const queryClient = useQueryClient();
-  const [formError, setFormError] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const form = useForm<NameValues>({ resolver: zodResolver(nameSchema), defaultValues: { name: currentName } });
+  const { formError, submit } = useApiSubmit(form, ["name"]);
   const rename = useMutation({
     mutationFn: (values: NameValues) => unwrap(api.PATCH("/api/v1/workspace", { body: values })),
     onSuccess: (workspace) => {
@@ -51,7 +50,6 @@ function RenameForm({ currentName }: { currentName: string }) {
       void queryClient.invalidateQueries({ queryKey: ["me"] });
       void queryClient.invalidateQueries({ queryKey: ["workspaces"] });
     },
-    onError: (error) => setFormError(sentenceOrNull(showApiError(error, form.setError, ["name"]))),
   });
   return (
     <section aria-labelledby="rename-workspace">
@@ -62,10 +60,9 @@ function RenameForm({ currentName }: { currentName: string }) {
         noValidate
         aria-label="Rename this workspace"
         className="grid gap-3 sm:grid-cols-[1fr_auto] sm:items-start"
-        onSubmit={form.handleSubmit((values) => {
-          setFormError(null);
+        onSubmit={submit((values) => {
           setSaved(null);
-          rename.mutate(values);
+          return rename.mutateAsync(values);
         })}
       >
         <div className="sm:col-span-2">
@@ -87,8 +84,8 @@ function CreateForm() {
   const { switchWorkspace } = useSession();
   const queryClient = useQueryClient();
   const navigate = useNavigate();
-  const [formError, setFormError] = useState<string | null>(null);
   const form = useForm<NameValues>({ resolver: zodResolver(nameSchema), defaultValues: { name: "" } });
+  const { formError, submit } = useApiSubmit(form, ["name"]);
   const create = useMutation({
     mutationFn: async (values: NameValues) => {
       const workspace = await unwrap(api.POST("/api/v1/workspaces", { body: values }));
@@ -103,7 +100,6 @@ function CreateForm() {
       return workspace;
     },
     onSuccess: () => navigate("/"),
-    onError: (error) => setFormError(sentenceOrNull(showApiError(error, form.setError, ["name"]))),
   });
   return (
     <section aria-labelledby="create-workspace">
@@ -118,10 +114,7 @@ function CreateForm() {
         noValidate
         aria-label="Create another workspace"
         className="grid gap-3 sm:grid-cols-[1fr_auto] sm:items-start"
-        onSubmit={form.handleSubmit((values) => {
-          setFormError(null);
-          create.mutate(values);
-        })}
+        onSubmit={submit((values) => create.mutateAsync(values))}
       >
         <div className="sm:col-span-2">
           <FormError message={formError} />
@@ -142,7 +135,6 @@ function CreateForm() {
 function LeaveSection() {
   const { me, signIn, signOut } = useSession();
   const navigate = useNavigate();
-  const [error, setError] = useState<string | null>(null);
   const others = me?.workspaces.filter((w) => w.id !== me.workspace_id) ?? [];
   const current = me?.workspaces.find((w) => w.id === me.workspace_id);
   const next = others[0];
@@ -162,8 +154,6 @@ function LeaveSection() {
       }
       return pair;
     },
-    onMutate: () => setError(null),
-    onError: (failure) => setError(sentence(errorMessage(failure))),
     onSuccess: async (pair) => {
       if (pair) {
         signIn(pair);
@@ -196,11 +186,7 @@ function LeaveSection() {
         busy={leave.isPending}
         onConfirm={() => leave.mutate()}
       />
-      {error && (
-        <p role="alert" className="mt-2 text-sm font-medium text-red-700">
-          {error}
-        </p>
-      )}
+      <ActionError error={leave.error} />
     </section>
   );
 }
