@@ -307,3 +307,39 @@ async def test_sign_in_page_is_accessible(page: Page) -> None:
     await sign_up(page, email, workspace="Returning label")
     await page.get_by_role("button", name="Sign out").click()
     await sign_in(page, email)
+
+
+async def test_signing_in_and_moving_around_by_keyboard_alone(page: Page) -> None:
+    email = unique("keyboard")
+    await sign_up(page, email, workspace="Keyboard label")
+    await page.get_by_role("button", name="Sign out").click()
+    await page.goto("/login")
+
+    await page.get_by_label("Email", exact=True).focus()
+    await page.keyboard.type(email)
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(PASSWORD)
+    await page.keyboard.press("Enter")
+    await dashboard_heading(page)
+
+    # The first Tab reaches the skip link, which moves the focus past the navigation.
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("main")).to_be_focused()
+    # Every navigation link is reachable with Tab and followed with Enter.
+    campaigns = page.get_by_role("navigation", name="Main").get_by_role("link", name="Campaigns")
+    for _ in range(40):
+        await page.keyboard.press("Shift+Tab")
+        if await campaigns.evaluate("link => link === document.activeElement"):
+            break
+    await expect(campaigns).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", level=1, name="Campaigns")).to_be_visible()
+    await page.get_by_role("button", name="New campaign").focus()
+    await page.keyboard.press("Enter")
+    await page.keyboard.press("Tab")
+    await page.keyboard.type("Typed campaign")
+    await expect(
+        page.get_by_role("form", name="New campaign").get_by_label("Name", exact=True)
+    ).to_have_value("Typed campaign")

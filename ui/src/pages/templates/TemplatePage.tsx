@@ -242,6 +242,7 @@ function TemplateEditor({ template }: { template: Template }) {
               <TextAreaField
                 label="HTML body"
                 rows={12}
+                mono
                 readOnly={!canEdit}
                 hint={partHint(
                   previewProblems.body_html,
