@@ -419,15 +419,15 @@ class TestSurvivingTheSite:
     async def test_client_id_expiry_and_a_429_storm_are_survived(
         self, app_settings: Settings, ray_cluster: None, engine: AsyncEngine
     ) -> None:
-        # The site allows 10 requests a second; the scrapers are told 40: 429s follow, and
+        # The site allows 20 requests a second; the scrapers are told 80: 429s follow, and
         # the adaptive delay has to bring the pace down for the job to finish.
         async with FixtureSite(
-            FixtureGraph(artists=600, seed=6), rate_limit=10, client_id_ttl=6.0
+            FixtureGraph(artists=600, seed=6), rate_limit=20, client_id_ttl=3.0
         ) as site:
             settings = app_settings.model_copy(
                 update={
                     **fixture_site_settings(site),
-                    "soundcloud_requests_per_second": 40,
+                    "soundcloud_requests_per_second": 80,
                     "scraper_actors": 2,
                 }
             )
