@@ -294,7 +294,9 @@ export function TemplatePreview({
                   </p>
                   <div
                     data-testid={stale ? "preview-stale" : "preview-current"}
-                    className={`transition-opacity ${stale ? "opacity-50" : updating ? "opacity-75" : ""}`}
+                    // A coloured edge, not dimming: faded text would fail contrast for the
+                    // very people who need to read what was rendered.
+                    className={`border-l-4 pl-3 ${stale ? "border-amber-400" : updating ? "border-indigo-300" : "border-transparent"}`}
                   >
                     <RenderedMessage {...shown.rendered} />
                   </div>
