@@ -19,7 +19,7 @@ from storage.models.artists import (
 )
 from storage.models.base import Base
 from storage.models.campaigns import Campaign, CampaignArtist
-from storage.models.discovery import DiscoveryJob, DiscoveryJobArtist
+from storage.models.discovery import DiscoveryJob, DiscoveryJobArtist, DiscoveryJobLead
 from storage.models.finance import Transaction
 from storage.models.mailboxes import Mailbox
 from storage.models.outreach import (
@@ -43,6 +43,7 @@ __all__ = [
     "CampaignArtist",
     "DiscoveryJob",
     "DiscoveryJobArtist",
+    "DiscoveryJobLead",
     "EmailRecord",
     "EmailTemplate",
     "Invitation",

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Text, func
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, SmallInteger, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.enums import DiscoveryJobStatus
@@ -49,3 +49,28 @@ class DiscoveryJobArtist(Base):
     score: Mapped[float]
     depth: Mapped[int]
     found_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class DiscoveryJobLead(Base):
+    """An artist a job's walk has seen: its frontier (not yet visited) and its seen set (every
+    row) in one table, written a batch at a time, so a checkpoint costs what the batch found
+    and never what the job saw before it."""
+
+    __tablename__ = "discovery_job_leads"
+    __table_args__ = (
+        Index(
+            "ix_discovery_job_leads_frontier",
+            "job_id",
+            "priority",
+            postgresql_where="NOT visited",
+        ),
+    )
+
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("discovery_jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    soundcloud_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    priority: Mapped[float] = mapped_column(Float)
+    depth: Mapped[int] = mapped_column(SmallInteger)
+    # Read (kept, filtered or skipped), or ruled out from the list it was seen in.
+    visited: Mapped[bool] = mapped_column(default=False)
