@@ -10,11 +10,11 @@ from __future__ import annotations
 import functools
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.discovery import LINK_IN_BIO_HOSTS
@@ -141,9 +141,24 @@ class Settings(BaseSettings):
     # report about 600 requests per 10 minutes per client id as a pace SoundCloud accepts.
     soundcloud_requests_per_second: float = Field(default=1.0, ge=0, le=10_000)
     link_in_bio_requests_per_second: float = Field(default=1.0, ge=0, le=10_000)
+    # The shared scraper pool: this many actors always (started with the service), grown up to
+    # scraper_actors_max while jobs want more; an extra actor idle this long ends itself.
     scraper_actors: int = Field(default=2, ge=1, le=64)
+    scraper_actors_max: int = Field(default=4, ge=1, le=256)
+    scraper_idle_seconds: float = Field(default=300.0, gt=0, le=86_400)
     # Concurrent requests in flight per scraper actor (pacing still decides when each leaves).
     scraper_concurrency: int = Field(default=8, ge=1, le=256)
+    # "obey": pages a host's robots.txt disallows to our user agent are not fetched (skipped and
+    # counted); "ignore" fetches them anyway. robots.txt itself is read once per host and kept.
+    scraper_robots_txt: Literal["obey", "ignore"] = "obey"
+    # A successful answer is reused for this many seconds (a fresh profile read twice costs one
+    # request); 0 turns the cache off.
+    scraper_cache_seconds: float = Field(default=300.0, ge=0, le=86_400)
+    # Tracked artists (in a live campaign, or watched) are re-read when their numbers are older
+    # than this; the refresh takes only request slots no discovery job is waiting for.
+    refresh_interval_hours: float = Field(default=24.0, gt=0, le=24 * 365)
+    # At most this share of each host's rate goes to refreshing, even when jobs leave more.
+    refresh_rate_share: float = Field(default=0.5, gt=0, le=1)
     # Bounds that keep one job from holding the cluster. An artist's link-in-bio pages get this
     # many seconds in all: an optional host that is slow or dead must not stall the walk.
     link_in_bio_budget_seconds: float = Field(default=20.0, gt=0, le=300)
@@ -217,6 +232,15 @@ class Settings(BaseSettings):
         if parts.scheme not in {"http", "https"} or not parts.netloc:
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _pool_bounds(self) -> Self:
+        if self.scraper_actors_max < self.scraper_actors:
+            raise ValueError(
+                f"CM_SCRAPER_ACTORS_MAX ({self.scraper_actors_max}) must not be below "
+                f"CM_SCRAPER_ACTORS ({self.scraper_actors})"
+            )
+        return self
 
     @field_validator("trusted_proxies")
     @classmethod
