@@ -23,14 +23,13 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 import aiosmtplib
 import ray
 
 from actors.named import named_actor
-from core.delivery import Delivery, Result, error_text, from_reply
+from core.delivery import Delivery, Result, from_reply
 from core.enums import SmtpStage
 from core.errors import InvalidInput, ServiceUnavailable
 from core.mailbox_rules import SendingLimits
@@ -43,7 +42,14 @@ from storage.mailbox_limiter import Grant, MailboxLimiter
 from storage.outbox import Outbox
 from storage.redis_client import create_redis
 from storage.send_ledger import SendLedger
-from storage.smtp import SmtpConnection, SmtpEndpoint, SmtpFailure, connect
+from storage.smtp import (
+    SmtpConnection,
+    SmtpEndpoint,
+    SmtpFailure,
+    connect,
+    send_data,
+    send_envelope,
+)
 
 log = logging.getLogger(__name__)
 
@@ -111,56 +117,6 @@ class _Pool:
 
     def __post_init__(self) -> None:
         self.slots = asyncio.Semaphore(self.size)
-
-
-class SendStage(StrEnum):
-    """The steps of handing one message to a server, after connecting (``SmtpStage``)."""
-
-    MAIL = "mail"
-    RCPT = "rcpt"
-    DATA = "data"
-
-
-class SendFailure(Exception):
-    """A message was not handed over: ``stage`` is the step that failed, ``code`` the server's
-    reply when it refused (``None``: it did not answer, or the connection was lost)."""
-
-    def __init__(self, stage: SmtpStage | SendStage, code: int | None, message: str) -> None:
-        super().__init__(f"{stage.value}: {error_text(code, message)}")
-        self.stage = stage
-        self.code = code
-        self.message = message
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Raised in a sender actor and read by its caller: Ray pickles it on the way.
-        return type(self), (self.stage, self.code, self.message)
-
-
-async def _envelope(
-    client: aiosmtplib.SMTP, sender_email: str, to_email: str, time_limit: float
-) -> None:
-    """MAIL and RCPT for one message, each answered within ``time_limit`` seconds; a refusal
-    or a lost connection is a :class:`SendFailure` at its step."""
-    stage = SendStage.MAIL
-    try:
-        await client.mail(sender_email, timeout=time_limit)
-        stage = SendStage.RCPT
-        await client.rcpt(to_email, timeout=time_limit)
-    except aiosmtplib.SMTPResponseException as refused:
-        raise SendFailure(stage, refused.code, refused.message) from None
-    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-        raise SendFailure(stage, None, _describe(exc)) from None
-
-
-async def _data(client: aiosmtplib.SMTP, raw: bytes, time_limit: float) -> aiosmtplib.SMTPResponse:
-    """DATA: the message itself, after :func:`_envelope`; the server's acceptance, or a
-    :class:`SendFailure` at DATA (``code`` ``None``: lost while under way, its fate unknown)."""
-    try:
-        return await client.data(raw, timeout=time_limit)
-    except aiosmtplib.SMTPResponseException as refused:
-        raise SendFailure(SendStage.DATA, refused.code, refused.message) from None
-    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-        raise SendFailure(SendStage.DATA, None, _describe(exc)) from None
 
 
 class _ServerDown(Exception):
@@ -386,12 +342,11 @@ class Sender:
         """MAIL, RCPT, DATA for one started message (see the module). A connection lost
         before DATA gives the grant back only if it was ``fresh`` (the caller tries once more
         over a new connection otherwise)."""
-        client = connection.client
         timeout = self.settings.smtp_timeout_seconds
         try:
             try:
-                await _envelope(client, sender.email, spec.to_email, timeout)
-            except SendFailure as failure:
+                await send_envelope(connection, sender.email, spec.to_email, timeout)
+            except SmtpFailure as failure:
                 if failure.code is not None:
                     await self._refund(grant)
                     return await self._refused_before_data(spec, connection, failure)
@@ -414,8 +369,8 @@ class Sender:
             if refused_now is not None:
                 return refused_now, await self._reset(connection)
             try:
-                reply = await _data(client, raw, timeout)
-            except SendFailure as failure:
+                reply = await send_data(connection, raw, timeout)
+            except SmtpFailure as failure:
                 if failure.code is not None:
                     result = from_reply(failure.code)
                     # A refusal of the message itself is not the address's fault: failed, not
@@ -459,13 +414,13 @@ class Sender:
         self,
         spec: MessageSpec,
         connection: SmtpConnection,
-        refused: SendFailure,
+        refused: SmtpFailure,
     ) -> tuple[Delivery, SmtpConnection | None]:
         """MAIL or RCPT refused: a 5xx to the recipient is a hard bounce, a 4xx a retry; a
         refusal of the sender (MAIL) is the mailbox's problem and stops the batch."""
         assert refused.code is not None
         alive = await self._reset(connection)
-        if refused.stage is SendStage.MAIL:
+        if refused.stage is SmtpStage.MAIL:
             return self._down(spec, _ServerDown(refused.code, refused.message)), alive
         return _answered(spec, refused.code, refused.message), alive
 
@@ -486,8 +441,7 @@ class Sender:
                 time_limit=self.settings.smtp_timeout_seconds,
             )
         except SmtpFailure as failure:
-            outcome = failure.outcome
-            raise _ServerDown(outcome.code, f"{outcome.stage.value}: {outcome.message}") from None
+            raise _ServerDown(failure.code, f"{failure.stage.value}: {failure.message}") from None
 
     async def _take_grant(self, mailbox: MailboxSpec) -> Grant | tuple[datetime, str]:
         """A grant to send now, or when the next send may go and why not now. Short waits
@@ -537,7 +491,7 @@ class Sender:
         returns where it went.
 
         Raises:
-            SendFailure: the relay could not be reached or refused the notice, at the step
+            SmtpFailure: the relay could not be reached or refused the notice, at the step
                 it failed (``connect``, ``tls``, ``auth``, ``mail``, ``rcpt``, ``data``), with
                 what the server said.
             OSError: the outbox folder could not be written.
@@ -554,16 +508,12 @@ class Sender:
             password=relay.password,
         )
         timeout = self.settings.smtp_timeout_seconds
+        connection = await connect(
+            endpoint, allow_private=self.settings.smtp_allow_private_hosts, time_limit=timeout
+        )
         try:
-            connection = await connect(
-                endpoint, allow_private=self.settings.smtp_allow_private_hosts, time_limit=timeout
-            )
-        except SmtpFailure as failure:
-            outcome = failure.outcome
-            raise SendFailure(outcome.stage, outcome.code, outcome.message) from None
-        try:
-            await _envelope(connection.client, relay.sender, to, timeout)
-            await _data(connection.client, raw, timeout)
+            await send_envelope(connection, relay.sender, to, timeout)
+            await send_data(connection, raw, timeout)
         finally:
             await connection.close(timeout)
         return "smtp"
@@ -614,11 +564,6 @@ def _taken_back(spec: MessageSpec) -> Delivery:
     return Delivery(
         spec.record_id, Result.NOT_ATTEMPTED, message="taken back by a restarted outreach actor"
     )
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text[:300]
 
 
 @ray.remote
@@ -681,9 +626,7 @@ def sender_pool(settings: Settings) -> list[Any]:
 __all__ = [
     "MailboxSpec",
     "MessageSpec",
-    "SendFailure",
     "SendJob",
-    "SendStage",
     "Sender",
     "SenderActor",
     "send_notice",

@@ -175,8 +175,12 @@ class SmtpTlsMode(StrEnum):
 
 
 class SmtpStage(StrEnum):
-    """How far a connection to an SMTP server got: a failure names the step that failed."""
+    """How far a conversation with an SMTP server got: a failure names the step that failed.
+    A connection test ends at auth at most; mail, rcpt and data hand over one message."""
 
     CONNECT = "connect"
     TLS = "tls"
     AUTH = "auth"
+    MAIL = "mail"
+    RCPT = "rcpt"
+    DATA = "data"

@@ -140,11 +140,22 @@ class TemplateRunner:
         self._workers: set[_Worker] = set()
         self._closed = False
 
-    async def render(self, template: TemplateSource, context: TemplateContext) -> RenderedEmail:
-        """Render every part of ``template`` for one recipient. A part that fails is an
-        ``InvalidInput`` naming it; one over a bound a ``TemplateRefused`` naming the bound;
-        ``ServiceUnavailable`` when no renderer frees up in time."""
-        parts = {part: getattr(template, part) for part in TEMPLATE_FIELDS}
+    async def render(
+        self,
+        template: TemplateSource,
+        context: TemplateContext,
+        *,
+        overrides: Mapping[str, str] | None = None,
+    ) -> RenderedEmail:
+        """Render every part of ``template`` for one recipient; ``overrides`` (any of
+        ``subject``, ``body_html``, ``body_text``) are rendered in place of its own, as for an
+        unsaved draft. A part that fails is an ``InvalidInput`` naming it; one over a bound a
+        ``TemplateRefused`` naming the bound; ``ServiceUnavailable`` when no renderer frees up
+        in time."""
+        overrides = overrides or {}
+        if unknown := overrides.keys() - set(TEMPLATE_FIELDS):
+            raise ValueError(f"not template parts: {sorted(unknown)}")
+        parts = {part: overrides.get(part, getattr(template, part)) for part in TEMPLATE_FIELDS}
         return email_of(await self.render_parts(parts, context))
 
     async def check(self, parts: Mapping[str, str]) -> None:

@@ -1,9 +1,10 @@
-"""Connecting to a mailbox's SMTP server: address checks, TLS, authentication, all bounded.
+"""Talking to a mailbox's SMTP server: address checks, TLS, authentication, then the envelope
+and the message, every step bounded.
 
 The host is typed by a user and the service connects to it, so every address it resolves to is
 checked (``core.mailbox_rules.refusal``) and the connection is made to a checked address, never
-to a second lookup that could answer differently. A failure says which step failed and carries
-the server's own answer when there was one.
+to a second lookup that could answer differently. A failure (:class:`SmtpFailure`) says which
+step failed and carries the server's own answer when there was one.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import contextlib
 import socket
 import ssl
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiosmtplib
 
+from core.delivery import error_text
 from core.enums import SmtpStage, SmtpTlsMode
 from core.mailbox_rules import refusal
 
@@ -45,11 +48,24 @@ class SmtpOutcome:
 
 
 class SmtpFailure(Exception):
-    """A step of connecting failed; ``code`` is the server's reply code if it answered."""
+    """A step failed: ``stage`` names it, ``code`` is the server's reply when it refused
+    (``None``: it did not answer, or the connection was lost). Its text reads
+    ``rcpt: 550 mailbox unavailable``."""
 
     def __init__(self, stage: SmtpStage, code: int | None, message: str) -> None:
-        super().__init__(message)
-        self.outcome = SmtpOutcome(ok=False, stage=stage, code=code, message=_cut(message))
+        self.stage = stage
+        self.code = code
+        self.message = _cut(message)
+        super().__init__(f"{stage.value}: {error_text(code, self.message)}")
+
+    @property
+    def outcome(self) -> SmtpOutcome:
+        """The failure as a connection test reports it."""
+        return SmtpOutcome(ok=False, stage=self.stage, code=self.code, message=self.message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised in a sender actor and read by its caller: Ray pickles it on the way.
+        return type(self), (self.stage, self.code, self.message)
 
 
 @dataclass
@@ -125,6 +141,37 @@ async def connect(
                 stage = SmtpStage.TLS
             raise SmtpFailure(stage, None, _describe(exc)) from None
         raise
+
+
+async def send_envelope(
+    connection: SmtpConnection, sender_email: str, to_email: str, time_limit: float
+) -> None:
+    """MAIL and RCPT for one message, each answered within ``time_limit`` seconds; a refusal
+    or a lost connection is an :class:`SmtpFailure` at its step."""
+    client = connection.client
+    stage = SmtpStage.MAIL
+    try:
+        await client.mail(sender_email, timeout=time_limit)
+        stage = SmtpStage.RCPT
+        await client.rcpt(to_email, timeout=time_limit)
+    except aiosmtplib.SMTPResponseException as refused:
+        raise SmtpFailure(stage, refused.code, refused.message) from None
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        raise SmtpFailure(stage, None, _describe(exc)) from None
+
+
+async def send_data(
+    connection: SmtpConnection, raw: bytes, time_limit: float
+) -> aiosmtplib.SMTPResponse:
+    """DATA: the message itself, after :func:`send_envelope`; the server's acceptance, or an
+    :class:`SmtpFailure` at ``data`` (``code`` ``None``: lost while under way, its fate
+    unknown)."""
+    try:
+        return await connection.client.data(raw, timeout=time_limit)
+    except aiosmtplib.SMTPResponseException as refused:
+        raise SmtpFailure(SmtpStage.DATA, refused.code, refused.message) from None
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        raise SmtpFailure(SmtpStage.DATA, None, _describe(exc)) from None
 
 
 async def probe(

@@ -18,7 +18,6 @@ from core.templating import (
     ContactFields,
     SenderFields,
     TemplateContext,
-    email_of,
     template_variables,
     validate_template,
 )
@@ -175,17 +174,17 @@ async def preview_template(
     """Render a template's subject and bodies for a catalogue artist, as sending would; parts
     given in the request (an unsaved draft) are rendered in place of the saved ones."""
     template = await EmailTemplateRepository(session, principal.workspace_id).get(template_id)
-    parts = {part: getattr(template, part) for part in TEMPLATE_FIELDS}
-    draft = {part: getattr(body, part) for part in TEMPLATE_FIELDS}
-    draft = {part: source for part, source in draft.items() if source is not None}
+    draft = {
+        part: source for part in TEMPLATE_FIELDS if (source := getattr(body, part)) is not None
+    }
     if draft:
         _require_a_body(
-            draft.get("body_html", parts["body_html"]), draft.get("body_text", parts["body_text"])
+            draft.get("body_html", template.body_html), draft.get("body_text", template.body_text)
         )
         validate_template(draft)
     context = await _preview_context(session, principal, body)
     # User-written code: rendered in a child process, bounded in time, memory and size.
-    rendered = email_of(await resources.templates.render_parts({**parts, **draft}, context))
+    rendered = await resources.templates.render(template, context, overrides=draft)
     return PreviewRead(subject=rendered.subject, html=rendered.html, text=rendered.text)
 
 

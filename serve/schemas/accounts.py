@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AliasChoices, AliasPath, BaseModel, Field
 
 from core.enums import Role
 from serve.schemas.common import ReadModel
@@ -85,26 +84,14 @@ class WorkspaceUpdate(BaseModel):
 class MemberRead(ReadModel):
     id: uuid.UUID
     user_id: uuid.UUID
-    email: str
-    display_name: str
+    # From the membership's user, which its repository loads with it; by name too, as the
+    # route's answer (already dumped by ``page_of``) is validated again against this model.
+    email: str = Field(validation_alias=AliasChoices(AliasPath("user", "email"), "email"))
+    display_name: str = Field(
+        validation_alias=AliasChoices(AliasPath("user", "display_name"), "display_name")
+    )
     role: Role
     created_at: datetime
-
-    @model_validator(mode="before")
-    @classmethod
-    def _with_user(cls, member: Any) -> Any:
-        """A membership read from the database carries its user's email and name."""
-        user = getattr(member, "user", None)
-        if user is None or isinstance(member, dict):
-            return member
-        return {
-            "id": member.id,
-            "user_id": member.user_id,
-            "email": user.email,
-            "display_name": user.display_name,
-            "role": member.role,
-            "created_at": member.created_at,
-        }
 
 
 class MemberUpdate(BaseModel):

@@ -3,18 +3,21 @@ way it can fail reported with its step and the server's answer."""
 
 from __future__ import annotations
 
+import pickle
 import socket
 from pathlib import Path
 
 import pytest
 
 from core.enums import SmtpStage, SmtpTlsMode
-from storage.smtp import SmtpEndpoint, connect, probe
+from storage.smtp import SmtpEndpoint, SmtpFailure, connect, probe, send_data, send_envelope
 from tests.smtp_server import (
     PASSWORD,
     USER,
     Certificate,
+    Recorder,
     make_certificate,
+    recording_server,
     silent_server,
     smtp_server,
 )
@@ -68,6 +71,45 @@ class TestAPlainServer:
             )
             await connection.close(LIMIT)
         assert [m.rcpt_tos for m in server.sink.messages] == [["dj@artist.example"]]
+
+
+class TestHandingOverAMessage:
+    async def test_the_envelope_then_the_data_deliver_it(self) -> None:
+        recorder = Recorder()
+        async with recording_server(recorder) as server:
+            connection = await connect(
+                SmtpEndpoint(server.host, server.port, SmtpTlsMode.NONE),
+                allow_private=True,
+                time_limit=LIMIT,
+            )
+            await send_envelope(connection, "me@label.example", "dj@artist.example", LIMIT)
+            reply = await send_data(connection, b"Subject: hi\r\n\r\nhello\r\n", LIMIT)
+            await connection.close(LIMIT)
+        assert reply.code == 250
+        assert [r.to for r in recorder.received] == ["dj@artist.example"]
+
+    async def test_a_refused_recipient_fails_at_rcpt_with_the_servers_answer(self) -> None:
+        recorder = Recorder(refuse={"gone@artist.example": 550})
+        async with recording_server(recorder) as server:
+            connection = await connect(
+                SmtpEndpoint(server.host, server.port, SmtpTlsMode.NONE),
+                allow_private=True,
+                time_limit=LIMIT,
+            )
+            with pytest.raises(SmtpFailure) as raised:
+                await send_envelope(connection, "me@label.example", "gone@artist.example", LIMIT)
+            await connection.close(LIMIT)
+        failure = raised.value
+        assert (failure.stage, failure.code) == (SmtpStage.RCPT, 550)
+        assert str(failure) == "rcpt: 550 mailbox unavailable"
+        # A sender actor raises it to its caller: Ray pickles it on the way.
+        copy = pickle.loads(pickle.dumps(failure))
+        assert (copy.stage, copy.code, copy.message, str(copy)) == (
+            failure.stage,
+            failure.code,
+            failure.message,
+            str(failure),
+        )
 
 
 class TestLogin:

@@ -63,6 +63,18 @@ class TestRendering:
             text="house, techno, ambient|your city",
         )
 
+    async def test_overrides_render_in_place_of_the_templates_own_parts(
+        self, runner: TemplateRunner
+    ) -> None:
+        template = Template(subject="saved", body_text="saved")
+        rendered = await runner.render(
+            template, sample_context(), overrides={"body_text": "draft for {{ artist.name }}"}
+        )
+        assert rendered == render_email(
+            Template(subject="saved", body_text="draft for {{ artist.name }}"), sample_context()
+        )
+        assert rendered.text == f"draft for {sample_context().artist.name}"
+
     async def test_a_broken_part_is_invalid_input_naming_it(self, runner: TemplateRunner) -> None:
         with pytest.raises(InvalidInput) as raised:
             await runner.render(Template(body_html="<p>\n{{ artist.nmae }}</p>"), sample_context())

@@ -18,15 +18,23 @@ import { MailboxForm, TLS_MODES, WEEKDAYS, type Mailbox } from "./MailboxForm";
 
 type ConnectionTest = components["schemas"]["ConnectionTestRead"];
 
+// A connection test ends at the login; the message steps (mail, rcpt, data) are named too
+// because the stage type is the one sending reports failures with.
 const PASSED: Record<ConnectionTest["stage"], string> = {
   connect: "Connected (no encryption, no login)",
   tls: "Connected and secured with TLS (no login)",
   auth: "Connected and logged in",
+  mail: "Connected and the sender accepted",
+  rcpt: "Connected and the recipient accepted",
+  data: "Connected and the message accepted",
 };
 const FAILED_AT: Record<ConnectionTest["stage"], string> = {
   connect: "connecting to the server",
   tls: "the TLS step",
   auth: "the login",
+  mail: "the sender address (MAIL FROM)",
+  rcpt: "the recipient address (RCPT TO)",
+  data: "sending the message (DATA)",
 };
 
 function serverAnswer(result: ConnectionTest): string {
