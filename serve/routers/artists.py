@@ -1,4 +1,5 @@
-"""The shared artist catalogue, and what each workspace keeps about artists: contacts, notes."""
+"""The shared artist catalogue, and what each workspace keeps about artists: contacts, notes,
+its watch list."""
 
 from __future__ import annotations
 
@@ -44,14 +45,29 @@ from storage.read_versions import CATALOGUE_VERSION_KEY
 from storage.repositories.artists import ArtistFilter, ArtistRepository
 from storage.repositories.contacts import ArtistContactRepository
 from storage.repositories.notes import ArtistNoteRepository
+from storage.repositories.watched_artists import WatchedArtistRepository
 
 router = APIRouter(prefix="/artists", tags=["artists"])
+
+# A percent: nothing loses more than all its followers, and no bound above this could matter.
+MAX_GROWTH_PERCENT = 1e9
+GrowthFloor = Annotated[
+    float | None,
+    Query(
+        ge=-100,
+        le=MAX_GROWTH_PERCENT,
+        allow_inf_nan=False,
+        description="Only artists whose follower growth, in percent, is at least this "
+        "(artists of unknown growth are left out).",
+    ),
+]
 
 ArtistSort = Annotated[
     str,
     Query(
-        pattern=r"^-?(followers|name|created_at|updated_at)$",
-        description="Field, '-' for descending.",
+        pattern=r"^-?(followers|name|created_at|updated_at|growth_7d|growth_30d)$",
+        description="Field, '-' for descending. Growth sorts are by percent; artists whose "
+        "growth is unknown come last either way.",
     ),
 ]
 
@@ -92,6 +108,11 @@ async def artist_filter(
     has_contact: Annotated[
         bool | None, Query(description="Has an email contact in the caller's workspace.")
     ] = None,
+    min_growth_7d: GrowthFloor = None,
+    min_growth_30d: GrowthFloor = None,
+    watched: Annotated[
+        bool | None, Query(description="Watched (or, false, not) by the caller's workspace.")
+    ] = None,
 ) -> ArtistFilter:
     if min_followers is not None and max_followers is not None and min_followers > max_followers:
         message = "min_followers must not be more than max_followers"
@@ -107,7 +128,10 @@ async def artist_filter(
         min_followers=min_followers,
         max_followers=max_followers,
         verified=verified,
+        min_growth_7d=min_growth_7d,
+        min_growth_30d=min_growth_30d,
         has_contact=has_contact,
+        watched=watched,
         workspace_id=principal.workspace_id,
     )
 
@@ -131,7 +155,14 @@ async def search_artists(
         page = await ArtistRepository(session).search(
             criteria, sort=sort, limit=limit, cursor=cursor
         )
-        return page_of(page, ArtistRead)
+        watched = await WatchedArtistRepository(session, principal.workspace_id).watched_among(
+            artist.id for artist in page.items
+        )
+        items = [_read(artist, watched=artist.id in watched) for artist in page.items]
+        return {
+            "items": [item.model_dump(mode="json") for item in items],
+            "next_cursor": page.next_cursor,
+        }
 
     key = await _catalogue_key(
         resources, "search", dataclasses.asdict(criteria), sort, limit, cursor
@@ -250,6 +281,10 @@ async def export_artists(
     return export
 
 
+def _read(artist: Artist, *, watched: bool) -> ArtistRead:
+    return ArtistRead.model_validate(artist).model_copy(update={"watched": watched})
+
+
 def _filters_of(criteria: ArtistFilter, sort: str) -> dict[str, object]:
     chosen = {
         name: value
@@ -280,8 +315,9 @@ async def get_artist(
 
     async def load() -> dict[str, object]:
         artist = await ArtistRepository(session).get(artist_id, with_profiles=True)
+        watched = WatchedArtistRepository(session, principal.workspace_id)
         detail = ArtistDetail(
-            **ArtistRead.model_validate(artist).model_dump(),
+            **_read(artist, watched=bool(await watched.watched_among([artist_id]))).model_dump(),
             social_profiles=[SocialProfileRead.model_validate(p) for p in artist.social_profiles],
             contacts_count=await ArtistContactRepository(
                 session, principal.workspace_id
@@ -309,6 +345,30 @@ async def list_snapshots(
     repo = ArtistRepository(session)
     await repo.get(artist_id)
     return [SnapshotRead.model_validate(s) for s in await repo.snapshots(artist_id, since=since)]
+
+
+@router.put("/{artist_id}/watch", status_code=status.HTTP_204_NO_CONTENT)
+async def watch_artist(
+    artist_id: uuid.UUID, principal: Editor, session: SessionDep, activity: ActivityDep
+) -> Response:
+    """Watch an artist: the workspace's searches can list it and its numbers are kept fresh."""
+    added = await WatchedArtistRepository(session, principal.workspace_id).watch(
+        artist_id, by=principal.user_id
+    )
+    if added:
+        await activity.record("artist.watch", "artist", artist_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete("/{artist_id}/watch", status_code=status.HTTP_204_NO_CONTENT)
+async def unwatch_artist(
+    artist_id: uuid.UUID, principal: Editor, session: SessionDep, activity: ActivityDep
+) -> Response:
+    """Stop watching an artist (also when the workspace was not watching it)."""
+    await ArtistRepository(session).get(artist_id)
+    if await WatchedArtistRepository(session, principal.workspace_id).unwatch(artist_id):
+        await activity.record("artist.unwatch", "artist", artist_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{artist_id}/contacts", response_model=Page[ContactRead])

@@ -72,6 +72,20 @@ class ArtistRead(ReadModel):
     verified: bool
     avatar_url: str | None
     fetched_at: datetime | None
+    growth_7d: float | None = Field(
+        description="Follower growth over the 7 days to the latest snapshot, in percent "
+        "(12.5 is +12.5%); null when the history covers less than 80% of the window or "
+        "started at 0 followers."
+    )
+    growth_7d_gain: int | None = Field(
+        description="Followers gained over the same 7 days (negative when lost)."
+    )
+    growth_30d: float | None = Field(description="As growth_7d, over 30 days.")
+    growth_30d_gain: int | None = Field(description="As growth_7d_gain, over 30 days.")
+    watched: bool = Field(
+        default=False,
+        description="Whether the caller's workspace watches the artist (artist search and detail).",
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -16,6 +16,7 @@ from storage.models.artists import (
     ArtistNote,
     ArtistSnapshot,
     ArtistSocialProfile,
+    WatchedArtist,
 )
 from storage.models.base import Base
 from storage.models.campaigns import Campaign, CampaignArtist
@@ -56,5 +57,6 @@ __all__ = [
     "Transaction",
     "User",
     "UserSetting",
+    "WatchedArtist",
     "Workspace",
 ]

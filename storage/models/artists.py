@@ -5,21 +5,55 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    literal_column,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from core.enums import ConsentState, ContactSource, SocialPlatform
 from storage.models.base import Base, IdMixin, TimestampMixin, WorkspaceScopedMixin, text_enum
 
+# Growth is unknown (NULL) for young artists; sorted by it, they come last whichever way the
+# sort goes. Keyset pagination needs a total order without NULLs, so each direction sorts on the
+# growth with NULL read as the infinity at its far end. Literals, not bound values, so that the
+# planner matches these expressions to the indexes below.
+_LOWEST = literal_column("'-Infinity'::double precision", Float)
+_HIGHEST = literal_column("'Infinity'::double precision", Float)
+
+
+def _growth_index(column: str, end: str) -> Index:
+    nulls = "'-Infinity'" if end == "low" else "'Infinity'"
+    return Index(
+        f"ix_artists_{column}_nulls_{end}",
+        func.coalesce(literal_column(column), literal_column(f"{nulls}::double precision")),
+        literal_column("id"),
+    )
+
 
 class Artist(IdMixin, TimestampMixin, Base):
-    """One SoundCloud account, unique by its SoundCloud id. Not private to any workspace."""
+    """One SoundCloud account, unique by its SoundCloud id. Not private to any workspace.
+
+    ``growth_7d`` and ``growth_30d`` are the percent change of followers over that window, and
+    ``*_gain`` the followers gained; ``ArtistRepository.add_snapshots`` recomputes them.
+    """
 
     __tablename__ = "artists"
     __table_args__ = (
         Index("ix_artists_followers", "followers"),
         Index("ix_artists_genres", "genres", postgresql_using="gin"),
+        _growth_index("growth_7d", "low"),
+        _growth_index("growth_7d", "high"),
+        _growth_index("growth_30d", "low"),
+        _growth_index("growth_30d", "high"),
     )
 
     soundcloud_id: Mapped[int] = mapped_column(BigInteger, unique=True)
@@ -36,6 +70,17 @@ class Artist(IdMixin, TimestampMixin, Base):
     verified: Mapped[bool] = mapped_column(default=False)
     avatar_url: Mapped[str | None] = mapped_column(String(500))
     fetched_at: Mapped[datetime | None]
+    growth_7d: Mapped[float | None] = mapped_column(Float)
+    growth_7d_gain: Mapped[int | None]
+    growth_30d: Mapped[float | None] = mapped_column(Float)
+    growth_30d_gain: Mapped[int | None]
+
+    # Sort keys (see ``_LOWEST``): descending sorts page on ``*_nulls_low``, ascending ones on
+    # ``*_nulls_high``.
+    growth_7d_nulls_low: Mapped[float] = column_property(func.coalesce(growth_7d, _LOWEST))
+    growth_7d_nulls_high: Mapped[float] = column_property(func.coalesce(growth_7d, _HIGHEST))
+    growth_30d_nulls_low: Mapped[float] = column_property(func.coalesce(growth_30d, _LOWEST))
+    growth_30d_nulls_high: Mapped[float] = column_property(func.coalesce(growth_30d, _HIGHEST))
 
     social_profiles: Mapped[list[ArtistSocialProfile]] = relationship(
         lazy="raise", back_populates="artist", order_by="ArtistSocialProfile.platform"
@@ -92,3 +137,18 @@ class ArtistNote(IdMixin, TimestampMixin, WorkspaceScopedMixin, Base):
     artist_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("artists.id", ondelete="CASCADE"))
     author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(Text)
+
+
+class WatchedArtist(IdMixin, WorkspaceScopedMixin, Base):
+    """An artist a workspace keeps an eye on: listed in its searches and refreshed on a cadence."""
+
+    __tablename__ = "watched_artists"
+    __table_args__ = (UniqueConstraint("workspace_id", "artist_id"),)
+
+    artist_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("artists.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )

@@ -1,24 +1,54 @@
-"""The shared artist catalogue: batch upsert by SoundCloud id, search, social profiles and
-follower snapshots. Catalogue rows are public; what a workspace knows privately about an artist
-lives in contacts and notes."""
+"""The shared artist catalogue: batch upsert by SoundCloud id, search, social profiles, follower
+snapshots and the growth they show. Catalogue rows are public; what a workspace knows privately
+about an artist lives in contacts, notes and its watch list.
+
+Growth over a window (7 or 30 days) compares an artist's latest snapshot with the last one taken
+at or before the window's start. An artist followed for less than the window has no such
+snapshot: then the first snapshot inside the window is the base if it covers at least
+``MIN_WINDOW_COVERAGE`` of it (a day or so short of a week still says how a week went), and
+growth is unknown (NULL) otherwise, because growth over two days read as "7-day growth" would
+rank a lucky weekend above a steady month. The percent is unknown too when the base is 0
+followers. Both are kept on the artist row, recomputed by ``add_snapshots``, so searches sort
+and filter on them through indexes.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, literal_column, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    ScalarSelect,
+    case,
+    cast,
+    exists,
+    func,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import InstrumentedAttribute, aliased, selectinload
 
-from core.enums import SocialPlatform
+from core.enums import CampaignStatus, SocialPlatform
 from core.errors import NotFound
 from core.ids import new_id
-from storage.models import Artist, ArtistContact, ArtistSnapshot, ArtistSocialProfile
+from storage.models import (
+    Artist,
+    ArtistContact,
+    ArtistSnapshot,
+    ArtistSocialProfile,
+    Campaign,
+    CampaignArtist,
+    WatchedArtist,
+)
 from storage.repositories.base import Page, chunks, paginate, parse_sort, text_search
 
 # Columns an upsert may write; everything else (id, created_at) is the database's.
@@ -29,12 +59,27 @@ UPSERT_COLUMNS = (
 # Bound values an artist row takes in an insert: its columns and the id.
 _VALUES_PER_ROW = len(UPSERT_COLUMNS) + 1
 
-SORTABLE = {
+# Growth sorts are by percent, NULLs last both ways: a descending sort pages on the growth with
+# NULL as -Infinity, an ascending one (``_ASCENDING``) with NULL as +Infinity.
+SORTABLE: dict[str, InstrumentedAttribute[Any]] = {
     "followers": Artist.followers,
     "name": Artist.name,
     "created_at": Artist.created_at,
     "updated_at": Artist.updated_at,
+    "growth_7d": Artist.growth_7d_nulls_low,
+    "growth_30d": Artist.growth_30d_nulls_low,
 }
+_ASCENDING: dict[str, InstrumentedAttribute[Any]] = {
+    "growth_7d": Artist.growth_7d_nulls_high,
+    "growth_30d": Artist.growth_30d_nulls_high,
+}
+
+# Growth windows, by the name of the column pair (percent, ``*_gain``) they fill.
+GROWTH_WINDOWS = {"growth_7d": timedelta(days=7), "growth_30d": timedelta(days=30)}
+# The least part of a window an artist's history must cover for its growth to be known.
+MIN_WINDOW_COVERAGE = 0.8
+# Campaigns whose artists are kept fresh: those not finished and not a draft.
+TRACKED_CAMPAIGN_STATUSES = (CampaignStatus.SCHEDULED, CampaignStatus.ACTIVE, CampaignStatus.PAUSED)
 
 
 @dataclass(frozen=True)
@@ -64,8 +109,13 @@ class ArtistFilter:
     min_followers: int | None = None
     max_followers: int | None = None
     verified: bool | None = None
+    # Growth in percent over 7 / 30 days, at least this; artists of unknown growth never pass.
+    min_growth_7d: float | None = None
+    min_growth_30d: float | None = None
     # "has an email contact in this workspace"; needs ``workspace_id``.
     has_contact: bool | None = None
+    # "this workspace watches the artist"; needs ``workspace_id``.
+    watched: bool | None = None
     workspace_id: uuid.UUID | None = None
     soundcloud_ids: Sequence[int] = field(default_factory=tuple)
 
@@ -86,17 +136,32 @@ class ArtistFilter:
             where.append(Artist.followers <= self.max_followers)
         if self.verified is not None:
             where.append(Artist.verified.is_(self.verified))
+        # On the sort key (NULL as -Infinity), not the column, so that the growth index serves
+        # the filter too; for any finite bound the two are the same test.
+        if self.min_growth_7d is not None:
+            where.append(Artist.growth_7d_nulls_low >= self.min_growth_7d)
+        if self.min_growth_30d is not None:
+            where.append(Artist.growth_30d_nulls_low >= self.min_growth_30d)
         if self.soundcloud_ids:
             where.append(Artist.soundcloud_id.in_(list(self.soundcloud_ids)))
         if self.has_contact is not None:
-            if self.workspace_id is None:
-                raise ValueError("has_contact needs workspace_id")
             has = exists().where(
                 ArtistContact.artist_id == Artist.id,
-                ArtistContact.workspace_id == self.workspace_id,
+                ArtistContact.workspace_id == self._workspace("has_contact"),
             )
             where.append(has if self.has_contact else ~has)
+        if self.watched is not None:
+            watched = exists().where(
+                WatchedArtist.artist_id == Artist.id,
+                WatchedArtist.workspace_id == self._workspace("watched"),
+            )
+            where.append(watched if self.watched else ~watched)
         return where
+
+    def _workspace(self, criterion: str) -> uuid.UUID:
+        if self.workspace_id is None:
+            raise ValueError(f"{criterion} needs workspace_id")
+        return self.workspace_id
 
 
 class ArtistRepository:
@@ -202,15 +267,45 @@ class ArtistRepository:
         limit: int = 50,
         cursor: str | None = None,
     ) -> Page[Artist]:
+        """A page of the catalogue's artists that match ``criteria``, in ``sort`` order
+        (``"-growth_7d"``: fastest growing first, artists of unknown growth last)."""
         statement = select(Artist).where(*(criteria or ArtistFilter()).conditions())
+        order = parse_sort(sort, SORTABLE)
+        if not order.descending and order.key in _ASCENDING:
+            order = dataclasses.replace(order, column=_ASCENDING[order.key])
         return await paginate(
             self.session,
             statement,
             id_column=Artist.id,
-            order=parse_sort(sort, SORTABLE),
+            order=order,
             limit=limit,
             cursor=cursor,
         )
+
+    async def due_for_refresh(
+        self, *, older_than: datetime, limit: int
+    ) -> list[tuple[uuid.UUID, int]]:
+        """``(artist id, SoundCloud id)`` of artists some workspace tracks, last read from
+        SoundCloud before ``older_than`` (or never), least recently read first.
+
+        An artist is tracked when any workspace watches it or has it in a campaign that is
+        scheduled, active or paused.
+        """
+        watched = select(WatchedArtist.artist_id)
+        in_campaign = (
+            select(CampaignArtist.artist_id)
+            .join(Campaign, Campaign.id == CampaignArtist.campaign_id)
+            .where(Campaign.status.in_(TRACKED_CAMPAIGN_STATUSES))
+        )
+        tracked = watched.union(in_campaign).subquery("tracked")
+        rows = await self.session.execute(
+            select(Artist.id, Artist.soundcloud_id)
+            .join(tracked, tracked.c.artist_id == Artist.id)
+            .where((Artist.fetched_at < older_than) | Artist.fetched_at.is_(None))
+            .order_by(Artist.fetched_at.asc().nulls_first(), Artist.id)
+            .limit(limit)
+        )
+        return [(artist_id, soundcloud_id) for artist_id, soundcloud_id in rows]
 
     async def upsert_social_profiles(self, profiles: Iterable[Mapping[str, Any]]) -> int:
         """Add or refresh ``{artist_id, platform, url, username?, followers_count?}`` rows."""
@@ -245,7 +340,11 @@ class ArtistRepository:
         return len(rows)
 
     async def add_snapshots(self, snapshots: Iterable[Mapping[str, Any]]) -> int:
-        """Record ``{artist_id, followers, tracks, captured_at?}``; a repeated moment is ignored."""
+        """Record ``{artist_id, followers, tracks, captured_at?}``; a repeated moment is ignored.
+
+        The growth of every artist named is recomputed from its snapshots (see the module's
+        docstring), in one statement per chunk of artists. Returns how many snapshots were new.
+        """
         rows = [
             {
                 "id": new_id(),
@@ -258,13 +357,23 @@ class ArtistRepository:
         ]
         if not rows:
             return 0
-        result = await self.session.execute(
-            insert(ArtistSnapshot)
-            .values(rows)
-            .on_conflict_do_nothing()
-            .returning(ArtistSnapshot.id)
-        )
-        return len(result.all())
+        added = 0
+        statement = insert(ArtistSnapshot).on_conflict_do_nothing().returning(ArtistSnapshot.id)
+        # Rows as parameters (see ``add_missing``), so every row of a statement names the same
+        # columns: those without a time take the database's.
+        timed = [row for row in rows if "captured_at" in row]
+        untimed = [row for row in rows if "captured_at" not in row]
+        for group in (timed, untimed):
+            for chunk in chunks(group, values_per_item=5):
+                added += len((await self.session.execute(statement, list(chunk))).all())
+        await self.recompute_growth({row["artist_id"] for row in rows})
+        return added
+
+    async def recompute_growth(self, artist_ids: Iterable[uuid.UUID]) -> None:
+        """Set the growth columns of these artists from their snapshots, set-based."""
+        ids = sorted(set(artist_ids))
+        for chunk in chunks(ids, values_per_item=1):
+            await self.session.execute(_growth_update(chunk))
 
     async def snapshots(
         self, artist_id: uuid.UUID, *, since: datetime | None = None
@@ -275,6 +384,65 @@ class ArtistRepository:
         return list(
             (await self.session.scalars(statement.order_by(ArtistSnapshot.captured_at))).all()
         )
+
+
+def _growth_update(artist_ids: Sequence[uuid.UUID]) -> Any:
+    """One UPDATE setting the growth columns of ``artist_ids`` from their snapshots."""
+    latest = (
+        select(ArtistSnapshot.artist_id, ArtistSnapshot.followers, ArtistSnapshot.captured_at)
+        .where(ArtistSnapshot.artist_id.in_(artist_ids))
+        .ext(distinct_on(ArtistSnapshot.artist_id))
+        .order_by(ArtistSnapshot.artist_id, ArtistSnapshot.captured_at.desc())
+        .subquery("latest")
+    )
+    bases = select(
+        latest.c.artist_id,
+        latest.c.followers.label("now"),
+        *(
+            _base_followers(latest.c.artist_id, latest.c.captured_at, window).label(name)
+            for name, window in GROWTH_WINDOWS.items()
+        ),
+    ).subquery("bases")
+    values: dict[str, Any] = {}
+    for name in GROWTH_WINDOWS:
+        base = bases.c[name]
+        gain = bases.c.now - base
+        values[f"{name}_gain"] = gain
+        values[name] = case((base > 0, cast(gain, Float) * 100.0 / base), else_=None)
+    return (
+        update(Artist)
+        .where(Artist.id == bases.c.artist_id)
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _base_followers(artist_id: Any, latest_at: Any, window: timedelta) -> ScalarSelect[Any]:
+    """Followers at the start of ``window`` before ``latest_at``: the last snapshot at or
+    before it, else the first after it that still covers ``MIN_WINDOW_COVERAGE`` of it.
+    Each is one step of the (artist_id, captured_at) index."""
+    start = latest_at - window
+    before = aliased(ArtistSnapshot)
+    after = aliased(ArtistSnapshot)
+    at_or_before = (
+        select(before.followers)
+        .where(before.artist_id == artist_id, before.captured_at <= start)
+        .order_by(before.captured_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    first_inside = (
+        select(after.followers)
+        .where(
+            after.artist_id == artist_id,
+            after.captured_at > start,
+            after.captured_at <= latest_at - window * MIN_WINDOW_COVERAGE,
+        )
+        .order_by(after.captured_at.asc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return func.coalesce(at_or_before, first_inside)  # type: ignore[return-value]
 
 
 def _upsert_row(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -165,7 +165,10 @@ class TestSearch:
     async def test_an_unknown_sort_field_names_the_allowed_ones(
         self, session: AsyncSession
     ) -> None:
-        with pytest.raises(InvalidInput, match="sortable fields: created_at, followers, name"):
+        with pytest.raises(
+            InvalidInput,
+            match="sortable fields: created_at, followers, growth_30d, growth_7d, name",
+        ):
             await ArtistRepository(session).search(sort="-password")
 
     async def test_has_contact_is_judged_per_workspace(self, session: AsyncSession) -> None:

@@ -26,6 +26,7 @@ from storage.repositories.outreach_campaigns import OutreachCampaignRepository
 from storage.repositories.outreach_steps import OutreachStepRepository
 from storage.repositories.suppressions import SuppressionRepository
 from storage.repositories.transactions import TransactionRepository
+from storage.repositories.watched_artists import WatchedArtistRepository
 from storage.repositories.workspaces import MembershipRepository
 from tests.factories import (
     make_artist,
@@ -52,6 +53,13 @@ async def _note(session: AsyncSession, ws: Workspace) -> Any:
     return await ArtistNoteRepository(session, ws.id).add(
         artist_id=artist.id, author_id=None, body="met at ADE"
     )
+
+
+async def _watched_artist(session: AsyncSession, ws: Workspace) -> Any:
+    artist = await make_artist(session)
+    repo = WatchedArtistRepository(session, ws.id)
+    await repo.watch(artist.id, by=None)
+    return (await repo.list()).items[0]
 
 
 async def _email_record(session: AsyncSession, ws: Workspace) -> Any:
@@ -89,6 +97,7 @@ CASES: dict[str, tuple[type[ScopedRepository[Any]], Maker, dict[str, Any]]] = {
     ),
     "contacts": (ArtistContactRepository, _contact, {"consent_state": "withdrawn"}),
     "notes": (ArtistNoteRepository, _note, {"body": "hijacked"}),
+    "watched artists": (WatchedArtistRepository, _watched_artist, {"created_by": uuid.uuid4()}),
     "email templates": (
         EmailTemplateRepository,
         lambda s, w: make_template(s, workspace=w),

@@ -268,6 +268,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/artists/{artist_id}/watch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Watch an artist: the workspace's searches can list it and its numbers are kept fresh
+         * @description Watch an artist: the workspace's searches can list it and its numbers are kept fresh.
+         */
+        put: operations["watch_artist_api_v1_artists__artist_id__watch_put"];
+        post?: never;
+        /**
+         * Stop watching an artist (also when the workspace was not watching it)
+         * @description Stop watching an artist (also when the workspace was not watching it).
+         */
+        delete: operations["unwatch_artist_api_v1_artists__artist_id__watch_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit-log": {
         parameters: {
             query?: never;
@@ -1762,6 +1786,26 @@ export interface components {
             /** Genres */
             genres: string[];
             /**
+             * Growth 30D
+             * @description As growth_7d, over 30 days.
+             */
+            growth_30d: number | null;
+            /**
+             * Growth 30D Gain
+             * @description As growth_7d_gain, over 30 days.
+             */
+            growth_30d_gain: number | null;
+            /**
+             * Growth 7D
+             * @description Follower growth over the 7 days to the latest snapshot, in percent (12.5 is +12.5%); null when the history covers less than 80% of the window or started at 0 followers.
+             */
+            growth_7d: number | null;
+            /**
+             * Growth 7D Gain
+             * @description Followers gained over the same 7 days (negative when lost).
+             */
+            growth_7d_gain: number | null;
+            /**
              * Id
              * Format: uuid
              */
@@ -1792,6 +1836,12 @@ export interface components {
             updated_at: string;
             /** Verified */
             verified: boolean;
+            /**
+             * Watched
+             * @description Whether the caller's workspace watches the artist (artist search and detail).
+             * @default false
+             */
+            watched: boolean;
         };
         /** ArtistRead */
         ArtistRead: {
@@ -1814,6 +1864,26 @@ export interface components {
             followers: number;
             /** Genres */
             genres: string[];
+            /**
+             * Growth 30D
+             * @description As growth_7d, over 30 days.
+             */
+            growth_30d: number | null;
+            /**
+             * Growth 30D Gain
+             * @description As growth_7d_gain, over 30 days.
+             */
+            growth_30d_gain: number | null;
+            /**
+             * Growth 7D
+             * @description Follower growth over the 7 days to the latest snapshot, in percent (12.5 is +12.5%); null when the history covers less than 80% of the window or started at 0 followers.
+             */
+            growth_7d: number | null;
+            /**
+             * Growth 7D Gain
+             * @description Followers gained over the same 7 days (negative when lost).
+             */
+            growth_7d_gain: number | null;
             /**
              * Id
              * Format: uuid
@@ -1838,6 +1908,12 @@ export interface components {
             updated_at: string;
             /** Verified */
             verified: boolean;
+            /**
+             * Watched
+             * @description Whether the caller's workspace watches the artist (artist search and detail).
+             * @default false
+             */
+            watched: boolean;
         };
         /** AuditLogEntryRead */
         AuditLogEntryRead: {
@@ -3495,10 +3571,11 @@ export interface components {
         };
         /**
          * SmtpStage
-         * @description How far a connection to an SMTP server got: a failure names the step that failed.
+         * @description How far a conversation with an SMTP server got: a failure names the step that failed.
+         *     A connection test ends at auth at most; mail, rcpt and data hand over one message.
          * @enum {string}
          */
-        SmtpStage: "connect" | "tls" | "auth";
+        SmtpStage: "connect" | "tls" | "auth" | "mail" | "rcpt" | "data";
         /**
          * SmtpTlsMode
          * @description How a mailbox's connection is encrypted: upgraded after the greeting (usually port 587),
@@ -4234,7 +4311,7 @@ export interface operations {
     search_artists_api_v1_artists_get: {
         parameters: {
             query?: {
-                /** @description Field, '-' for descending. */
+                /** @description Field, '-' for descending. Growth sorts are by percent; artists whose growth is unknown come last either way. */
                 sort?: string;
                 /** @description Rows per page. */
                 limit?: number;
@@ -4251,6 +4328,12 @@ export interface operations {
                 verified?: boolean | null;
                 /** @description Has an email contact in the caller's workspace. */
                 has_contact?: boolean | null;
+                /** @description Only artists whose follower growth, in percent, is at least this (artists of unknown growth are left out). */
+                min_growth_7d?: number | null;
+                /** @description Only artists whose follower growth, in percent, is at least this (artists of unknown growth are left out). */
+                min_growth_30d?: number | null;
+                /** @description Watched (or, false, not) by the caller's workspace. */
+                watched?: boolean | null;
             };
             header?: never;
             path?: never;
@@ -4422,7 +4505,7 @@ export interface operations {
     export_artists_api_v1_artists_export_post: {
         parameters: {
             query?: {
-                /** @description Field, '-' for descending. */
+                /** @description Field, '-' for descending. Growth sorts are by percent; artists whose growth is unknown come last either way. */
                 sort?: string;
                 /** @description Text in the name, permalink or username. */
                 q?: string | null;
@@ -4435,6 +4518,12 @@ export interface operations {
                 verified?: boolean | null;
                 /** @description Has an email contact in the caller's workspace. */
                 has_contact?: boolean | null;
+                /** @description Only artists whose follower growth, in percent, is at least this (artists of unknown growth are left out). */
+                min_growth_7d?: number | null;
+                /** @description Only artists whose follower growth, in percent, is at least this (artists of unknown growth are left out). */
+                min_growth_30d?: number | null;
+                /** @description Watched (or, false, not) by the caller's workspace. */
+                watched?: boolean | null;
             };
             header?: never;
             path?: never;
@@ -5416,6 +5505,172 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["SnapshotRead"][];
                 };
+            };
+            /** @description Missing, expired or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in the caller's workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    watch_artist_api_v1_artists__artist_id__watch_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                artist_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, expired or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in the caller's workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unwatch_artist_api_v1_artists__artist_id__watch_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                artist_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Missing, expired or invalid access token */
             401: {

@@ -15,6 +15,9 @@ const BLANK: FilterValues = {
   max_followers: "",
   verified: "",
   has_contact: "",
+  watched: "",
+  min_growth_7d: "",
+  min_growth_30d: "",
   sort: DEFAULT_SORT,
 };
 
@@ -90,6 +93,29 @@ export function ArtistFilters({
             { value: "false", label: "No email yet" },
           ]}
           {...register("has_contact")}
+        />
+        <TextField
+          label="Minimum 7-day growth (%)"
+          inputMode="decimal"
+          hint="Followers gained in the last 7 days, in percent"
+          error={errors.min_growth_7d?.message}
+          {...register("min_growth_7d")}
+        />
+        <TextField
+          label="Minimum 30-day growth (%)"
+          inputMode="decimal"
+          error={errors.min_growth_30d?.message}
+          {...register("min_growth_30d")}
+        />
+        <SelectField
+          label="Watched"
+          hint="By this workspace"
+          options={[
+            { value: "", label: "Any" },
+            { value: "true", label: "Watched only" },
+            { value: "false", label: "Not watched" },
+          ]}
+          {...register("watched")}
         />
       </div>
       <div className="mt-4 flex flex-wrap gap-2">

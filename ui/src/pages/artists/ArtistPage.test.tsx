@@ -207,3 +207,53 @@ describe("ArtistPage", () => {
     expect(screen.getByRole("link", { name: "Back to artists" })).toHaveAttribute("href", "/artists");
   });
 });
+
+describe("ArtistPage growth and watching", () => {
+  it("shows growth over 7 and 30 days, and a dash when the history is too short", async () => {
+    stubApi(routes({ [`GET ${BASE}`]: { ...DETAIL, growth_7d: 25, growth_7d_gain: 200 } }));
+    renderArtist();
+    const week = await screen.findByTestId("stat-growth-7d");
+    expect(week).toHaveTextContent("+25%");
+    expect(week).toHaveTextContent("+200 followers");
+    expect(screen.getByTestId("stat-growth-30d")).toHaveTextContent("—, not enough history");
+  });
+
+  it("lets an editor watch the artist and shows the state the server then gives", async () => {
+    let watched = false;
+    const calls = stubApi(
+      routes({
+        [`GET ${BASE}`]: () => json({ ...DETAIL, watched }),
+        [`PUT ${BASE}/watch`]: () => {
+          watched = true;
+          return noContent();
+        },
+        [`DELETE ${BASE}/watch`]: () => {
+          watched = false;
+          return noContent();
+        },
+      }),
+    );
+    const { user } = renderArtist();
+    await user.click(await screen.findByRole("button", { name: "Watch Nina Berg" }));
+    expect(await screen.findByRole("button", { name: "Unwatch Nina Berg" })).toBeInTheDocument();
+    expect(screen.getByText("Watched")).toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Unwatch Nina Berg" }));
+    expect(await screen.findByRole("button", { name: "Watch Nina Berg" })).toBeInTheDocument();
+    expect(calls.filter((c) => c.path === `${BASE}/watch`).map((c) => c.method)).toEqual(["PUT", "DELETE"]);
+  });
+
+  it("says why watching failed", async () => {
+    stubApi(routes({ [`PUT ${BASE}/watch`]: () => problem(403, "your role cannot change workspace data") }));
+    const { user } = renderArtist();
+    await user.click(await screen.findByRole("button", { name: "Watch Nina Berg" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("Your role cannot change workspace data.");
+  });
+
+  it("shows viewers whether the artist is watched, with no control", async () => {
+    stubApi(routes({ [`GET ${BASE}`]: { ...DETAIL, watched: true } }), { role: "viewer" });
+    const { sessionReady } = renderArtist();
+    expect(await screen.findByText("Watched")).toBeInTheDocument();
+    await sessionReady();
+    expect(screen.queryByRole("button", { name: /Watch/ })).not.toBeInTheDocument();
+  });
+});

@@ -13,7 +13,17 @@ import { AddToCampaign } from "./AddToCampaign";
 import { ContactsCard } from "./ContactsCard";
 import { FollowerChart } from "./FollowerChart";
 import { NotesCard } from "./NotesCard";
-import { Avatar, ExternalLink, Genres, place, safeHref, soundcloudUrl, type ArtistDetail } from "./artistParts";
+import { WatchToggle } from "./WatchToggle";
+import {
+  Avatar,
+  ExternalLink,
+  Genres,
+  Growth,
+  place,
+  safeHref,
+  soundcloudUrl,
+  type ArtistDetail,
+} from "./artistParts";
 
 type SocialPlatform = components["schemas"]["SocialPlatform"];
 
@@ -68,6 +78,19 @@ function Profile({ artist }: { artist: ArtistDetail }) {
             <dt className="text-xs text-slate-600">{label}</dt>
             <dd className="text-lg font-semibold tabular-nums text-slate-900" data-testid={testId}>
               {value}
+            </dd>
+          </div>
+        ))}
+        {(
+          [
+            ["7-day growth", artist.growth_7d, artist.growth_7d_gain, 7, "stat-growth-7d"],
+            ["30-day growth", artist.growth_30d, artist.growth_30d_gain, 30, "stat-growth-30d"],
+          ] as const
+        ).map(([label, percent, gain, days, testId]) => (
+          <div key={label} className="rounded-md bg-slate-50 p-3 ring-1 ring-slate-200">
+            <dt className="text-xs text-slate-600">{label}</dt>
+            <dd className="flex text-lg tabular-nums" data-testid={testId}>
+              <Growth percent={percent} gain={gain} days={days} align="start" />
             </dd>
           </div>
         ))}
@@ -143,7 +166,10 @@ export default function ArtistPage() {
         </span>
         <span className="text-slate-700">{artist.name}</span>
       </nav>
-      <PageHeader title={artist.name} />
+      <PageHeader
+        title={artist.name}
+        actions={<WatchToggle artistId={artist.id} name={artist.name} watched={artist.watched} />}
+      />
       {detail.isError && (
         <p role="status" className="text-sm text-amber-800">
           Could not refresh this artist ({errorMessage(detail.error)}); showing what was last read.

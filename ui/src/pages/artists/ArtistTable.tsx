@@ -137,6 +137,11 @@ export function ArtistTable<T>({
                           <Badge tone="indigo">Verified</Badge>
                         </span>
                       )}
+                      {artist.watched && (
+                        <span className="ml-1.5">
+                          <Badge tone="green">Watched</Badge>
+                        </span>
+                      )}
                       <div className="text-xs text-slate-600">{artist.permalink}</div>
                     </div>
                   </div>

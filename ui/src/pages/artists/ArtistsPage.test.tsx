@@ -296,3 +296,55 @@ describe("ArtistsPage", () => {
     expect(await screen.findByRole("link", { name: "Nina Berg" })).toBeInTheDocument();
   });
 });
+
+describe("ArtistsPage growth", () => {
+  it("searches by growth and watch state from the page address and shows growth columns", async () => {
+    const rising = { ...NINA, growth_7d: 50, growth_7d_gain: 500, growth_30d: -10, growth_30d_gain: -30, watched: true };
+    const calls = stubApi({ "GET /api/v1/artists": page([rising, OMAR]) }, { role: "viewer" });
+    renderArtists("/artists?genre=techno&city=Berlin&min_growth_7d=10&watched=true&sort=-growth_7d");
+    const table = await screen.findByRole("table");
+    expect(Object.fromEntries(searches(calls)[0]!)).toEqual({
+      genre: "techno",
+      city: "Berlin",
+      min_growth_7d: "10",
+      watched: "true",
+      sort: "-growth_7d",
+      limit: "50",
+    });
+    expect(screen.getByLabelText("Sort by")).toHaveValue("-growth_7d");
+    expect(screen.getByLabelText("Minimum 7-day growth (%)")).toHaveValue("10");
+    expect(screen.getByLabelText("Watched")).toHaveValue("true");
+
+    const [, ninaRow, omarRow] = within(table).getAllByRole("row");
+    expect(within(ninaRow!).getByTitle("+500 followers in 7 days")).toHaveTextContent("+50%");
+    expect(ninaRow).toHaveTextContent("+500 followers");
+    expect(ninaRow).toHaveTextContent("-10%");
+    expect(within(ninaRow!).getByText("Watched")).toBeInTheDocument();
+    expect(omarRow).toHaveTextContent("—, not enough history");
+  });
+
+  it("puts growth filters and sorts from the form in the address, and refuses a loss past 100%", async () => {
+    const calls = stubApi({ "GET /api/v1/artists": page([NINA]) }, { role: "viewer" });
+    const { user } = renderArtists();
+    await screen.findByRole("link", { name: "Nina Berg" });
+    await user.type(screen.getByLabelText("Minimum 30-day growth (%)"), "-150");
+    await user.click(screen.getByRole("button", { name: "Search" }));
+    expect(await screen.findByLabelText("Minimum 30-day growth (%)")).toHaveAccessibleDescription(
+      "Enter a percent from -100 up, e.g. 10 or 2.5.",
+    );
+    expect(searches(calls)).toHaveLength(1);
+
+    await user.clear(screen.getByLabelText("Minimum 30-day growth (%)"));
+    await user.type(screen.getByLabelText("Minimum 30-day growth (%)"), "2,5");
+    await user.selectOptions(screen.getByLabelText("Sort by"), "Fastest growing, 30 days");
+    await user.selectOptions(screen.getByLabelText("Watched"), "Not watched");
+    await user.click(screen.getByRole("button", { name: "Search" }));
+    await waitFor(() => expect(searches(calls)).toHaveLength(2));
+    expect(Object.fromEntries(searches(calls)[1]!)).toEqual({
+      min_growth_30d: "2.5",
+      watched: "false",
+      sort: "-growth_30d",
+      limit: "50",
+    });
+  });
+});

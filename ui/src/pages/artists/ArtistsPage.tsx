@@ -12,13 +12,27 @@ import { formatNumber } from "@/lib/format";
 import { usePagedList } from "@/lib/paging";
 import { AddToCampaign } from "./AddToCampaign";
 import { ArtistFilters } from "./ArtistFilters";
-import { ArtistTable, useSelection } from "./ArtistTable";
+import { ArtistTable, useSelection, type ExtraColumn } from "./ArtistTable";
 import { CreateArtistForm } from "./CreateArtistForm";
 import { ExportArtists } from "./ExportArtists";
 import { ImportArtists } from "./ImportArtists";
+import { Growth, type ArtistRead } from "./artistParts";
 import { apiQuery, filtersFromParams, paramsFromFilters } from "./filters";
 
 const PAGE_SIZE = 50;
+
+const GROWTH_COLUMNS: ExtraColumn<ArtistRead>[] = [
+  {
+    header: "7-day growth",
+    numeric: true,
+    cell: (artist) => <Growth percent={artist.growth_7d} gain={artist.growth_7d_gain} days={7} />,
+  },
+  {
+    header: "30-day growth",
+    numeric: true,
+    cell: (artist) => <Growth percent={artist.growth_30d} gain={artist.growth_30d_gain} days={30} />,
+  },
+];
 
 type Panel = "create" | "import" | null;
 
@@ -128,6 +142,7 @@ export default function ArtistsPage() {
               items={items}
               artistOf={(artist) => artist}
               selection={canEdit ? selection : undefined}
+              extraColumns={GROWTH_COLUMNS}
             />
           )}
         </PagedList>

@@ -83,3 +83,45 @@ export function Genres({ genres }: { genres: string[] }) {
     </ul>
   );
 }
+
+const PERCENT = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1, signDisplay: "exceptZero" });
+const GAIN = new Intl.NumberFormat(undefined, { signDisplay: "exceptZero" });
+
+/** A growth percent with its sign ("+12.5%", "-3%"), or a dash when it is unknown. */
+export function formatGrowth(percent: number | null | undefined): string {
+  return percent === null || percent === undefined ? "—" : `${PERCENT.format(percent)}%`;
+}
+
+/** Followers gained or lost, signed ("+1,200 followers"). */
+export function formatGain(gain: number): string {
+  return `${GAIN.format(gain)} ${Math.abs(gain) === 1 ? "follower" : "followers"}`;
+}
+
+/** Growth over one window: the percent, and the followers gained beneath it (and on hover).
+ * Unknown growth says why: the artist's history is shorter than the window, or started at 0. */
+export function Growth({
+  percent,
+  gain,
+  days,
+  align = "end",
+}: {
+  percent: number | null;
+  gain: number | null;
+  days: number;
+  align?: "start" | "end";
+}) {
+  if (gain === null) {
+    return (
+      <span className="text-slate-500" title={`Less than ${days} days of follower history`}>
+        —<span className="sr-only">, not enough history</span>
+      </span>
+    );
+  }
+  const tone = percent === null || percent === 0 ? "text-slate-800" : percent > 0 ? "text-green-800" : "text-red-800";
+  return (
+    <span className={`inline-flex flex-col ${align === "end" ? "items-end" : "items-start"}`} title={`${formatGain(gain)} in ${days} days`}>
+      <span className={`font-medium ${tone}`}>{percent === null ? "from 0" : formatGrowth(percent)}</span>
+      <span className="text-xs text-slate-600">{formatGain(gain)}</span>
+    </span>
+  );
+}

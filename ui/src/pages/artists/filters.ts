@@ -12,6 +12,10 @@ export const SORTS = [
   { value: "followers", label: "Fewest followers" },
   { value: "name", label: "Name A–Z" },
   { value: "-name", label: "Name Z–A" },
+  { value: "-growth_7d", label: "Fastest growing, 7 days" },
+  { value: "-growth_30d", label: "Fastest growing, 30 days" },
+  { value: "growth_7d", label: "Slowest growing, 7 days" },
+  { value: "growth_30d", label: "Slowest growing, 30 days" },
   { value: "-created_at", label: "Newest in the catalogue" },
   { value: "-updated_at", label: "Recently updated" },
 ] as const;
@@ -20,6 +24,21 @@ export const DEFAULT_SORT = "-followers";
 const TRI_STATE = ["", "true", "false"] as const;
 
 const count = wholeNumber({ min: 0, max: MAX_COUNT });
+
+/** The API's bounds for a growth filter (``serve/routers/artists.py: GrowthFloor``). */
+export const MAX_GROWTH_PERCENT = 1e9;
+/** Blank, or a percent of at least -100 (nothing loses more than all its followers). */
+const growthPercent = z
+  .string()
+  .trim()
+  .refine(
+    (value) =>
+      value === "" ||
+      (/^[-+]?\d{1,10}([.,]\d{1,2})?$/.test(value) &&
+        Number(value.replace(",", ".")) >= -100 &&
+        Number(value.replace(",", ".")) <= MAX_GROWTH_PERCENT),
+    "Enter a percent from -100 up, e.g. 10 or 2.5.",
+  );
 
 export const filterSchema = z
   .object({
@@ -31,6 +50,9 @@ export const filterSchema = z
     max_followers: count,
     verified: z.enum(TRI_STATE),
     has_contact: z.enum(TRI_STATE),
+    watched: z.enum(TRI_STATE),
+    min_growth_7d: growthPercent,
+    min_growth_30d: growthPercent,
     sort: z.enum(SORTS.map((sort) => sort.value) as [string, ...string[]]),
   })
   .superRefine((values, ctx) => checkRange(ctx, values.min_followers, values.max_followers, "max_followers"));
@@ -45,6 +67,9 @@ export const FILTER_FIELDS = [
   "max_followers",
   "verified",
   "has_contact",
+  "watched",
+  "min_growth_7d",
+  "min_growth_30d",
   "sort",
 ] as const satisfies readonly (keyof FilterValues)[];
 
@@ -64,6 +89,9 @@ export function filtersFromParams(params: URLSearchParams): FilterValues {
     max_followers: params.get("max_followers") ?? "",
     verified: triState(params.get("verified")),
     has_contact: triState(params.get("has_contact")),
+    watched: triState(params.get("watched")),
+    min_growth_7d: params.get("min_growth_7d") ?? "",
+    min_growth_30d: params.get("min_growth_30d") ?? "",
     sort: SORTS.some((s) => s.value === sort) ? sort : DEFAULT_SORT,
   };
 }
@@ -83,6 +111,7 @@ export function apiQuery(values: FilterValues): ArtistSearchQuery {
   const text = (value: string) => (value.trim() === "" ? undefined : value.trim());
   const number = (value: string) => (value.trim() === "" ? undefined : Number(value));
   const flag = (value: string) => (value === "" ? undefined : value === "true");
+  const percent = (value: string) => (value.trim() === "" ? undefined : Number(value.trim().replace(",", ".")));
   return {
     q: text(values.q),
     genre: text(values.genre),
@@ -92,6 +121,9 @@ export function apiQuery(values: FilterValues): ArtistSearchQuery {
     max_followers: number(values.max_followers),
     verified: flag(values.verified),
     has_contact: flag(values.has_contact),
+    watched: flag(values.watched),
+    min_growth_7d: percent(values.min_growth_7d),
+    min_growth_30d: percent(values.min_growth_30d),
     sort: values.sort,
   };
 }
