@@ -20,7 +20,7 @@ help:
 	@echo "make run    install and start the service on embedded defaults"
 	@echo "make test   install what the tests need and run the whole suite"
 	@echo "make lint   ruff, mypy and the import-layer contract"
-	@echo "make bench  Serve vs uvicorn, discovery vs a bare fetch loop, outreach vs bare SMTP (~10 min)"
+	@echo "make bench  Serve vs uvicorn, discovery vs a bare fetch loop and at scale, pacing under 502s, outreach vs bare SMTP (~20 min)"
 	@echo "make loadtest  Locust against a running service (LOADTEST_HOST)"
 	@echo "make ui-types  regenerate ui/src/api/schema.d.ts from the API's OpenAPI document"
 
@@ -89,7 +89,7 @@ bench: $(DEV)
 	trap 'rm -f "$$aims_file"' EXIT; \
 	export CM_BENCH_AIMS_FILE="$$aims_file"; \
 	failed=""; \
-	for bench in bench_api bench_discovery bench_outreach; do \
+	for bench in bench_api bench_discovery bench_pacing bench_outreach; do \
 		echo "bench: loadtests.$$bench"; \
 		$(BIN)/python -m loadtests.$$bench || failed="$$failed loadtests.$$bench (exit $$?)"; \
 	done; \

@@ -52,3 +52,11 @@ class HostDown(ScrapeError):
     def __init__(self, domain: str) -> None:
         super().__init__(f"{domain}: failing repeatedly, not asked again for a while")
         self.domain = domain
+
+
+class RobotsDisallowed(ScrapeError):
+    """A URL the site's robots.txt forbids to our user agent (nothing was sent for it)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(f"refusing to fetch {url}: robots.txt disallows it")
+        self.url = url

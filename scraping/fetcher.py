@@ -1,10 +1,15 @@
-"""HTTP GETs for the scraper: allowed hosts only, paced per domain, retried with capped backoff,
-and counted.
+"""HTTP GETs for the scraper: allowed hosts only, robots.txt obeyed when asked, answered from a
+short cache when it can be, paced per domain, retried with capped backoff, and counted.
 
 SoundCloud sends no ``Retry-After`` with its 429s, so a 408, 429 or 5xx is retried after an
-exponential delay with full jitter (``Retry-After`` wins when a server does send one), and the
-pacer is told to slow the whole domain down. 401/403/404 are not retried here: what they mean
-(a stale client id, a private page) is the caller's to decide.
+exponential delay with full jitter (``Retry-After`` wins when a server does send one); each
+retry waits for a pacing slot of its own, and the pacer is told the status, so that a 429 or
+503 slows the whole domain down while a stray 502 does not (``core.pacing``). 401/403/404 are
+not retried here: what they mean (a stale client id, a private page) is the caller's to decide.
+
+Two context variables let one fetcher serve several callers (a shared scraper actor running
+calls for several jobs) with per-call figures and bounds: ``call_stats`` and
+``pacing_wait_limit``. Set them around a call; tasks started inside it inherit them.
 """
 
 from __future__ import annotations
@@ -15,19 +20,33 @@ import random
 import time
 from collections import Counter
 from collections.abc import Collection, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import aiohttp
 
-from scraping.errors import DisallowedHost, FetchError, HostBusy, MalformedPage
+from scraping.errors import DisallowedHost, FetchError, HostBusy, MalformedPage, RobotsDisallowed
+from scraping.response_cache import CachedAnswer, ResponseCache
+from scraping.robots import RobotsPolicy
 
 USER_AGENT = "CampaignManager/0.1 (+https://github.com/campaign-manager; artist discovery)"
 # Redirects are followed by hand so each hop passes the allowed-host check.
 MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_NOT_MODIFIED = 304
+
+call_stats: ContextVar[FetchStats | None] = ContextVar("call_stats", default=None)
+"""When set, everything any ``FetchStats`` records in this context (requests, retries,
+failures, statuses, named counters, the SoundCloud client's and the scraper's own) is also
+recorded in this one: the figures of one call of a fetcher shared by many."""
+
+pacing_wait_limit: ContextVar[float | None] = ContextVar("pacing_wait_limit", default=None)
+"""When set, a request whose pacing slot is further away than this many seconds is not sent:
+``HostBusy`` is raised at once. The bound is the smaller of this and the fetcher's own
+``max_pacing_wait`` (near 0: take only a free slot, as a refresh that must not delay jobs)."""
 
 
 def domain_of(url: str) -> str:
@@ -42,8 +61,11 @@ class Pacer(Protocol):
         """Return True when a request to ``domain`` may be sent now; False at once, taking no
         slot, when the next slot is more than ``max_wait`` seconds away (``None``: no bound)."""
 
-    async def slow_down(self, domain: str) -> None:
-        """Record an error answer from ``domain``: the delay grows; errors never shrink it."""
+    async def slow_down(self, domain: str, status: int | None = 429) -> None:
+        """Record a retryable error answer from ``domain`` (``status`` ``None``: no answer).
+
+        A 429 or 503 slows the domain down; other errors only when they come densely
+        (``core.pacing.PacingPolicy.after_failure``). Errors never shrink the delay."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +89,10 @@ class RetryPolicy:
 
 @dataclass
 class FetchStats:
-    """Live counters for one fetcher (or several sharing it): what a job reports as it goes."""
+    """Live counters for one fetcher (or several sharing it): what a job reports as it goes.
+
+    Every change is also made to ``call_stats`` when that is set (and another object).
+    """
 
     started: float = field(default_factory=time.monotonic)
     requests: int = 0
@@ -78,15 +103,32 @@ class FetchStats:
     statuses: Counter[str] = field(default_factory=Counter)
     counters: Counter[str] = field(default_factory=Counter)
 
+    def _targets(self) -> tuple[FetchStats, ...]:
+        mirror = call_stats.get()
+        return (self,) if mirror is None or mirror is self else (self, mirror)
+
     def count(self, name: str, n: int = 1) -> None:
         """Add to a named counter (``malformed``, ``client_id_refreshes``, ``artists`` ...)."""
-        self.counters[name] += n
+        for stats in self._targets():
+            stats.counters[name] += n
 
     def record(self, status: int | None, seconds: float, size: int) -> None:
-        self.requests += 1
-        self.latency_total += seconds
-        self.received_bytes += size
-        self.statuses["error" if status is None else str(status)] += 1
+        """Count one request sent and its answer (``status`` ``None``: no answer)."""
+        for stats in self._targets():
+            stats.requests += 1
+            stats.latency_total += seconds
+            stats.received_bytes += size
+            stats.statuses["error" if status is None else str(status)] += 1
+
+    def retried(self) -> None:
+        """Count one retry of a request."""
+        for stats in self._targets():
+            stats.retries += 1
+
+    def failed(self) -> None:
+        """Count one request given up (an answer not retried, or retries used up)."""
+        for stats in self._targets():
+            stats.failures += 1
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON-ready summary, with rates per minute since the stats were created."""
@@ -114,7 +156,20 @@ class _Answer:
 
 
 class Fetcher:
-    """GETs through one aiohttp session, for any number of concurrent callers."""
+    """GETs through one aiohttp session, for any number of concurrent callers.
+
+    Args:
+        session: the aiohttp session every request goes through.
+        pacer: spaces the requests to each domain (``None``: unpaced).
+        allowed_hosts: the netlocs that may be fetched (``None``: any).
+        retry: how often and after how long a retryable answer is tried again.
+        stats: where to count (a new ``FetchStats`` when not given).
+        timeout: seconds for one request.
+        max_pacing_wait: a request whose slot is further away than this is not sent
+            (``HostBusy``); for optional hosts. See also ``pacing_wait_limit``.
+        robots: obey robots.txt as this policy reads it (``None``: robots.txt is ignored).
+        cache: answer repeated GETs from this cache (``None`` or a ttl of 0: never).
+    """
 
     def __init__(
         self,
@@ -126,6 +181,8 @@ class Fetcher:
         stats: FetchStats | None = None,
         timeout: float = 30.0,
         max_pacing_wait: float | None = None,
+        robots: RobotsPolicy | None = None,
+        cache: ResponseCache | None = None,
     ) -> None:
         self.session = session
         self.pacer = pacer
@@ -137,6 +194,8 @@ class Fetcher:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         # For optional hosts: a request whose turn is further away than this is not sent.
         self.max_pacing_wait = max_pacing_wait
+        self.robots = robots
+        self.cache = cache if cache is not None and cache.enabled else None
 
     def check_allowed(self, url: str) -> None:
         """Raise ``DisallowedHost`` unless the URL is http(s) on an allowed host."""
@@ -162,34 +221,87 @@ class Fetcher:
 
         Raises:
             DisallowedHost: the URL (or a redirect) leaves the allowed hosts.
-            HostBusy: the pacer's next slot is further away than ``max_pacing_wait``.
+            RobotsDisallowed: robots.txt forbids the URL (or a redirect); nothing was sent.
+            HostBusy: the pacer's next slot is further away than ``max_pacing_wait`` (or
+                ``pacing_wait_limit``).
             FetchError: a non-2xx answer, or retries used up (``status`` says which status).
         """
-        for _ in range(MAX_REDIRECTS + 1):
-            self.check_allowed(url)
-            answer = await self._with_retries(url, params)
-            if answer.location is None:
-                return answer.body
-            url, params = urljoin(url, answer.location), None
-        raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
+        return await self._get(url, params, obey_robots=True, use_cache=True)
 
-    async def _with_retries(self, url: str, params: Mapping[str, str] | None) -> _Answer:
+    async def _get(
+        self,
+        url: str,
+        params: Mapping[str, str] | None,
+        *,
+        obey_robots: bool,
+        use_cache: bool,
+    ) -> bytes:
+        self.check_allowed(url)
+        if obey_robots:
+            await self._check_robots(url, params)
+        cache = self.cache if use_cache else None
+        key: str | None = None
+        cached: CachedAnswer | None = None
+        if cache is not None:
+            key = cache.key(url, params)
+            cached = cache.lookup(key)
+            if cached is not None and cached.fresh:
+                self.stats.count("cache_hits")
+                return cached.body
+        # A stale answer with a validator is asked about, not fetched again (a 304 reuses it).
+        conditions = cached.conditions if cached is not None else {}
+        first = (url, params)
+        for _ in range(MAX_REDIRECTS + 1):
+            answer = await self._with_retries(url, params, conditions)
+            if answer.status == _NOT_MODIFIED and cached is not None and key is not None:
+                assert cache is not None
+                cache.revalidated(key)
+                self.stats.count("cache_revalidated")
+                return cached.body
+            if answer.location is None:
+                if cache is not None and key is not None:
+                    cache.store(key, answer.body, answer.headers)
+                return answer.body
+            url, params, conditions = urljoin(url, answer.location), None, {}
+            self.check_allowed(url)
+            if obey_robots:
+                await self._check_robots(url, None)
+        raise FetchError(_with_query(*first), f"more than {MAX_REDIRECTS} redirects")
+
+    async def _check_robots(self, url: str, params: Mapping[str, str] | None) -> None:
+        if self.robots is None:
+            return
+        full = _with_query(url, params)
+        if not await self.robots.allows(full, user_agent=USER_AGENT, read=self._read_robots):
+            self.stats.count("robots_disallowed")
+            raise RobotsDisallowed(full)
+
+    async def _read_robots(self, url: str) -> bytes:
+        # Paced and retried like any request, but neither checked against robots.txt (it is
+        # robots.txt) nor cached here (the policy keeps what it read for its own ttl).
+        return await self._get(url, None, obey_robots=False, use_cache=False)
+
+    async def _with_retries(
+        self, url: str, params: Mapping[str, str] | None, conditions: Mapping[str, str]
+    ) -> _Answer:
         domain = domain_of(url)
         for attempt in range(1, self.retry.attempts + 1):
-            answer = await self._once(url, params, domain)
+            answer = await self._once(url, params, domain, conditions)
             status = answer.status
             if status is not None and (200 <= status < 300 or answer.location is not None):
                 return answer
+            if status == _NOT_MODIFIED and conditions:
+                return answer
             if status is not None and status not in self.retry.statuses:
-                self.stats.failures += 1
+                self.stats.failed()
                 raise FetchError(url, f"HTTP {status}", status=status)
             if self.pacer is not None:
-                await self.pacer.slow_down(domain)
+                await self.pacer.slow_down(domain, status)
             if attempt == self.retry.attempts:
                 break
-            self.stats.retries += 1
+            self.stats.retried()
             await asyncio.sleep(self.retry.delay(attempt, _retry_after(answer.headers)))
-        self.stats.failures += 1
+        self.stats.failed()
         raise FetchError(
             url,
             f"gave up after {self.retry.attempts} attempts "
@@ -197,10 +309,24 @@ class Fetcher:
             status=status,
         )
 
-    async def _once(self, url: str, params: Mapping[str, str] | None, domain: str) -> _Answer:
-        if self.pacer is not None and not await self.pacer.wait_turn(domain, self.max_pacing_wait):
-            self.stats.count("pacing_busy")
-            raise HostBusy(domain, self.max_pacing_wait or 0.0)
+    def pacing_bound(self) -> float | None:
+        """How far away a pacing slot may be for a request to wait for it here and now: the
+        smaller of ``max_pacing_wait`` and ``pacing_wait_limit`` (``None``: no bound)."""
+        bounds = [b for b in (self.max_pacing_wait, pacing_wait_limit.get()) if b is not None]
+        return min(bounds, default=None)
+
+    async def _once(
+        self,
+        url: str,
+        params: Mapping[str, str] | None,
+        domain: str,
+        conditions: Mapping[str, str],
+    ) -> _Answer:
+        if self.pacer is not None:
+            bound = self.pacing_bound()
+            if not await self.pacer.wait_turn(domain, bound):
+                self.stats.count("pacing_busy")
+                raise HostBusy(domain, bound or 0.0)
         started = time.monotonic()
         try:
             async with self.session.get(
@@ -208,7 +334,7 @@ class Fetcher:
                 params=params,
                 allow_redirects=False,
                 timeout=self._timeout,
-                headers={"User-Agent": USER_AGENT},
+                headers={"User-Agent": USER_AGENT, **conditions},
             ) as response:
                 body = await response.read()
                 location = response.headers.get("Location")
@@ -222,6 +348,13 @@ class Fetcher:
             answer = _Answer(None, {}, b"", None)
         self.stats.record(answer.status, time.monotonic() - started, len(answer.body))
         return answer
+
+
+def _with_query(url: str, params: Mapping[str, str] | None) -> str:
+    """``url`` with ``params`` appended to its query, as the request will ask for it."""
+    if not params:
+        return url
+    return f"{url}{'&' if urlsplit(url).query else '?'}{urlencode(list(params.items()))}"
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

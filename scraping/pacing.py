@@ -19,9 +19,13 @@ class _DomainState:
     next_slot: float = 0.0
     factor: float = 1.0
     error_at: float = 0.0
+    burst: float = 0.0
+    burst_at: float = 0.0
 
 
 class LocalPacer:
+    """Paces requests per domain within this process (fits ``scraping.fetcher.Pacer``)."""
+
     def __init__(self, policy: PacingPolicy) -> None:
         self.policy = policy
         self._domains: dict[str, _DomainState] = {}
@@ -46,14 +50,21 @@ class LocalPacer:
             if time.monotonic() - slot <= self.policy.late_tolerance:
                 return True
 
-    async def slow_down(self, domain: str) -> None:
+    async def slow_down(self, domain: str, status: int | None = 429) -> None:
+        """Record a retryable error answer (``status`` ``None``: no answer); see
+        ``PacingPolicy.after_failure`` for which ones slow the domain down."""
         interval = self.policy.interval(domain)
         if interval is None:
             return
         state = self._state(domain)
         now = time.monotonic()
-        state.factor = self.policy.after_error(
-            self.policy.decayed(state.factor, now - state.error_at)
+        after = self.policy.after_failure(
+            status,
+            self.policy.decayed(state.factor, now - state.error_at),
+            self.policy.decayed_burst(state.burst, now - state.burst_at, interval),
         )
-        state.error_at = now
-        state.next_slot = max(state.next_slot, now + interval * state.factor)
+        if not self.policy.says_too_fast(status):
+            state.burst, state.burst_at = after.burst, now
+        if after.slows:
+            state.factor, state.error_at = after.factor, now
+            state.next_slot = max(state.next_slot, now + interval * after.factor)

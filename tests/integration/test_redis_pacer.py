@@ -1,5 +1,6 @@
 """The Redis pacer against the embedded Redis: one schedule per domain for every client and
-process, slowdowns that only errors raise, and the state it leaves in Redis.
+process, slowdowns that only "too fast" answers (or a dense burst of other errors) raise, the
+same rule as the in-process pacer, and the state it leaves in Redis.
 
 Each test works in its own random namespace and deletes its keys afterwards.
 """
@@ -21,6 +22,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from core.pacing import PacingPolicy
+from scraping.pacing import LocalPacer
 from storage.pacing import RedisPacer
 from storage.redis_client import create_redis
 
@@ -138,6 +140,56 @@ class TestSlowDown:
         assert float((await stored(redis, namespace))["factor"]) > 31.9
 
 
+class TestReadingErrors:
+    async def test_a_few_502s_leave_the_factor_and_the_next_slot_alone(
+        self, redis: Redis, namespace: str
+    ) -> None:
+        # One request per 100 s: any slowdown would put the next slot minutes away.
+        pacer = RedisPacer(redis, PacingPolicy(default_rate=0.01), namespace=namespace)
+        for status in (502, 500, None):
+            await pacer.slow_down(DOMAIN, status)
+        state = await stored(redis, namespace)
+        assert "factor" not in state
+        assert float(state["burst"]) == pytest.approx(3.0, abs=0.01)
+        assert await pacer.wait_turn(DOMAIN, max_wait=1.0)
+
+    @pytest.mark.parametrize("status", [429, 503])
+    async def test_a_too_fast_answer_doubles_the_factor_and_pushes_the_next_slot(
+        self, redis: Redis, namespace: str, status: int
+    ) -> None:
+        pacer = RedisPacer(redis, PacingPolicy(default_rate=0.01), namespace=namespace)
+        await pacer.slow_down(DOMAIN, status)
+        assert float((await stored(redis, namespace))["factor"]) == pytest.approx(2.0, abs=0.01)
+        assert not await pacer.wait_turn(DOMAIN, max_wait=1.0)
+
+    async def test_a_dense_burst_of_502s_slows_the_domain_down(
+        self, redis: Redis, namespace: str
+    ) -> None:
+        pacer = RedisPacer(redis, PacingPolicy(default_rate=1), namespace=namespace)
+        for _ in range(30):
+            await pacer.slow_down(DOMAIN, 502)
+        assert float((await stored(redis, namespace))["factor"]) > 2.0
+
+    async def test_the_redis_and_the_local_pacer_apply_the_same_rule(
+        self, redis: Redis, namespace: str
+    ) -> None:
+        # One slot a second and a long half-life: the few milliseconds between calls change
+        # neither score noticeably, so both must slow down on exactly the same answers.
+        policy = PacingPolicy(default_rate=1, half_life=600.0)
+        shared = RedisPacer(redis, policy, namespace=namespace)
+        local = LocalPacer(policy)
+        statuses: list[int | None] = [502] * 12 + [429] + [None, 502, 503] + [502] * 6
+        seen_shared, seen_local = [], []
+        for status in statuses:
+            await shared.slow_down(DOMAIN, status)
+            await local.slow_down(DOMAIN, status)
+            seen_shared.append(float((await stored(redis, namespace)).get("factor", 1.0)))
+            seen_local.append(local._domains[DOMAIN].factor)
+        assert seen_shared == pytest.approx(seen_local, abs=0.01)
+        assert seen_local[11] == 1.0
+        assert seen_local[-1] > seen_local[15] > seen_local[12] > 1.0
+
+
 class TestUnpacedDomain:
     @pytest.mark.parametrize(
         "policy",
@@ -215,6 +267,7 @@ import asyncio, sys
 import aiohttp
 from core.pacing import PacingPolicy
 from scraping.fetcher import Fetcher, RetryPolicy
+from scraping.pacing import LocalPacer
 from storage.pacing import RedisPacer
 from storage.redis_client import create_redis
 

@@ -1,5 +1,5 @@
-"""The pacing rule (slots, slowdown, decay), the breaker for failing hosts and the fetcher's
-retry delays: pure arithmetic."""
+"""The pacing rule (slots, slowdown, decay, which errors slow a domain down), the breaker for
+failing hosts and the fetcher's retry delays: pure arithmetic."""
 
 from __future__ import annotations
 
@@ -134,6 +134,133 @@ class TestAfterError:
             factors.append(policy.after_error(factors[-1]))
         assert factors == sorted(factors)
         assert factors[-1] == 32.0
+
+
+def run_of_answers(policy: PacingPolicy, failing: list[int | None]) -> list[bool]:
+    """Feed one answer per slot (``0``: a success) through the rule, slots spaced at the
+    domain's interval; for each error, whether it slowed the domain down."""
+    interval = policy.interval("api.example")
+    assert interval is not None
+    factor, error_at, burst, burst_at = 1.0, 0.0, 0.0, 0.0
+    slowed = []
+    for slot, status in enumerate(failing):
+        if status == 0:
+            continue
+        now = slot * interval
+        after = policy.after_failure(
+            status,
+            policy.decayed(factor, now - error_at),
+            policy.decayed_burst(burst, now - burst_at, interval),
+        )
+        if not policy.says_too_fast(status):
+            burst, burst_at = after.burst, now
+        if after.slows:
+            factor, error_at = after.factor, now
+        slowed.append(after.slows)
+    return slowed
+
+
+class TestWhichErrorsSlowDown:
+    @pytest.fixture
+    def policy(self) -> PacingPolicy:
+        return PacingPolicy(default_rate=20)
+
+    @pytest.mark.parametrize("status", [429, 503])
+    def test_too_fast_answers_double_the_factor_at_once(
+        self, policy: PacingPolicy, status: int
+    ) -> None:
+        after = policy.after_failure(status, 1.0, 0.0)
+        assert after.slows
+        assert after.factor == 2.0
+        assert policy.after_failure(status, after.factor, after.burst).factor == 4.0
+
+    @pytest.mark.parametrize("status", [500, 502, 504, 408, None])
+    def test_a_single_server_error_or_lost_answer_leaves_the_factor_alone(
+        self, policy: PacingPolicy, status: int | None
+    ) -> None:
+        after = policy.after_failure(status, 1.0, 0.0)
+        assert not after.slows
+        assert after.factor == 1.0
+        assert after.burst == 1.0
+
+    def test_a_502_in_every_six_requests_never_slows_the_domain(self, policy: PacingPolicy) -> None:
+        # The issue's site: one answer in six is a 502, for a long job (10,000 slots).
+        answers: list[int | None] = [502 if slot % 6 == 5 else 0 for slot in range(10_000)]
+        slowed = run_of_answers(policy, answers)
+        assert len(slowed) == 10_000 // 6
+        assert not any(slowed)
+
+    def test_a_502_trickle_at_a_low_rate_never_slows_the_domain_either(self) -> None:
+        # The burst window is counted in slots, so it holds whatever the rate.
+        answers: list[int | None] = [502 if slot % 6 == 5 else 0 for slot in range(600)]
+        assert not any(run_of_answers(PacingPolicy(default_rate=0.5), answers))
+
+    def test_a_host_answering_only_502s_is_slowed_down_after_a_short_burst(
+        self, policy: PacingPolicy
+    ) -> None:
+        slowed = run_of_answers(policy, [502] * 40)
+        first = slowed.index(True)
+        assert 5 <= first <= 20
+        assert all(slowed[first:])
+
+    def test_a_dead_host_that_never_answers_is_slowed_down_too(self, policy: PacingPolicy) -> None:
+        assert any(run_of_answers(policy, [None] * 40))
+
+    def test_a_short_burst_of_502s_is_forgiven_once_it_has_passed(
+        self, policy: PacingPolicy
+    ) -> None:
+        # Eight failures in a row, then the usual trickle: no slowdown at any point.
+        burst: list[int | None] = [502] * 8
+        answers = burst + [502 if slot % 6 == 5 else 0 for slot in range(600)]
+        assert not any(run_of_answers(policy, answers))
+
+    def test_the_burst_score_fades_by_half_every_burst_slots_slots(
+        self, policy: PacingPolicy
+    ) -> None:
+        interval = policy.interval("api.example")
+        assert interval is not None
+        span = policy.burst_slots * interval
+        assert policy.decayed_burst(8.0, span, interval) == pytest.approx(4.0)
+        assert policy.decayed_burst(8.0, 2 * span, interval) == pytest.approx(2.0)
+        assert policy.decayed_burst(8.0, -span, interval) == pytest.approx(8.0)
+        assert policy.decayed_burst(0.0, span, interval) == 0.0
+
+    def test_the_threshold_is_the_settled_score_of_half_the_slots_failing(
+        self, policy: PacingPolicy
+    ) -> None:
+        # Every other slot failing, for long: the score settles just under the threshold.
+        answers: list[int | None] = [502 if slot % 2 else 0 for slot in range(2_000)]
+        interval = policy.interval("api.example")
+        assert interval is not None
+        burst, at = 0.0, 0.0
+        for slot, status in enumerate(answers):
+            if status:
+                burst = policy.decayed_burst(burst, slot * interval - at, interval) + 1
+                at = slot * interval
+        assert burst == pytest.approx(policy.burst_threshold, rel=0.1)
+
+    def test_no_error_ever_lowers_the_factor(self, policy: PacingPolicy) -> None:
+        for status in (429, 502, None, 503, 500):
+            assert policy.after_failure(status, 8.0, 0.0).factor >= 8.0
+
+
+class TestLocalPacerReadsErrors:
+    async def test_a_429_pushes_the_next_slot_out(self) -> None:
+        # One request per 100 s: any slowdown puts the next slot minutes away.
+        pacer = LocalPacer(PacingPolicy(default_rate=0.01))
+        await pacer.slow_down("api.example", 429)
+        assert not await pacer.wait_turn("api.example", max_wait=1.0)
+
+    async def test_a_bare_slow_down_counts_as_too_fast(self) -> None:
+        pacer = LocalPacer(PacingPolicy(default_rate=0.01))
+        await pacer.slow_down("api.example")
+        assert not await pacer.wait_turn("api.example", max_wait=1.0)
+
+    async def test_a_few_502s_leave_the_next_slot_where_it_was(self) -> None:
+        pacer = LocalPacer(PacingPolicy(default_rate=0.01))
+        for _ in range(3):
+            await pacer.slow_down("api.example", 502)
+        assert await pacer.wait_turn("api.example", max_wait=1.0)
 
 
 class TestRetryDelay:

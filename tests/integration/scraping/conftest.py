@@ -89,13 +89,19 @@ class RecordingPacer:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str]] = []
+        self.max_waits: list[float | None] = []
+        """The ``max_wait`` of each turn asked for."""
+        self.statuses: list[int | None] = []
+        """The status of each slowdown reported."""
 
     async def wait_turn(self, domain: str, max_wait: float | None = None) -> bool:
         self.calls.append(("wait_turn", domain))
+        self.max_waits.append(max_wait)
         return True
 
-    async def slow_down(self, domain: str) -> None:
+    async def slow_down(self, domain: str, status: int | None = 429) -> None:
         self.calls.append(("slow_down", domain))
+        self.statuses.append(status)
 
     def count(self, what: str) -> int:
         return sum(1 for call, _ in self.calls if call == what)

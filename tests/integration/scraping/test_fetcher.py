@@ -4,6 +4,7 @@ and pacing, seen from the server's side where it matters (what arrived, and when
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import time
@@ -17,8 +18,15 @@ import pytest
 from aiohttp import web
 
 from core.pacing import PacingPolicy
-from scraping.errors import DisallowedHost, FetchError, MalformedPage
-from scraping.fetcher import USER_AGENT, Fetcher, RetryPolicy
+from scraping.errors import DisallowedHost, FetchError, HostBusy, MalformedPage
+from scraping.fetcher import (
+    USER_AGENT,
+    Fetcher,
+    FetchStats,
+    RetryPolicy,
+    call_stats,
+    pacing_wait_limit,
+)
 from scraping.pacing import LocalPacer
 from tests.integration.scraping.conftest import RecordingPacer
 
@@ -209,6 +217,13 @@ class TestRetries:
             ("wait_turn", site.host),
         ]
 
+    async def test_the_pacer_is_told_each_status_so_it_can_tell_too_fast_from_failed(
+        self, fetcher: Fetcher, pacer: RecordingPacer, site: Site, key: str
+    ) -> None:
+        await fetcher.get_json(f"{site.base}/flaky/{key}/502/2")
+        await fetcher.get_json(f"{site.base}/flaky/{key}-b/503/1")
+        assert pacer.statuses == [502, 502, 503]
+
     async def test_a_408_is_retried(
         self, fetcher: Fetcher, pacer: RecordingPacer, site: Site, key: str
     ) -> None:
@@ -367,3 +382,87 @@ class TestPacing:
         # 30 requests at once, but spread out: no second of the server's clock holds more
         # than 20 of them (so they were not all sent at once).
         assert busiest_second(arrivals) <= rate
+
+
+class TestPerCallStats:
+    async def test_a_call_with_its_own_stats_sees_its_requests_and_counters_only(
+        self, fetcher: Fetcher, site: Site, key: str
+    ) -> None:
+        async def call(path: str) -> FetchStats:
+            mine = FetchStats()
+            call_stats.set(mine)  # in this task's context only
+            with contextlib.suppress(MalformedPage):
+                await fetcher.get_json(site.base + path)
+            fetcher.stats.count("artists")  # as SoundCloudClient and the scraper count
+            return mine
+
+        flaky, broken = await asyncio.gather(
+            asyncio.create_task(call(f"/flaky/{key}/502/1")),
+            asyncio.create_task(call("/not-json")),
+        )
+        assert (flaky.requests, flaky.retries, flaky.failures) == (2, 1, 0)
+        assert flaky.statuses == {"502": 1, "200": 1}
+        assert flaky.counters == {"artists": 1}
+        assert (broken.requests, broken.retries) == (1, 0)
+        assert broken.counters == {"malformed": 1, "artists": 1}
+        # The fetcher's own stats still hold everything.
+        assert fetcher.stats.requests == 3
+        assert fetcher.stats.counters == {"malformed": 1, "artists": 2}
+
+    async def test_a_failure_is_counted_for_the_call(
+        self, fetcher: Fetcher, site: Site, key: str
+    ) -> None:
+        mine = FetchStats()
+        token = call_stats.set(mine)
+        try:
+            with pytest.raises(FetchError):
+                await fetcher.get_bytes(f"{site.base}/status/{key}/404")
+        finally:
+            call_stats.reset(token)
+        assert (mine.requests, mine.failures) == (1, 1)
+        await fetcher.get_bytes(f"{site.base}/ok")
+        assert mine.requests == 1
+
+
+class TestPerCallWaitBound:
+    async def test_a_slot_further_away_than_the_calls_bound_is_not_taken(
+        self, session: aiohttp.ClientSession, site: Site, key: str
+    ) -> None:
+        # One request per 100 s: after the first, the next slot is far away.
+        fetcher = Fetcher(
+            session,
+            pacer=LocalPacer(PacingPolicy(default_rate=0.01)),
+            allowed_hosts=[site.host],
+            retry=FAST_RETRIES,
+        )
+        path = f"/paced/{key}"
+        await fetcher.get_bytes(site.base + path)
+        token = pacing_wait_limit.set(0.5)
+        try:
+            with pytest.raises(HostBusy):
+                await fetcher.get_bytes(site.base + path)
+        finally:
+            pacing_wait_limit.reset(token)
+        assert site.hits[path] == 1
+        assert fetcher.stats.counters["pacing_busy"] == 1
+
+    @pytest.mark.parametrize(
+        ("own", "per_call", "asked"),
+        [(None, None, None), (5.0, None, 5.0), (None, 0.1, 0.1), (5.0, 0.1, 0.1), (0.1, 5.0, 0.1)],
+    )
+    async def test_the_bound_is_the_smaller_of_the_fetchers_and_the_calls(
+        self,
+        session: aiohttp.ClientSession,
+        pacer: RecordingPacer,
+        site: Site,
+        own: float | None,
+        per_call: float | None,
+        asked: float | None,
+    ) -> None:
+        fetcher = Fetcher(session, pacer=pacer, allowed_hosts=[site.host], max_pacing_wait=own)
+        token = pacing_wait_limit.set(per_call)
+        try:
+            await fetcher.get_bytes(f"{site.base}/ok")
+        finally:
+            pacing_wait_limit.reset(token)
+        assert pacer.max_waits == [asked]

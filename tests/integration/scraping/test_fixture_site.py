@@ -9,6 +9,7 @@ import itertools
 import json
 import re
 import statistics
+import urllib.robotparser
 from collections import Counter
 from datetime import date, timedelta
 from typing import Any
@@ -650,6 +651,92 @@ class TestServerErrors:
         paged, _, _ = await fetch(http, f"{user_url}/tracks", client_id=site.client_id)
 
         assert (single, paged) == (200, 502)
+
+    async def test_with_every_request_in_scope_single_objects_answer_502_too(
+        self, start_site: SiteFactory, graph: FixtureGraph, http: aiohttp.ClientSession
+    ) -> None:
+        site = await start_site(error_rate=0.25, error_scope="all")
+        url = f"{site.api_url}/users/{graph.users[0].id}"
+        statuses = [(await fetch(http, url, client_id=site.client_id))[0] for _ in range(200)]
+
+        assert set(statuses) == {200, 502}
+        assert 25 < statuses.count(502) < 75
+
+    async def test_with_every_request_in_scope_robots_txt_never_fails(
+        self, start_site: SiteFactory, http: aiohttp.ClientSession
+    ) -> None:
+        site = await start_site(error_rate=1.0, error_scope="all")
+        assert (await fetch(http, f"{site.api_url}/robots.txt"))[0] == 200
+        assert (await fetch(http, f"{site.api_url}/users/1", client_id=site.client_id))[0] == 502
+
+    async def test_an_unknown_error_scope_is_refused(self, graph: FixtureGraph) -> None:
+        with pytest.raises(ValueError, match="error_scope"):
+            FixtureSite(graph, error_scope="some")  # type: ignore[arg-type]
+
+
+class TestRobotsTxt:
+    async def test_each_listener_serves_one_without_a_client_id(
+        self, site: FixtureSite, http: aiohttp.ClientSession
+    ) -> None:
+        for base in (site.web_url, site.api_url, site.links_url):
+            status, body, headers = await fetch(http, f"{base}/robots.txt")
+            assert status == 200
+            assert headers["Content-Type"].startswith("text/plain")
+            assert body.startswith("User-agent: *\n")
+
+    async def test_by_default_the_web_host_allows_what_discovery_reads(
+        self, site: FixtureSite, graph: FixtureGraph, http: aiohttp.ClientSession
+    ) -> None:
+        _, body, _ = await fetch(http, f"{site.web_url}/robots.txt")
+        rules = urllib.robotparser.RobotFileParser()
+        rules.parse(body.splitlines())
+        user = graph.users[0]
+        for path in ("/", f"/{user.permalink}", "/assets/49.js"):
+            assert rules.can_fetch("CampaignManager", f"{site.web_url}{path}"), path
+        assert not rules.can_fetch("CampaignManager", f"{site.web_url}/search?q=x")
+
+    async def test_the_disallowed_paths_can_be_chosen_per_listener(
+        self, start_site: SiteFactory, http: aiohttp.ClientSession
+    ) -> None:
+        site = await start_site(robots_disallowed={"web": ["/private-artist"], "api": []})
+        assert (await fetch(http, f"{site.web_url}/robots.txt"))[1] == (
+            "User-agent: *\nDisallow: /private-artist\n"
+        )
+        assert (await fetch(http, f"{site.api_url}/robots.txt"))[1] == "User-agent: *\nDisallow:\n"
+        assert "Disallow: /admin" in (await fetch(http, f"{site.links_url}/robots.txt"))[1]
+
+    async def test_a_listener_that_does_not_exist_is_refused(self, graph: FixtureGraph) -> None:
+        with pytest.raises(ValueError, match="robots_disallowed"):
+            FixtureSite(graph, robots_disallowed={"cdn": ["/"]})
+
+
+class TestETags:
+    async def test_a_200_carries_an_etag_and_asking_with_it_gets_an_empty_304(
+        self, start_site: SiteFactory, graph: FixtureGraph, http: aiohttp.ClientSession
+    ) -> None:
+        site = await start_site()
+        url = f"{site.api_url}/users/{graph.users[0].id}?client_id={site.client_id}"
+        async with http.get(url) as response:
+            etag = response.headers["ETag"]
+        async with http.get(url, headers={"If-None-Match": etag}) as response:
+            assert (response.status, await response.read()) == (304, b"")
+        async with http.get(url, headers={"If-None-Match": '"other"'}) as response:
+            assert response.status == 200
+        assert [entry.status for entry in site.log] == [200, 304, 200]
+
+    async def test_another_body_has_another_etag(
+        self, site: FixtureSite, graph: FixtureGraph, http: aiohttp.ClientSession
+    ) -> None:
+        tags = set()
+        for user in graph.users[:3]:
+            tags.add((await fetch(http, f"{site.web_url}/{user.permalink}"))[2]["ETag"])
+        assert len(tags) == 3
+
+    async def test_etags_can_be_turned_off(
+        self, start_site: SiteFactory, http: aiohttp.ClientSession
+    ) -> None:
+        site = await start_site(etags=False)
+        assert "ETag" not in (await fetch(http, f"{site.web_url}/"))[2]
 
 
 class TestRequestLog:
