@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import itertools
 import logging
+import resource
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,23 +29,17 @@ from typing import Any
 import ray
 
 from actors.named import NAMESPACE, named_actor
-from actors.scraper_pool import (
-    ArtistDetails,
-    ArtistLead,
-    LeadSource,
-    ScraperPool,
-    Skipped,
-    Visit,
-)
+from actors.scraper_pool import Found, LeadSource, ScraperPool, Skipped, Visit
 from core.discovery import Candidate, DiscoveryQuery, score
 from core.enums import DiscoveryJobStatus
 from core.settings import Settings
+from scraping.objects import UserLead
 from storage.activity import Activity
 from storage.database import create_engine, create_sessionmaker
 from storage.redis_client import create_redis
 from storage.repositories.artists import ArtistRepository
 from storage.repositories.contacts import ArtistContactRepository
-from storage.repositories.discovery_jobs import DiscoveryJobRepository
+from storage.repositories.discovery_jobs import DiscoveryJobRepository, Lead
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +50,12 @@ EXIT_DELAY_SECONDS = 2.0
 # A walk commits what it kept this often, reading on meanwhile.
 COMMIT_EVERY_SECONDS = 0.5
 COMMIT_EVERY_ARTISTS = 64
+# Artists handed to a scraper in one call (fewer calls, the same parallelism).
+VISIT_BATCH = 4
+# The most promising part of the frontier held in memory; the rest waits in the table.
+FRONTIER_IN_MEMORY = 20_000
+# Ids remembered as already in the table, so that seeing them again costs no database work.
+KNOWN_IN_MEMORY = 200_000
 # Error text kept on a failed job.
 MAX_ERROR_CHARS = 500
 # How a job's own writes are signed in the audit log and on the live channel (no user made them).
@@ -74,19 +75,28 @@ class _Stopped(Exception):
 
 @dataclass
 class WalkState:
-    """Where a walk is: what it has seen, what is left to read (a heap), what it counted."""
+    """Where a walk is: what it counted, the best part of its frontier (a heap; the rest waits
+    in the table), and what it found and read since its last commit."""
 
     seeded: bool = False
-    frontier: list[tuple[float, int, int]] = field(default_factory=list)  # (-priority, id, depth)
-    seen: set[int] = field(default_factory=set)
     counters: Counter[str] = field(default_factory=Counter)
     # What the last skipped page said: the reason a job that could read nothing fails with.
     last_skip: str | None = None
+    frontier: list[tuple[float, int, int]] = field(default_factory=list)  # (-priority, id, depth)
+    # Unread leads in the table beyond ``frontier`` (it holds FRONTIER_IN_MEMORY at most).
+    more_stored: bool = False
+    # Unread leads in the table in all: the frontier's size, for progress.
+    stored: int = 0
+    found: dict[int, Lead] = field(default_factory=dict)  # since the last commit
+    read: list[int] = field(default_factory=list)  # since the last commit
+    # Ids known to be in the table already: most leads are seen many times, and this spares
+    # the database all but the first (bounded; a miss costs one conflicting insert).
+    known: dict[int, None] = field(default_factory=dict)
 
-    def push(self, lead: ArtistLead, depth: int, *, now: datetime) -> bool:
-        if lead.soundcloud_id in self.seen:
-            return False
-        self.seen.add(lead.soundcloud_id)
+    def offer(self, lead: UserLead, depth: int, query: DiscoveryQuery, *, now: datetime) -> None:
+        """Note a lead seen in a list; the table decides at the next commit whether it is new."""
+        if lead.id in self.known or lead.id in self.found:
+            return
         rough = Candidate(
             followers=lead.followers,
             tracks=None,
@@ -97,31 +107,56 @@ class WalkState:
         )
         # Nearer artists first at equal promise: they are what the query asked for.
         priority = score(rough, now=now) - 5 * depth
-        heapq.heappush(self.frontier, (-priority, lead.soundcloud_id, depth))
-        return True
+        self.found[lead.id] = Lead(lead.id, priority, depth, _outside_followers(query, lead))
 
-    def checkpoint(self, reading: Iterable[tuple[float, int, int]] = ()) -> dict[str, Any]:
-        """The state to resume from if nothing after this moment is committed: artists being
-        read go back to the frontier."""
+    def unsaved(self) -> bool:
+        return bool(self.found or self.read)
+
+    def take(self, kept: int) -> Batch:
+        """What goes into the next commit, with the counters as they stand now (``kept`` more
+        artists counted as kept)."""
+        self.counters["kept"] += kept
+        batch = Batch(list(self.found.values()), self.read, Counter(self.counters), self.last_skip)
+        self.found, self.read = {}, []
+        return batch
+
+    def saved(self, batch: Batch, new: list[Lead], written: Counter[str]) -> None:
+        """A batch was committed: its new leads join the frontier (up to the cap)."""
+        self.counters.update(written)
+        for lead in batch.leads:
+            self._know(lead.soundcloud_id)
+        pending = [lead for lead in new if not lead.ruled_out]
+        self.stored += len(pending) - len(batch.read)
+        for lead in pending:
+            if len(self.frontier) < FRONTIER_IN_MEMORY:
+                heapq.heappush(self.frontier, (-lead.priority, lead.soundcloud_id, lead.depth))
+            else:
+                self.more_stored = True
+
+    def _know(self, soundcloud_id: int) -> None:
+        if len(self.known) >= KNOWN_IN_MEMORY:
+            # Forget the oldest quarter: dicts keep insertion order.
+            for old in list(itertools.islice(self.known, KNOWN_IN_MEMORY // 4)):
+                del self.known[old]
+        self.known[soundcloud_id] = None
+
+    def checkpoint(self, counters: Counter[str] | None = None) -> dict[str, Any]:
+        """What a restarted walk resumes from besides the table: small, whatever the job size."""
         return {
             "seeded": self.seeded,
-            "frontier": [list(entry) for entry in (*self.frontier, *reading)],
-            "seen": sorted(self.seen),
-            "counters": dict(self.counters),
+            "counters": dict(self.counters if counters is None else counters),
             "last_skip": self.last_skip,
         }
 
     @classmethod
     def from_checkpoint(cls, data: dict[str, Any]) -> WalkState:
-        state = cls(
+        return cls(
             seeded=bool(data.get("seeded")),
-            frontier=[(float(p), int(i), int(d)) for p, i, d in data.get("frontier", [])],
-            seen={int(i) for i in data.get("seen", [])},
             counters=Counter({str(k): int(v) for k, v in data.get("counters", {}).items()}),
             last_skip=data.get("last_skip"),
+            # Whatever the table holds is read back into the heap before the walk goes on.
+            more_stored=True,
         )
-        heapq.heapify(state.frontier)
-        return state
 
     def nothing_read(self) -> str | None:
         """Why the walk failed, when pages failed and not one artist could be read (SoundCloud
@@ -134,26 +169,14 @@ class WalkState:
         )
 
 
-def catalogue_record(details: ArtistDetails, fetched_at: datetime) -> dict[str, Any]:
-    """The artist's catalogue row, cut to the columns' sizes."""
-    user = details.user
-    name = user.username or user.full_name or user.permalink
-    return {
-        "soundcloud_id": user.id,
-        "name": name[:300],
-        "soundcloud_username": user.username[:300] if user.username else None,
-        "permalink": user.permalink[:300],
-        "permalink_url": user.permalink_url[:500] if user.permalink_url else None,
-        "description": user.description,
-        "genres": details.genres,
-        "city": user.city[:200] if user.city else None,
-        "country": user.country_code,
-        "followers": user.followers_count or 0,
-        "tracks": user.track_count or 0,
-        "verified": user.verified,
-        "avatar_url": user.avatar_url if user.avatar_url and len(user.avatar_url) <= 500 else None,
-        "fetched_at": fetched_at,
-    }
+@dataclass(frozen=True)
+class Batch:
+    """What one commit writes to the frontier and seen set, and the counters that go with it."""
+
+    leads: list[Lead]
+    read: list[int]
+    counters: Counter[str]
+    last_skip: str | None
 
 
 class DiscoveryWalk:
@@ -205,11 +228,12 @@ class DiscoveryWalk:
             query, state, started_at = await self._start()
         except _Stopped:
             return
-        pool = ScraperPool(self.settings)
+        pool = ScraperPool(self.settings, member=f"job:{self.job_id}")
         limit = self.settings.discovery_job_max_seconds
         # From the job's first start: a restarted job does not get its time again.
         deadline = started_at.timestamp() + limit
         try:
+            await pool.join()
             async with asyncio.timeout(deadline - time.time()) as timer:
                 if not state.seeded:
                     await self._seed(pool, query, state)
@@ -237,6 +261,7 @@ class DiscoveryWalk:
             await self._finish(state, pool, DiscoveryJobStatus.FAILED, error=_describe(exc))
         finally:
             await pool.close()
+            await self._forget_leads()
 
     async def _start(self) -> tuple[DiscoveryQuery, WalkState, datetime]:
         """The job's query, where its walk is, and when it first started running."""
@@ -249,6 +274,7 @@ class DiscoveryWalk:
                 job = await repo.set_status(self.job_id, DiscoveryJobStatus.RUNNING)
             query = DiscoveryQuery.model_validate(job.query)
             state = WalkState.from_checkpoint(job.checkpoint or {})
+            state.stored = await repo.frontier_size(self.job_id)
             started_at = job.started_at or datetime.now(UTC)
             if state.counters:
                 state.counters["resumed"] += 1
@@ -271,17 +297,18 @@ class DiscoveryWalk:
         )
         now = datetime.now(UTC)
         for answer in answers:
-            leads: list[ArtistLead] | None = self._usable(state, answer)
-            self._push_all(query, state, leads or [], 0, now)
+            leads: list[UserLead] | None = self._usable(state, answer)
+            for lead in leads or []:
+                state.offer(lead, 0, query, now=now)
         state.seeded = True
-        await self._commit(state, [], self._snapshot(state, []), pool=pool)
+        await self._commit(state, [], state.take(0), pool)
 
     async def _stream(self, pool: ScraperPool, query: DiscoveryQuery, state: WalkState) -> None:
-        """Visit artists with up to ``pool.parallelism`` calls in flight, refilling as each one
-        answers, and commit what is kept every ``COMMIT_EVERY_SECONDS`` (or
+        """Visit artists with up to ``pool.parallelism`` in flight (a few per call), refilling
+        as calls answer, and commit what is kept every ``COMMIT_EVERY_SECONDS`` (or
         ``COMMIT_EVERY_ARTISTS``) while visiting goes on."""
-        visiting: dict[asyncio.Future[Any], tuple[float, int, int]] = {}
-        kept: list[tuple[ArtistDetails, float, int]] = []
+        visiting: dict[asyncio.Future[Any], int] = {}  # call -> artists in it
+        kept: list[tuple[Found, int]] = []
 
         def wanted() -> int:
             return query.max_artists - state.counters["kept"] - len(kept)
@@ -289,20 +316,45 @@ class DiscoveryWalk:
         # Commits run beside the walk (one at a time), so visits go on while one is written.
         committing: asyncio.Future[None] | None = None
         last_commit = time.monotonic()
+
+        def commit() -> asyncio.Future[None]:
+            nonlocal kept, last_commit
+            batch = state.take(len(kept))
+            future = asyncio.ensure_future(self._commit(state, kept, batch, pool))
+            kept, last_commit = [], time.monotonic()
+            return future
+
         try:
             while wanted() > 0:
                 # Some visits end up filtered out or skipped: read ahead, but not far beyond
                 # what can still be kept.
-                while (
-                    state.frontier
-                    and len(visiting) < pool.parallelism
-                    and len(visiting) < 2 * wanted()
-                ):
-                    entry = heapq.heappop(state.frontier)
-                    call = pool.call("visit", entry[1], entry[2], query, NEIGHBOURS_PER_LIST)
-                    visiting[asyncio.ensure_future(call)] = entry
+                in_flight = sum(visiting.values())
+                room = min(pool.parallelism, 2 * wanted()) - in_flight
+                per_call = min(VISIT_BATCH, max(1, pool.parallelism // (2 * pool.size)))
+                while state.frontier and room > 0:
+                    size = min(room, per_call, len(state.frontier))
+                    entries = [heapq.heappop(state.frontier) for _ in range(size)]
+                    call = pool.call(
+                        "visit_many",
+                        [(artist, depth) for _, artist, depth in entries],
+                        query,
+                        NEIGHBOURS_PER_LIST,
+                    )
+                    visiting[asyncio.ensure_future(call)] = size
+                    room -= size
                 if not visiting:
-                    break
+                    # Nothing left in memory to read: what the last visits found joins the
+                    # frontier at a commit, and what the table holds beyond the heap is read back.
+                    if committing is not None:
+                        await committing
+                        committing = None
+                    elif state.unsaved() or kept:
+                        await commit()
+                    elif state.more_stored:
+                        await self._reload(state)
+                    else:
+                        break
+                    continue
                 done, _ = await asyncio.wait(
                     [*visiting, *([committing] if committing else [])],
                     timeout=COMMIT_EVERY_SECONDS,
@@ -313,76 +365,70 @@ class DiscoveryWalk:
                     committing = None
                 now = datetime.now(UTC)
                 for future in done & visiting.keys():
-                    _, _, depth = visiting.pop(future)
-                    visit: Visit = self._usable(state, future.exception() or future.result())
-                    state.counters["examined"] += 1
-                    details: ArtistDetails | None = self._usable(state, visit.details)
-                    if details is None:
-                        continue
-                    state.counters["read"] += 1
-                    state.counters.update(f"skipped_{reason}" for reason in details.unread_pages)
-                    if visit.matched and wanted() > 0:
-                        kept.append((details, visit.score, depth))
-                    else:
-                        state.counters["filtered"] += 1
-                    if visit.leads is not None:
-                        found: list[ArtistLead] | None = self._usable(state, visit.leads)
-                        self._push_all(query, state, found or [], depth + 1, now)
+                    del visiting[future]
+                    visits: list[Visit] = future.result()
+                    for visit in visits:
+                        self._take_in(state, query, visit, kept, wanted() > 0, now)
                 if committing is None and (
                     len(kept) >= COMMIT_EVERY_ARTISTS
                     or time.monotonic() - last_commit >= COMMIT_EVERY_SECONDS
+                    or (not state.frontier and state.found)
                 ):
-                    checkpoint = self._snapshot(state, kept, visiting.values())
-                    committing = asyncio.ensure_future(
-                        self._commit(state, kept, checkpoint, pool=pool)
-                    )
-                    kept = []
-                    last_commit = time.monotonic()
+                    committing = commit()
             if committing is not None:
                 await committing
                 committing = None
-            await self._commit(state, kept, self._snapshot(state, kept), pool=pool)
+            await commit()
         finally:
             for future in (*visiting, *([committing] if committing else [])):
                 future.cancel()
 
-    def _push_all(
+    def _take_in(
         self,
-        query: DiscoveryQuery,
         state: WalkState,
-        leads: Iterable[ArtistLead],
-        depth: int,
+        query: DiscoveryQuery,
+        visit: Visit,
+        kept: list[tuple[Found, int]],
+        keeping: bool,
         now: datetime,
     ) -> None:
-        for lead in leads:
-            if _outside_followers(query, lead):
-                if lead.soundcloud_id not in state.seen:
-                    state.counters["filtered_early"] += 1
-                    state.seen.add(lead.soundcloud_id)
-                continue
-            state.push(lead, depth, now=now)
+        """Count one visit, keep its artist if it matched (and more are wanted), note its leads."""
+        state.counters["examined"] += 1
+        state.read.append(visit.soundcloud_id)
+        if isinstance(visit.outcome, Skipped):
+            self._usable(state, visit.outcome)
+            return
+        state.counters["read"] += 1
+        state.counters.update(f"skipped_{reason}" for reason in visit.unread_pages)
+        if visit.outcome is not None and keeping:
+            kept.append((visit.outcome, visit.depth))
+        else:
+            state.counters["filtered"] += 1
+        if visit.leads is not None:
+            found: list[UserLead] | None = self._usable(state, visit.leads)
+            for lead in found or []:
+                state.offer(lead, visit.depth + 1, query, now=now)
 
-    def _snapshot(
-        self,
-        state: WalkState,
-        kept: list[tuple[ArtistDetails, float, int]],
-        reading: Iterable[tuple[float, int, int]] = (),
-    ) -> dict[str, Any]:
-        """The checkpoint that goes with committing ``kept``: taken now, while the walk goes on
-        (artists being visited go back to the frontier in it)."""
-        state.counters["kept"] += len(kept)
-        return state.checkpoint(reading)
+    async def _reload(self, state: WalkState) -> None:
+        """Fill the heap from the table: the best unread leads (nothing is in flight and all
+        that was read is committed, so none of them is being read)."""
+        async with self._sessions() as session:
+            leads = await DiscoveryJobRepository(session, self.workspace_id).frontier(
+                self.job_id, FRONTIER_IN_MEMORY
+            )
+        state.frontier = [(-lead.priority, lead.soundcloud_id, lead.depth) for lead in leads]
+        heapq.heapify(state.frontier)
+        state.more_stored = len(leads) == FRONTIER_IN_MEMORY
 
     async def _commit(
         self,
         state: WalkState,
-        kept: list[tuple[ArtistDetails, float, int]],
-        checkpoint: dict[str, Any],
-        *,
-        pool: ScraperPool | None = None,
+        kept: list[tuple[Found, int]],
+        batch: Batch,
+        pool: ScraperPool,
     ) -> None:
-        """Write what was kept, and the checkpoint taken with it, in one transaction; stop if
-        the job was cancelled meanwhile."""
+        """Write what was kept, the leads found and the artists read, with the counters taken
+        with them, in one transaction; stop if the job was cancelled meanwhile."""
         fetched_at = datetime.now(UTC)
         async with self._transaction() as activity:
             jobs = DiscoveryJobRepository(activity.session, self.workspace_id)
@@ -393,59 +439,76 @@ class DiscoveryWalk:
                 written = await self._write_artists(activity.session, jobs, kept, fetched_at)
                 activity.invalidate("artist")
                 activity.invalidate_catalogue()
-            state.counters.update(written)
-            counters = Counter(checkpoint["counters"])
-            counters.update(written)
-            checkpoint["counters"] = dict(counters)
-            progress: dict[str, Any] = {**counters, "frontier": len(checkpoint["frontier"])}
-            if pool is not None:
-                progress["scraper"] = await pool.stats()
+            new = await jobs.add_leads(self.job_id, batch.leads)
+            written["filtered_early"] += sum(lead.ruled_out for lead in new)
+            await jobs.mark_visited(self.job_id, batch.read)
+            counters = Counter(batch.counters)
+            counters.update(written)  # (not ``+``: that drops the counters still at 0)
+            stored = state.stored + sum(not lead.ruled_out for lead in new) - len(batch.read)
+            checkpoint = {
+                "seeded": state.seeded,
+                "counters": dict(counters),
+                "last_skip": batch.last_skip,
+            }
+            progress = self._progress(counters, stored, pool)
             await jobs.save_progress(self.job_id, progress, checkpoint)
             # The job's row keeps its progress: a tick is announced live, not audited.
             activity.announce("discovery_job.progress", "discovery_job", self.job_id, progress)
+        state.saved(batch, new, written)
 
     async def _write_artists(
         self,
         session: Any,
         jobs: DiscoveryJobRepository,
-        kept: list[tuple[ArtistDetails, float, int]],
+        kept: list[tuple[Found, int]],
         fetched_at: datetime,
     ) -> Counter[str]:
         """Write the kept artists and everything found with them; returns what was written."""
         written: Counter[str] = Counter()
         artists = ArtistRepository(session)
-        upserted = await artists.upsert_many(catalogue_record(d, fetched_at) for d, _, _ in kept)
+        upserted = await artists.upsert_many(
+            {**found.record, "fetched_at": fetched_at} for found, _ in kept
+        )
         written["inserted"] += upserted.inserted
         written["updated"] += upserted.updated
-        ids = upserted.ids
+        rows = [
+            (upserted.ids[found.record["soundcloud_id"]], found, depth) for found, depth in kept
+        ]
         written["profiles"] += await artists.upsert_social_profiles(
-            {"artist_id": ids[d.user.id], "platform": platform, "url": url[:1000], "username": name}
-            for d, _, _ in kept
-            for platform, url, name in d.profiles
+            {"artist_id": artist_id, "platform": platform, "url": url[:1000], "username": name}
+            for artist_id, found, _ in rows
+            for platform, url, name in found.profiles
         )
         await artists.add_snapshots(
             {
-                "artist_id": ids[d.user.id],
-                "followers": d.user.followers_count or 0,
-                "tracks": d.user.track_count or 0,
+                "artist_id": artist_id,
+                "followers": found.record["followers"],
+                "tracks": found.record["tracks"],
                 "captured_at": fetched_at,
             }
-            for d, _, _ in kept
+            for artist_id, found, _ in rows
         )
         written["contacts"] += await ArtistContactRepository(session, self.workspace_id).add_found(
             [
-                {"artist_id": ids[d.user.id], "email": email, "source": source}
-                for d, _, _ in kept
-                for email, source in d.emails
+                {"artist_id": artist_id, "email": email, "source": source}
+                for artist_id, found, _ in rows
+                for email, source in found.emails
             ]
         )
         await jobs.record_results(
-            self.job_id, [(ids[d.user.id], points, depth) for d, points, depth in kept]
+            self.job_id, [(artist_id, found.score, depth) for artist_id, found, depth in rows]
         )
         return written
 
-    async def _progress(self, state: WalkState, pool: ScraperPool) -> dict[str, Any]:
-        return {**state.counters, "frontier": len(state.frontier), "scraper": await pool.stats()}
+    @staticmethod
+    def _progress(counters: Counter[str], stored: int, pool: ScraperPool) -> dict[str, Any]:
+        return {
+            **counters,
+            "frontier": stored,
+            "scraper": pool.stats.snapshot(),
+            # The walk's process at its largest (ru_maxrss is in KiB on Linux).
+            "memory_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        }
 
     @staticmethod
     def _usable(state: WalkState, answer: Any) -> Any:
@@ -468,7 +531,7 @@ class DiscoveryWalk:
         *,
         error: str | None = None,
     ) -> None:
-        progress = await self._progress(state, pool)
+        progress = self._progress(state.counters, state.stored, pool)
         async with self._transaction() as activity:
             repo = DiscoveryJobRepository(activity.session, self.workspace_id)
             if (await repo.lock_status(self.job_id)).is_final:
@@ -485,13 +548,21 @@ class DiscoveryWalk:
                 progress if error is None else {**progress, "error": error},
             )
 
+    async def _forget_leads(self) -> None:
+        """A finished job needs its frontier and seen set no more (one still running, to be
+        resumed, keeps them)."""
+        async with self._sessions.begin() as session:
+            repo = DiscoveryJobRepository(session, self.workspace_id)
+            if (await repo.lock_status(self.job_id)).is_final:
+                await repo.forget_leads(self.job_id)
+
     async def _final_status(self) -> DiscoveryJobStatus:
         async with self._sessions() as session:
             job = await DiscoveryJobRepository(session, self.workspace_id).get(self.job_id)
             return job.status
 
 
-def _outside_followers(query: DiscoveryQuery, lead: ArtistLead) -> bool:
+def _outside_followers(query: DiscoveryQuery, lead: UserLead) -> bool:
     """A lead whose known follower count already rules it out (saves reading it)."""
     if lead.followers is None:
         return False

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from scraping.errors import MalformedObject
 
@@ -82,6 +82,35 @@ class SoundCloudUser:
         """The ``soundcloud:users:<id>`` form some endpoints (web profiles) take instead of the
         id."""
         return f"soundcloud:users:{self.id}"
+
+
+class UserLead(NamedTuple):
+    """A user as a list shows them, cut to what ranking a lead needs: read from the raw object
+    without building a whole ``SoundCloudUser`` (a neighbour list holds a hundred of them)."""
+
+    id: int
+    followers: int | None
+    verified: bool
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> UserLead:
+        """The lead in a user object, full or short form.
+
+        Raises:
+            MalformedObject: not a user object, or one without a usable ``id``.
+        """
+        _check_kind(data, "user")
+        badges = data.get("badges")
+        return cls(
+            _identifier(data, "user"),
+            _count(data.get("followers_count")),
+            data.get("verified") is True
+            or (isinstance(badges, Mapping) and badges.get("verified") is True),
+        )
+
+    @classmethod
+    def of(cls, user: SoundCloudUser) -> UserLead:
+        return cls(user.id, user.followers_count, user.verified)
 
 
 @dataclass(frozen=True, slots=True)

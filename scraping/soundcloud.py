@@ -29,7 +29,7 @@ from scraping.hydration import (
     script_urls,
     user_from_page,
 )
-from scraping.objects import SoundCloudTrack, SoundCloudUser
+from scraping.objects import SoundCloudTrack, SoundCloudUser, UserLead
 
 MAX_PAGE_SIZE = 200
 """The largest ``limit`` the API honours."""
@@ -287,6 +287,20 @@ class SoundCloudClient:
     ) -> AsyncIterator[SoundCloudUser]:
         """Artists SoundCloud considers similar to the user."""
         return self._walk(f"/users/{user_id}/relatedartists", SoundCloudUser.from_api, limit)
+
+    def neighbour_leads(
+        self, user_id: int, list_name: str, *, limit: int | None = None
+    ) -> AsyncIterator[UserLead]:
+        """Users one step away (``list_name``: ``related`` artists or ``followings``), read
+        only as far as ranking them needs.
+
+        Raises:
+            ValueError: an unknown list name.
+        """
+        paths = {"related": "relatedartists", "followings": "followings"}
+        if list_name not in paths:
+            raise ValueError(f"no neighbour list {list_name!r}; known: {sorted(paths)}")
+        return self._walk(f"/users/{user_id}/{paths[list_name]}", UserLead.from_api, limit)
 
     def related_tracks(
         self, track_id: int, *, limit: int | None = None

@@ -148,6 +148,8 @@ def app_settings(
         # Far above what a hostile template's memory bound takes on a loaded machine, so the
         # bound a test expects is the one met first.
         template_render_seconds=5,
+        # Tests aim jobs at sites of their own, each with a pool of its own: let those go soon.
+        scraper_idle_seconds=10,
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -158,7 +158,7 @@ async def search_artists(
         watched = await WatchedArtistRepository(session, principal.workspace_id).watched_among(
             artist.id for artist in page.items
         )
-        items = [_read(artist, watched=artist.id in watched) for artist in page.items]
+        items = [ArtistRead.of(artist, watched=artist.id in watched) for artist in page.items]
         return {
             "items": [item.model_dump(mode="json") for item in items],
             "next_cursor": page.next_cursor,
@@ -281,10 +281,6 @@ async def export_artists(
     return export
 
 
-def _read(artist: Artist, *, watched: bool) -> ArtistRead:
-    return ArtistRead.model_validate(artist).model_copy(update={"watched": watched})
-
-
 def _filters_of(criteria: ArtistFilter, sort: str) -> dict[str, object]:
     chosen = {
         name: value
@@ -317,7 +313,9 @@ async def get_artist(
         artist = await ArtistRepository(session).get(artist_id, with_profiles=True)
         watched = WatchedArtistRepository(session, principal.workspace_id)
         detail = ArtistDetail(
-            **_read(artist, watched=bool(await watched.watched_among([artist_id]))).model_dump(),
+            **ArtistRead.of(
+                artist, watched=bool(await watched.watched_among([artist_id]))
+            ).model_dump(),
             social_profiles=[SocialProfileRead.model_validate(p) for p in artist.social_profiles],
             contacts_count=await ArtistContactRepository(
                 session, principal.workspace_id

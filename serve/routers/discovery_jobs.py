@@ -21,6 +21,7 @@ from serve.schemas.common import DEFAULT_LIMIT, Cursor, Limit, Page, page_of
 from serve.schemas.discovery import DiscoveryJobRead, DiscoveryResultRead
 from storage.models import DiscoveryJob
 from storage.repositories.discovery_jobs import DiscoveryJobRepository
+from storage.repositories.watched_artists import WatchedArtistRepository
 
 router = APIRouter(prefix="/discovery-jobs", tags=["discovery"])
 
@@ -97,9 +98,10 @@ async def list_discovery_results(
     page, artists = await DiscoveryJobRepository(session, principal.workspace_id).results(
         job_id, limit=limit, cursor=cursor
     )
+    watched = await WatchedArtistRepository(session, principal.workspace_id).watched_among(artists)
     items = [
         DiscoveryResultRead(
-            artist=ArtistRead.model_validate(artists[row.artist_id]),
+            artist=ArtistRead.of(artists[row.artist_id], watched=row.artist_id in watched),
             score=row.score,
             depth=row.depth,
             found_at=row.found_at,

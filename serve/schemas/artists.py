@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -84,10 +84,15 @@ class ArtistRead(ReadModel):
     growth_30d_gain: int | None = Field(description="As growth_7d_gain, over 30 days.")
     watched: bool = Field(
         default=False,
-        description="Whether the caller's workspace watches the artist (artist search and detail).",
+        description="Whether the caller's workspace watches the artist.",
     )
     created_at: datetime
     updated_at: datetime
+
+    @classmethod
+    def of(cls, artist: Any, *, watched: bool) -> Self:
+        """The catalogue row as the caller's workspace sees it."""
+        return cls.model_validate(artist).model_copy(update={"watched": watched})
 
 
 class ArtistDetail(ArtistRead):

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ARRAY, BigInteger, any_, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.enums import DiscoveryJobStatus
 from core.errors import Conflict, NotFound, RateLimited
-from storage.models import Artist, DiscoveryJob, DiscoveryJobArtist
+from storage.models import Artist, DiscoveryJob, DiscoveryJobArtist, DiscoveryJobLead
 from storage.repositories.base import (
     Page,
     ScopedRepository,
@@ -22,6 +23,26 @@ from storage.repositories.base import (
 )
 
 UNFINISHED = (DiscoveryJobStatus.QUEUED, DiscoveryJobStatus.RUNNING)
+# One statement for a whole batch of leads, however many: four arrays, unnested.
+_ADD_LEADS = text(
+    "INSERT INTO discovery_job_leads (job_id, soundcloud_id, priority, depth, visited) "
+    "SELECT :job_id, lead.* FROM unnest("
+    "CAST(:ids AS bigint[]), CAST(:priorities AS float8[]), CAST(:depths AS smallint[]), "
+    "CAST(:visited AS boolean[])) AS lead "
+    "ON CONFLICT DO NOTHING RETURNING soundcloud_id"
+)
+
+
+class Lead(NamedTuple):
+    """An artist a walk has seen and may read: ``ruled_out`` ones (the list they were seen in
+    already shows them outside the query) are only remembered, never read."""
+
+    soundcloud_id: int
+    priority: float
+    depth: int
+    ruled_out: bool = False
+
+
 # What a refused submission suggests as Retry-After: jobs take minutes, not seconds.
 JOB_SLOT_RETRY_SECONDS = 60.0
 
@@ -163,6 +184,66 @@ class DiscoveryJobRepository(ScopedRepository[DiscoveryJob]):
         ids = [row.artist_id for row in page.items]
         artists = await self.session.scalars(select(Artist).where(Artist.id.in_(ids)))
         return page, {artist.id: artist for artist in artists}
+
+    async def add_leads(self, job_id: uuid.UUID, leads: Sequence[Lead]) -> list[Lead]:
+        """Add leads the job has not seen before; returns those that were new (the others, seen
+        in an earlier batch, are left as they were: first sight decides the depth)."""
+        if not leads:
+            return []
+        added = await self.session.execute(
+            _ADD_LEADS,
+            {
+                "job_id": job_id,
+                "ids": [lead.soundcloud_id for lead in leads],
+                "priorities": [lead.priority for lead in leads],
+                "depths": [lead.depth for lead in leads],
+                "visited": [lead.ruled_out for lead in leads],
+            },
+        )
+        new = set(added.scalars())
+        return [lead for lead in leads if lead.soundcloud_id in new]
+
+    async def mark_visited(self, job_id: uuid.UUID, soundcloud_ids: Sequence[int]) -> None:
+        """Take artists off the job's frontier: read (kept, filtered or skipped)."""
+        if soundcloud_ids:
+            await self.session.execute(
+                update(DiscoveryJobLead)
+                .where(
+                    DiscoveryJobLead.job_id == job_id,
+                    DiscoveryJobLead.soundcloud_id
+                    == any_(bindparam("ids", list(soundcloud_ids), type_=ARRAY(BigInteger))),
+                )
+                .values(visited=True)
+            )
+
+    async def frontier(self, job_id: uuid.UUID, limit: int) -> list[Lead]:
+        """The ``limit`` most promising leads the job has yet to read."""
+        rows = await self.session.execute(
+            select(
+                DiscoveryJobLead.soundcloud_id, DiscoveryJobLead.priority, DiscoveryJobLead.depth
+            )
+            .where(DiscoveryJobLead.job_id == job_id, DiscoveryJobLead.visited.is_(False))
+            .order_by(DiscoveryJobLead.priority.desc())
+            .limit(limit)
+        )
+        return [Lead(soundcloud_id, priority, depth) for soundcloud_id, priority, depth in rows]
+
+    async def frontier_size(self, job_id: uuid.UUID) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count()).where(
+                    DiscoveryJobLead.job_id == job_id, DiscoveryJobLead.visited.is_(False)
+                )
+            )
+            or 0
+        )
+
+    async def forget_leads(self, job_id: uuid.UUID) -> int:
+        """Drop a finished job's frontier and seen set (its results stay)."""
+        result = await self.session.execute(
+            delete(DiscoveryJobLead).where(DiscoveryJobLead.job_id == job_id)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     @staticmethod
     async def workspace_of(session: AsyncSession, job_id: uuid.UUID) -> uuid.UUID:

@@ -20,6 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from actors.discovery import NAMESPACE, actor_name, launch
+from actors.scraper_pool import actor_name as scraper_name
+from actors.scraper_pool import pool_key
 from core.discovery import DiscoveryQuery
 from core.settings import Settings
 from scraping.fixture import FixtureGraph, FixtureSite
@@ -208,7 +210,7 @@ class TestJobsPerWorkspace:
 
 
 class TestCancelling:
-    async def test_a_cancelled_job_stops_and_keeps_what_it_found(
+    async def test_a_queued_job_cancelled_never_runs_and_cannot_be_cancelled_twice(
         self, api: httpx.AsyncClient, owner: Account
     ) -> None:
         started = await api.post(
@@ -223,6 +225,46 @@ class TestCancelling:
         assert job["status"] == "cancelled"
         again = await api.post(f"{JOBS}/{job_id}/cancel", headers=owner.headers)
         assert again.status_code == 409
+
+    async def test_a_job_cancelled_mid_walk_stops_at_its_next_batch_and_keeps_its_finds(
+        self,
+        app_settings: Settings,
+        ray_cluster: None,
+        engine: AsyncEngine,
+        local_api: httpx.AsyncClient,
+    ) -> None:
+        owner = await register(local_api)
+        async with FixtureSite(FixtureGraph(artists=800, seed=12)) as site:
+            settings = app_settings.model_copy(
+                update={**fixture_site_settings(site), "soundcloud_requests_per_second": 40}
+            )
+            job_id = await job_in(
+                engine,
+                owner,
+                DiscoveryQuery(
+                    seed_artists=[site.graph.users[3].permalink], max_artists=500, max_depth=3
+                ),
+            )
+            workspace_id = uuid.UUID(owner.workspace_id)
+            done = launch(settings, job_id, workspace_id)
+            await until_kept(engine, job_id, workspace_id, 8)
+            cancelled = await local_api.post(f"{JOBS}/{job_id}/cancel", headers=owner.headers)
+            assert cancelled.status_code == 200, cancelled.text
+            assert await asyncio.wait_for(done, JOB_TIMEOUT_SECONDS) == "cancelled"
+            await asyncio.sleep(0.5)  # the scrapers hear of it
+            requests_then = len(site.log)
+            await asyncio.sleep(1.0)
+            assert len(site.log) == requests_then, "the walk must stop reading"
+
+        job = await job_row(engine, job_id, workspace_id)
+        assert job.status == "cancelled"
+        results = (await local_api.get(f"{JOBS}/{job_id}/artists", headers=owner.headers)).json()
+        kept = job.progress["kept"]
+        assert 8 <= kept < 500
+        assert len(results["items"]) == min(kept, 50)
+        async with create_sessionmaker(engine)() as session:
+            assert await DiscoveryJobRepository(session, workspace_id).frontier_size(job_id) == 0
+        assert await actor_gone(job_id)
 
 
 async def new_job(engine: AsyncEngine, query: DiscoveryQuery) -> tuple[uuid.UUID, uuid.UUID]:
@@ -243,6 +285,18 @@ async def new_job(engine: AsyncEngine, query: DiscoveryQuery) -> tuple[uuid.UUID
 async def job_row(engine: AsyncEngine, job_id: uuid.UUID, workspace_id: uuid.UUID) -> Any:
     async with create_sessionmaker(engine)() as session:
         return await DiscoveryJobRepository(session, workspace_id).get(job_id)
+
+
+async def until_kept(
+    engine: AsyncEngine, job_id: uuid.UUID, workspace_id: uuid.UUID, at_least: int
+) -> Any:
+    """The job's row once it has committed ``at_least`` kept artists."""
+    for _ in range(JOB_TIMEOUT_SECONDS * 10):
+        job = await job_row(engine, job_id, workspace_id)
+        if job.progress.get("kept", 0) >= at_least or job.status.is_final:
+            return job
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"job {job_id} kept fewer than {at_least} artists in time")
 
 
 async def job_in(engine: AsyncEngine, who: Account, query: DiscoveryQuery) -> uuid.UUID:
@@ -321,7 +375,11 @@ class TestADeadLinkInBioHost:
                 if key.startswith("skipped_link_in_bio_")
             }
             assert sum(unread.values()) >= len(linked), job.progress
-            assert not any(entry.listener == "links" and entry.status == 200 for entry in site.log)
+            # No link page was read (its robots.txt was: the site still answers that).
+            assert not any(
+                entry.listener == "links" and entry.status == 200 and entry.path != "/robots.txt"
+                for entry in site.log
+            )
 
 
 class TestAJobThatCanReadNothing:
@@ -440,7 +498,7 @@ class TestSurvivingTheSite:
             assert status == "completed", job.error
             assert job.progress["kept"] == 15, job.progress
             statuses = job.progress["scraper"]["statuses"]
-            assert statuses.get("429", 0) > 0
+            assert statuses.get("429", 0) > 0, job.progress
             assert job.progress["scraper"]["client_id_refreshes"] >= 1
 
 
@@ -464,11 +522,7 @@ class TestResuming:
                 ),
             )
             done = launch(settings, job_id, workspace_id)
-            for _ in range(600):
-                job = await job_row(engine, job_id, workspace_id)
-                if job.progress.get("kept", 0) >= 8:
-                    break
-                await asyncio.sleep(0.1)
+            job = await until_kept(engine, job_id, workspace_id, 8)
             assert 8 <= job.progress["kept"] < 60, "the job must be killed mid-run"
             actor = ray.get_actor(actor_name(job_id), namespace=NAMESPACE)
             ray.kill(actor, no_restart=False)
@@ -507,3 +561,32 @@ class TestResuming:
                     )
                 ).all()
                 assert all(count == 1 for _, _, count in contacts)
+
+
+class TestADeadScraper:
+    async def test_a_scraper_actor_that_dies_for_good_is_replaced_and_the_job_finishes(
+        self, app_settings: Settings, ray_cluster: None, engine: AsyncEngine
+    ) -> None:
+        async with FixtureSite(FixtureGraph(artists=800, seed=13)) as site:
+            settings = app_settings.model_copy(
+                update={**fixture_site_settings(site), "soundcloud_requests_per_second": 40}
+            )
+            job_id, workspace_id = await new_job(
+                engine,
+                DiscoveryQuery(
+                    seed_artists=[site.graph.users[4].permalink], max_artists=50, max_depth=3
+                ),
+            )
+            done = launch(settings, job_id, workspace_id)
+            job = await until_kept(engine, job_id, workspace_id, 5)
+            assert job.progress["kept"] < 50, "the scraper must die mid-run"
+            first = ray.get_actor(scraper_name(pool_key(settings), 0), namespace=NAMESPACE)
+            ray.kill(first, no_restart=True)
+
+            status = await asyncio.wait_for(done, JOB_TIMEOUT_SECONDS)
+        job = await job_row(engine, job_id, workspace_id)
+        assert status == "completed", job.error
+        assert job.progress["kept"] == 50
+        assert job.progress["scraper"]["scrapers_replaced"] >= 1
+        replacement = ray.get_actor(scraper_name(pool_key(settings), 0), namespace=NAMESPACE)
+        assert replacement._actor_id != first._actor_id

@@ -71,8 +71,11 @@ class TestAHostWhoseTurnIsFarAway:
         self, start_site: SiteFactory, graph: FixtureGraph, scraper_for: Any
     ) -> None:
         site = await start_site()
-        # One request per 100 s: the first page takes the turn, the next one's is too far.
-        scraper = scraper_for(site, link_in_bio_requests_per_second=0.01)
+        # One request per 100 s: the first page takes the turn, the next one's is too far
+        # (robots.txt ignored: reading it would take that one turn).
+        scraper = scraper_for(
+            site, link_in_bio_requests_per_second=0.01, scraper_robots_txt="ignore"
+        )
         first, second = linked_users(graph, 2)
         assert (await scraper.details(first.id)).unread_pages == []
         assert (await scraper.details(second.id)).unread_pages == ["link_in_bio_busy"]
