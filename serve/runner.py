@@ -16,7 +16,9 @@ from types import FrameType
 import httpx
 
 from actors.discovery import resume_unfinished
+from actors.refresh import start_refresher
 from actors.scheduler import start_scheduler
+from actors.scraper_pool import ScraperPool
 from core.errors import ConfigurationError
 from core.settings import Settings
 from serve.stack import LocalStack
@@ -24,6 +26,9 @@ from serve.stack import LocalStack
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT_SECONDS = 120.0
+# Starting the scraper actors takes a few seconds; past this the service goes on without them
+# (the first job starts them).
+WARM_POOL_TIMEOUT_SECONDS = 60.0
 
 
 def ensure_port_free(host: str, port: int) -> None:
@@ -132,6 +137,29 @@ def wait_until_healthy(base_url: str, stop: threading.Event) -> httpx.Response |
     raise ConfigurationError("service", f"{base_url}/healthz did not become healthy: {detail}")
 
 
+async def warm_scraper_pool(settings: Settings) -> int:
+    """Start the shared scraper pool's resident actors, so that jobs find them warm; returns
+    how many there are."""
+    pool = ScraperPool(settings, member="service")
+    try:
+        async with asyncio.timeout(WARM_POOL_TIMEOUT_SECONDS):
+            await pool.warm()
+    finally:
+        await pool.close()
+    return settings.scraper_actors
+
+
+def start_scraper_pool(settings: Settings, say: Callable[[str], None]) -> None:
+    """Warm the scraper pool; a failure is said and logged, not fatal (jobs start actors)."""
+    try:
+        warm = asyncio.run(warm_scraper_pool(settings))
+    except Exception as exc:
+        log.warning("warming the scraper pool failed", exc_info=True)
+        say(f"scraper pool: not warmed ({type(exc).__name__}); the first job starts it")
+    else:
+        say(f"scraper pool: {warm} actors warm")
+
+
 def run_service(
     settings: Settings,
     say: Callable[[str], None],
@@ -162,11 +190,15 @@ def run_service(
                 start_ray(stack.settings)
                 base_url = deploy(stack.settings)
                 if wait_until_healthy(base_url, stop) is not None:
+                    # Before jobs resume, so that they find the actors started.
+                    start_scraper_pool(stack.settings, say)
                     resumed = asyncio.run(resume_unfinished(stack.settings))
                     if resumed:
                         say(f"resumed {resumed} unfinished discovery job(s)")
                     # Moves campaigns on their dates; resumes scheduled and sending outreach.
                     start_scheduler(stack.settings)
+                    # Re-reads tracked artists in the request slots jobs leave.
+                    start_refresher(stack.settings)
                     say(f"Campaign Manager is running at {base_url}  (health: {base_url}/healthz)")
                     if on_ready is not None:
                         on_ready(base_url)

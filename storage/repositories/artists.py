@@ -22,16 +22,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
+    DateTime,
     Float,
+    Integer,
     ScalarSelect,
+    Uuid,
     case,
     cast,
+    column,
     exists,
     func,
     literal_column,
     select,
     update,
+    values,
 )
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -306,6 +312,66 @@ class ArtistRepository:
             .limit(limit)
         )
         return [(artist_id, soundcloud_id) for artist_id, soundcloud_id in rows]
+
+    async def refresh_numbers(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Write numbers re-read from SoundCloud: ``{artist_id, followers, tracks, verified,
+        fetched_at}``, one UPDATE per chunk of artists. Returns how many rows changed.
+
+        Snapshots are separate (``add_snapshots``): a refresh writes both in one transaction.
+        """
+        rows = list(rows)
+        changed = 0
+        for chunk in chunks(rows, values_per_item=5):
+            numbers = values(
+                column("id", Uuid),
+                column("followers", Integer),
+                column("tracks", Integer),
+                column("verified", Boolean),
+                column("fetched_at", DateTime(timezone=True)),
+                name="numbers",
+            ).data(
+                [
+                    (
+                        r["artist_id"],
+                        r["followers"],
+                        r["tracks"],
+                        bool(r["verified"]),
+                        r["fetched_at"],
+                    )
+                    for r in chunk
+                ]
+            )
+            result = await self.session.execute(
+                update(Artist)
+                .where(Artist.id == numbers.c.id)
+                .values(
+                    followers=numbers.c.followers,
+                    tracks=numbers.c.tracks,
+                    verified=numbers.c.verified,
+                    fetched_at=numbers.c.fetched_at,
+                    updated_at=func.now(),
+                )
+                .returning(Artist.id)
+                .execution_options(synchronize_session=False)
+            )
+            changed += len(result.all())
+        return changed
+
+    async def mark_fetched(self, artist_ids: Iterable[uuid.UUID], *, at: datetime) -> int:
+        """Set ``fetched_at`` alone, for artists read without numbers to keep (gone from the
+        site): they are not due again before the next interval. Returns how many changed."""
+        ids = sorted(set(artist_ids))
+        changed = 0
+        for chunk in chunks(ids, values_per_item=1):
+            result = await self.session.execute(
+                update(Artist)
+                .where(Artist.id.in_(chunk))
+                .values(fetched_at=at, updated_at=func.now())
+                .returning(Artist.id)
+                .execution_options(synchronize_session=False)
+            )
+            changed += len(result.all())
+        return changed
 
     async def upsert_social_profiles(self, profiles: Iterable[Mapping[str, Any]]) -> int:
         """Add or refresh ``{artist_id, platform, url, username?, followers_count?}`` rows."""
