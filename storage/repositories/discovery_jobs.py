@@ -157,11 +157,12 @@ class DiscoveryJobRepository(ScopedRepository[DiscoveryJob]):
             }
             for artist_id, score, depth in results
         }
+        # Rows as parameters: one compiled statement, however many rows.
         inserted = await self.session.execute(
             insert(DiscoveryJobArtist)
-            .values(list(rows.values()))
             .on_conflict_do_nothing()
-            .returning(DiscoveryJobArtist.artist_id)
+            .returning(DiscoveryJobArtist.artist_id),
+            list(rows.values()),
         )
         return len(inserted.all())
 
