@@ -1,6 +1,6 @@
 """`make bench`, second half: discovery jobs against the fixture SoundCloud site, on this machine.
 
-One run, two questions, each answered against a baseline measured in the same run:
+One run, five questions, each answered against a baseline measured in the same run:
 
   ingest   A discovery job with every limit lifted (no pacing, browser rendering off) walks a
            10,000-artist fixture site from a genre search until it has kept --artists artists.
@@ -18,17 +18,29 @@ One run, two questions, each answered against a baseline measured in the same ru
            once per share of list pages the site answers 502 (--error-rates, default 0 and the
            fixture's own 0.02), each on a site of its own: with 502s the job retries after a
            back-off, which the bare loop, fetching the same requests, never waits for.
+  pipeline On the first ingest case: the job from started_at to finished_at (seeding, the walk,
+           every commit) against the scrapers alone over the same artists (aim: at least 0.6x
+           their rate), and the CPU the whole machine spent per 1,000 artists, the fixture
+           site's own CPU left out, for both (aim: the job at most 2x the scrapers alone).
+  scale    A job keeping --scale-artists (50,000) of a --scale-graph (60,000) artist site, limits
+           lifted, max_depth 5, its progress read every second: artists/s over its last tenth
+           against its first tenth (aim: at least 0.8), and the job actor's peak memory.
   limit    A second job, 4 scraper actors, with ``soundcloud_requests_per_second`` and
            ``link_in_bio_requests_per_second`` set to --limit L, against a site that answers 429
            above L requests in any second. From the site's side: the achieved rate over the
            steady part of the run divided by L (aim: at least 0.9, never above 1), the most
            requests seen in any 1 s window (must not pass L), and the 429s (must be 0).
+  two jobs Two jobs from two workspaces at once on the limited site, sharing the scraper pool
+           and the limit L for --share-seconds: each job's requests per second (its own
+           counters) over L (aim: 0.4 to 0.6 each, never more than L together).
 
 Its last lines are its aims (``loadtests.aims``), reported, not enforced, and "not measured"
 when their step did not run: ``discovery-walk-vs-bare-502s-<share>`` per share of 502s (the
 walk's artists/s over the bare loop's, at least 0.5x), ``discovery-limit-rate-api`` (steady
 rate on the API host over the limit, 0.9x to 1x) and ``discovery-limit-peak-api`` (most API
-requests in any 1 s window, at most the limit).
+requests in any 1 s window, at most the limit), ``discovery-job-vs-scrapers-alone``,
+``discovery-cpu-s-per-1000-artists``, ``discovery-50k-last-vs-first-tenth`` and
+``discovery-two-jobs-share-first`` / ``-second``.
 
 Each fixture site runs in a child process of its own (unlimited for the ingest, limited for the
 limit run), so no contender shares an event loop or a process with the server. The embedded
@@ -110,6 +122,20 @@ SETTLE_S = 3.0
 # least 0.9 of it and never above it, and no 1 s window holds more requests than the limit.
 INGEST_AIM_AT_LEAST = 0.5
 LIMIT_AIM_AT_LEAST, LIMIT_AIM_AT_MOST = 0.9, 1.0
+# The whole pipeline (Ray, the database, commits) against the scrapers' own code over the same
+# artists: at least 0.6 of its rate; and at most this many times its CPU per artist.
+ALONE_AIM_AT_LEAST = 0.6
+CPU_AIM_AT_MOST_X = 2.0
+# A job of tens of thousands of artists ingests as fast over its last tenth as its first.
+SCALE_AIM_AT_LEAST = 0.8
+SCALE_MAX_DEPTH = 5
+SCALE_TIMEOUT_S = 3600.0
+# Two jobs at once against one limit: each gets 0.4-0.6 of it.
+SHARE_AIM_AT_LEAST, SHARE_AIM_AT_MOST = 0.4, 0.6
+# How often a long job's progress is read (its row is written every 0.5 s at most).
+SAMPLE_EVERY_S = 1.0
+# The share run is measured after both jobs have seeded and started walking.
+SHARE_WARM_S = 5.0
 _DETAILS_PATH = re.compile(r"^/users/(\d+)$")
 _NEIGHBOURS_PATH = re.compile(r"^/users/(\d+)/relatedartists$")
 
@@ -241,6 +267,7 @@ class Contender:
     received_bytes: int = 0
     skipped: int = 0  # scrapers alone: artists or lists given up (ScrapeError)
     passes: int = 1  # bare loop: times the whole list was fetched (figures are per pass)
+    cpu_seconds: float = 0.0  # scrapers alone: the machine's CPU for the run, the site's left out
 
 
 def replay_urls(log: Sequence[Request], urls: dict[str, str], client_id: str) -> list[str]:
@@ -299,7 +326,9 @@ async def bare_fetch(label: str, urls: list[str], concurrency: int) -> Contender
     )
 
 
-async def scrapers_alone(settings: Any, job_log: Sequence[Request], concurrency: int) -> Contender:
+async def scrapers_alone(
+    settings: Any, job_log: Sequence[Request], concurrency: int, site_pid: int
+) -> Contender:
     """The scraper actors' own code in this process, no Ray and no database: the job's seed
     search, then every artist it read and every neighbour list it asked for, in the job's
     order, ``concurrency`` at a time and streamed (a slow artist holds only its own slot)."""
@@ -338,15 +367,20 @@ async def scrapers_alone(settings: Any, job_log: Sequence[Request], concurrency:
                 skipped += 1
 
     cpu = time.process_time()
+    meter = CpuMeter(site_pid)
+    meter.start()
     began = time.perf_counter()
     try:
         await one(functools.partial(scraper.leads, "genre", GENRE, LEADS_PER_SOURCE))
         await asyncio.gather(*(one(call) for call in work))
         seconds = time.perf_counter() - began
     finally:
+        meter.stop()
         await scraper.close()
     share = (time.process_time() - cpu) / seconds if seconds > 0 else 0.0
-    return Contender("scrapers-alone", seconds, 0, Counter(), share, skipped=skipped)
+    return Contender(
+        "scrapers-alone", seconds, 0, Counter(), share, skipped=skipped, cpu_seconds=meter.seconds
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -363,6 +397,8 @@ class JobRun:
     error: str | None
     log: list[Request]
     launched_at: float  # time.monotonic(), the clock of the site's arrival times
+    cpu_seconds: float = 0.0  # the machine's CPU from launch to final status, less the site's
+    samples: list[tuple[float, dict[str, Any]]] = field(default_factory=list)  # (s, progress)
 
     @property
     def kept(self) -> int:
@@ -424,36 +460,135 @@ def job_settings(
     )
 
 
-def run_job(label: str, settings: Any, site: SiteProcess, max_artists: int) -> JobRun:
-    """Create the job's row, launch it on Ray and wait for its final status; the site's log of
-    the run comes back with it."""
-    import ray
-
-    from actors.discovery import launch
+def run_job(
+    label: str,
+    settings: Any,
+    site: SiteProcess,
+    max_artists: int,
+    *,
+    max_depth: int = MAX_DEPTH,
+    with_log: bool = True,
+    timeout_s: float = JOB_TIMEOUT_S,
+) -> JobRun:
+    """Create the job's row, launch it on Ray and wait for its final status, reading its
+    progress every SAMPLE_EVERY_S; the site's log of the run comes back with it (``with_log``)."""
     from core.discovery import DiscoveryQuery
 
-    query = DiscoveryQuery(genres=[GENRE], max_artists=max_artists, max_depth=MAX_DEPTH)
+    query = DiscoveryQuery(genres=[GENRE], max_artists=max_artists, max_depth=max_depth)
     job_id, workspace_id = asyncio.run(_new_job(settings, query))
+    asyncio.run(warm_pool(settings))
     site.call("reset")
+    meter = CpuMeter(site.process.pid)
+    meter.start()
     launched_at = time.monotonic()
-    ref = launch(settings, job_id, workspace_id)
-    try:
-        status = str(ray.get(ref, timeout=JOB_TIMEOUT_S))
-    except ray.exceptions.GetTimeoutError:
-        asyncio.run(_cancel(settings, job_id, workspace_id))
-        status = f"timed out after {JOB_TIMEOUT_S:.0f} s"
+    [status], samples = wait_for_jobs(settings, [(job_id, workspace_id)], timeout_s)
     wall = time.monotonic() - launched_at
+    meter.stop()
     row = asyncio.run(_job_row(settings, job_id, workspace_id))
     job_s = float("nan")
     if isinstance(row.started_at, datetime) and isinstance(row.finished_at, datetime):
         job_s = (row.finished_at - row.started_at).total_seconds()
     return JobRun(
-        label, status, wall, job_s, dict(row.progress or {}), row.error, site.log(), launched_at
+        label,
+        status,
+        wall,
+        job_s,
+        dict(row.progress or {}),
+        row.error,
+        site.log() if with_log else [],
+        launched_at,
+        cpu_seconds=meter.seconds,
+        samples=[(at, progress[0]) for at, progress in samples],
     )
+
+
+async def warm_pool(settings: Any) -> None:
+    """Start the scraper pool these settings share, as the service does when it starts: the
+    job meets warm scrapers (its own actor's start-up still counts)."""
+    from actors.scraper_pool import ScraperPool
+
+    pool = ScraperPool(settings, member="bench")
+    try:
+        await asyncio.wait_for(pool.warm(), SITE_START_TIMEOUT_S)
+    finally:
+        await pool.close()
+
+
+def wait_for_jobs(
+    settings: Any,
+    jobs: Sequence[tuple[uuid.UUID, uuid.UUID]],
+    timeout_s: float,
+    *,
+    stop_after_s: float | None = None,
+) -> tuple[list[str], list[tuple[float, list[dict[str, Any]]]]]:
+    """Launch ``jobs`` together and wait for their final statuses, reading every job's progress
+    every SAMPLE_EVERY_S (``(seconds since launch, [progress per job])``). With
+    ``stop_after_s``, jobs still running then are cancelled. A job past ``timeout_s`` is
+    cancelled and its status says so."""
+    import ray
+
+    from actors.discovery import launch
+
+    began = time.monotonic()
+    refs = [launch(settings, job_id, workspace_id) for job_id, workspace_id in jobs]
+    samples: list[tuple[float, list[dict[str, Any]]]] = []
+    statuses: dict[int, str] = {}
+    cancelled = False
+    while len(statuses) < len(refs):
+        ray.wait(refs, num_returns=len(refs), timeout=SAMPLE_EVERY_S)
+        at = time.monotonic() - began
+        rows = [asyncio.run(_job_row(settings, j, w)) for j, w in jobs]
+        samples.append((at, [dict(row.progress or {}) for row in rows]))
+        for index, ref in enumerate(refs):
+            ready, _ = ray.wait([ref], timeout=0)
+            if ready and index not in statuses:
+                statuses[index] = str(ray.get(ref))
+        late = at > timeout_s
+        if not cancelled and (late or (stop_after_s is not None and at > stop_after_s)):
+            for index, (job_id, workspace_id) in enumerate(jobs):
+                if index not in statuses:
+                    asyncio.run(_cancel(settings, job_id, workspace_id))
+                    if late:
+                        statuses[index] = f"timed out after {timeout_s:.0f} s"
+            cancelled = True
+    return [statuses[index] for index in range(len(refs))], samples
 
 
 # --------------------------------------------------------------------------------------------
 # Figures from the site's side
+
+
+def busy_cpu_seconds() -> float:
+    """CPU seconds this machine has spent busy (every core, every process) since boot."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (float(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
+@dataclass
+class CpuMeter:
+    """CPU the machine spent between ``start`` and ``stop``, less the fixture site's: what the
+    work under test cost, whichever processes did it (Ray's, PostgreSQL's, Redis's, ours)."""
+
+    site_pid: int
+    began: float = 0.0
+    site_began: float = 0.0
+    seconds: float = 0.0
+
+    def start(self) -> None:
+        self.began, self.site_began = busy_cpu_seconds(), process_cpu_seconds(self.site_pid)
+
+    def stop(self) -> float:
+        site = process_cpu_seconds(self.site_pid) - self.site_began
+        self.seconds = max(busy_cpu_seconds() - self.began - site, 0.0)
+        return self.seconds
 
 
 def request_span(log: Sequence[Request]) -> float:
@@ -505,6 +640,51 @@ class IngestCase:
 
 
 @dataclass
+class ScaleRun:
+    """A long job: its kept artists over time, the rate over its first and last tenth."""
+
+    run: JobRun
+    first_rate: float | None = None  # artists/s while the first tenth was kept
+    last_rate: float | None = None  # ... and the last tenth
+
+    def measure(self, wanted: int) -> None:
+        tenth = wanted / 10
+        points = [(at, int(p.get("kept", 0))) for at, p in self.run.samples]
+        self.first_rate = _rate_between(points, 0, tenth)
+        self.last_rate = _rate_between(points, wanted - tenth, wanted)
+
+    @property
+    def ratio(self) -> float | None:
+        if self.first_rate and self.last_rate is not None:
+            return self.last_rate / self.first_rate
+        return None
+
+
+def _rate_between(points: Sequence[tuple[float, int]], low: float, high: float) -> float | None:
+    """Artists per second from the first sample with at least ``low`` kept (past 0: from the
+    first commit with any) to the first with at least ``high``."""
+    start = next(((at, k) for at, k in points if k > low or (low == 0 and k > 0)), None)
+    end = next(((at, k) for at, k in points if k >= high), None)
+    if start is None or end is None or end[0] <= start[0]:
+        return None
+    return (end[1] - start[1]) / (end[0] - start[0])
+
+
+@dataclass
+class ShareRun:
+    """Two jobs at once against one limit: each one's requests per second over the limit."""
+
+    statuses: list[str]
+    seconds: float
+    requests: list[int]
+    limit: float
+
+    @property
+    def shares(self) -> list[float]:
+        return [n / (self.limit * self.seconds) for n in self.requests] if self.seconds else []
+
+
+@dataclass
 class Bench:
     args: argparse.Namespace
     settings: Any = None  # core.settings.Settings with the embedded servers resolved
@@ -512,6 +692,8 @@ class Bench:
     limited: JobRun | None = None
     limited_artists: int = 0
     paces: list[Pace] = field(default_factory=list)
+    scale: ScaleRun | None = None
+    shared: ShareRun | None = None
     failures: list[str] = field(default_factory=list)
 
     @property
@@ -544,7 +726,7 @@ class Bench:
         time.sleep(SETTLE_S)
         self.bare(case, "bare")
         site.call("reset")
-        alone = run_async(scrapers_alone(settings, run.log, self.pool_size))
+        alone = run_async(scrapers_alone(settings, run.log, self.pool_size, site.process.pid))
         served = site.log()
         alone.requests = len(served)
         alone.statuses = Counter(entry.status for entry in served)
@@ -564,6 +746,76 @@ class Bench:
         print(
             f"  {label}: {result.requests} requests in {result.seconds:.2f} s a pass "
             f"({result.passes} passes, {result.requests / result.seconds:.0f} req/s)",
+            flush=True,
+        )
+
+    def step_scale(self, site: SiteProcess) -> None:
+        """One job of --scale-artists on a site of --scale-graph artists, limits lifted."""
+        args = self.args
+        warm(site)
+        settings = job_settings(
+            self.settings, site.urls, rate=0, actors=args.actors, concurrency=args.concurrency
+        )
+        run = run_job(
+            "scale",
+            settings,
+            site,
+            args.scale_artists,
+            max_depth=SCALE_MAX_DEPTH,
+            with_log=False,
+            timeout_s=SCALE_TIMEOUT_S,
+        )
+        self.check_job(run, args.scale_artists)
+        self.scale = ScaleRun(run)
+        self.scale.measure(args.scale_artists)
+        print(
+            f"  scale job: {run.status}, {run.kept} kept in {run.wall_s:.1f} s, job actor peak "
+            f"{run.progress.get('memory_peak_mb')} MB",
+            flush=True,
+        )
+
+    def step_share(self, site: SiteProcess) -> None:
+        """Two jobs from two workspaces at once against one configured limit, for
+        --share-seconds: what each gets of it."""
+        from core.discovery import DiscoveryQuery
+
+        args = self.args
+        limit = args.limit
+        warm(site)
+        settings = job_settings(
+            self.settings, site.urls, rate=limit, actors=args.actors, concurrency=args.concurrency
+        )
+        query = DiscoveryQuery(genres=[GENRE], max_artists=100_000, max_depth=SCALE_MAX_DEPTH)
+        jobs = [asyncio.run(_new_job(settings, query)) for _ in range(2)]
+        asyncio.run(warm_pool(settings))
+        statuses, samples = wait_for_jobs(
+            settings, jobs, JOB_TIMEOUT_S, stop_after_s=args.share_seconds + SHARE_WARM_S
+        )
+        # From the first sample past the warm-up (both jobs walking) to the last before the stop.
+        window = [
+            (at, p) for at, p in samples if SHARE_WARM_S <= at <= args.share_seconds + SHARE_WARM_S
+        ]
+        if len(window) < 2:
+            self.failures.append("share: too few progress samples")
+            return
+        (t0, first), (t1, last) = window[0], window[-1]
+        requests = [
+            int(b.get("scraper", {}).get("requests", 0))
+            - int(a.get("scraper", {}).get("requests", 0))
+            for a, b in zip(first, last, strict=True)
+        ]
+        self.shared = ShareRun(statuses, t1 - t0, requests, limit)
+        for status in statuses:
+            if status != "cancelled":
+                self.failures.append(f"share: a job ended {status} before it was stopped")
+        windows = site.call("max_in_window", 1.0)
+        if windows["api"] > limit:
+            self.failures.append(
+                f"share: {windows['api']} requests to api within 1 s, limit {limit:g}"
+            )
+        print(
+            f"  two jobs: {requests} requests over {t1 - t0:.1f} s "
+            f"(shares {', '.join(f'{x:.2f}' for x in self.shared.shares)} of {limit:g}/s)",
             flush=True,
         )
 
@@ -687,11 +939,57 @@ def limit_aims(bench: Bench) -> list[aims.Aim]:
     ]
 
 
+def pipeline_aims(bench: Bench) -> list[aims.Aim]:
+    """On the first ingest case: the job (started_at to finished_at: seeding, the walk, every
+    commit) against the scrapers alone over the same artists; and the CPU per 1,000 artists of
+    a job (the scale job's when it ran: its actor's start-up no longer counts for much) against
+    the scrapers alone's."""
+    case = bench.cases[0] if bench.cases else None
+    ratio = cpu = limit = None
+    if case is not None and case.run is not None and case.alone is not None:
+        run, alone = case.run, case.alone
+        if run.job_s == run.job_s and run.job_s > 0:
+            ratio = alone.seconds / run.job_s
+        measured = bench.scale.run if bench.scale is not None else run
+        if run.kept and measured.kept:
+            cpu = 1000 * measured.cpu_seconds / measured.kept
+            limit = CPU_AIM_AT_MOST_X * 1000 * alone.cpu_seconds / run.kept
+    return [
+        aims.judge("discovery-job-vs-scrapers-alone", ratio, at_least=ALONE_AIM_AT_LEAST),
+        aims.judge("discovery-cpu-s-per-1000-artists", cpu, at_most=limit, unit=" s", digits=1),
+    ]
+
+
+def scale_aims(bench: Bench) -> list[aims.Aim]:
+    scale = bench.scale
+    return [
+        aims.judge(
+            f"discovery-{bench.args.scale_artists // 1000}k-last-vs-first-tenth",
+            None if scale is None else scale.ratio,
+            at_least=SCALE_AIM_AT_LEAST,
+        )
+    ]
+
+
+def share_aims(bench: Bench) -> list[aims.Aim]:
+    shares = bench.shared.shares if bench.shared is not None else []
+    return [
+        aims.judge(
+            f"discovery-two-jobs-share-{name}",
+            shares[index] if len(shares) > index else None,
+            at_least=SHARE_AIM_AT_LEAST,
+            at_most=SHARE_AIM_AT_MOST,
+        )
+        for index, name in enumerate(("first", "second"))
+    ]
+
+
 def aims_of(bench: Bench) -> list[aims.Aim]:
     """Every aim of the run, in order, also those a failed or missing step left unmeasured."""
     cases = {case.error_rate: case for case in bench.cases}
     ingest = [ingest_aim(rate, cases.get(rate)) for rate in bench.args.error_rates]
-    return [*ingest, *limit_aims(bench)]
+    scale = scale_aims(bench) if bench.args.scale_artists else []
+    return [*ingest, *pipeline_aims(bench), *scale, *limit_aims(bench), *share_aims(bench)]
 
 
 def report_ingest(bench: Bench) -> None:
@@ -797,6 +1095,63 @@ def report_limit(bench: Bench) -> None:
         )
 
 
+def report_pipeline(bench: Bench) -> None:
+    case = bench.cases[0] if bench.cases else None
+    if case is None or case.run is None or case.alone is None or not case.run.kept:
+        return
+    run, alone = case.run, case.alone
+    per_1000 = 1000 / run.kept
+    ratio, cpu = pipeline_aims(bench)
+    print()
+    fill(
+        f"The whole pipeline against the scrapers alone (502s {case.error_rate:g}, the same "
+        f"{run.kept} artists): the job ran {run.job_s:.2f} s from started_at to finished_at, "
+        f"the scrapers' own code {alone.seconds:.2f} s ({ratio.shown}, aim at least "
+        f"{ALONE_AIM_AT_LEAST:g}x). CPU per 1,000 artists, the whole machine less the fixture "
+        f"site: this job {run.cpu_seconds * per_1000:.1f} s (launch to final status: its "
+        f"actor's start-up, Ray, PostgreSQL, Redis and the scrapers), the scrapers alone "
+        f"{alone.cpu_seconds * per_1000:.1f} s; the aim reads a job's steady cost (the scale "
+        f"job's when it ran): {cpu.shown} against at most {CPU_AIM_AT_MOST_X:g}x the scrapers "
+        f"alone's. The job actor's peak memory: {run.progress.get('memory_peak_mb')} MB."
+    )
+
+
+def report_scale(bench: Bench) -> None:
+    scale = bench.scale
+    if scale is None:
+        return
+    run = scale.run
+    first = "-" if scale.first_rate is None else f"{scale.first_rate:.1f}"
+    last = "-" if scale.last_rate is None else f"{scale.last_rate:.1f}"
+    [aim] = scale_aims(bench)
+    print()
+    fill(
+        f"At scale: one job keeping {bench.args.scale_artists:,} artists of a "
+        f"{bench.args.scale_graph:,}-artist site (genre {GENRE!r}, max_depth {SCALE_MAX_DEPTH}, "
+        f"limits lifted): {run.status}, {run.kept:,} kept in {run.wall_s:.0f} s "
+        f"({run.kept / run.wall_s:.1f} artists/s overall), examined "
+        f"{run.progress.get('examined')}, frontier left {run.progress.get('frontier')}. Kept "
+        f"per second over the first tenth {first}, over the last tenth {last}: {aim.shown} "
+        f"(aim at least {SCALE_AIM_AT_LEAST:g}x). Job actor peak memory "
+        f"{run.progress.get('memory_peak_mb')} MB; CPU per 1,000 artists "
+        f"{1000 * run.cpu_seconds / max(run.kept, 1):.1f} s."
+    )
+
+
+def report_share(bench: Bench) -> None:
+    shared = bench.shared
+    if shared is None:
+        return
+    print()
+    fill(
+        f"Two jobs at once, from two workspaces, against one limit of {shared.limit:g} "
+        f"requests/s per host (the same scraper pool): over {shared.seconds:.1f} s of both "
+        f"walking, they sent {shared.requests[0]} and {shared.requests[1]} requests: "
+        f"{shared.shares[0]:.2f} and {shared.shares[1]:.2f} of the limit each (aim "
+        f"{SHARE_AIM_AT_LEAST:g}-{SHARE_AIM_AT_MOST:g}), {sum(shared.shares):.2f} together."
+    )
+
+
 def report(bench: Bench, machine_line: str) -> None:
     print()
     print(
@@ -805,7 +1160,10 @@ def report(bench: Bench, machine_line: str) -> None:
     )
     print(machine_line)
     report_ingest(bench)
+    report_pipeline(bench)
+    report_scale(bench)
     report_limit(bench)
+    report_share(bench)
     print()
     fill(
         "artists/s: artists the job kept per second (other rows: the same artists over their "
@@ -857,6 +1215,12 @@ def run(args: argparse.Namespace) -> int:
                 "limited", work, graph=args.graph, rate_limit=args.limit, error_rate=0.0
             )
             sites.append(limited)
+            large = None
+            if args.scale_artists:
+                large = SiteProcess(
+                    "large", work, graph=args.scale_graph, rate_limit=None, error_rate=0.0
+                )
+                sites.append(large)
             watch.track_children()
             for site in sites:
                 site.urls = json.loads(site.wait_ready(SITE_READY, SITE_START_TIMEOUT_S))
@@ -872,7 +1236,10 @@ def run(args: argparse.Namespace) -> int:
             steps: list[tuple[str, Callable[[], None]]] = [
                 (case.label, functools.partial(bench.step_ingest, case)) for case in bench.cases
             ]
+            if large is not None:
+                steps.append(("scale", functools.partial(bench.step_scale, large)))
             steps.append(("limit", functools.partial(bench.step_limit, limited)))
+            steps.append(("two jobs", functools.partial(bench.step_share, limited)))
             for name, step in steps:
                 run_step(name, step, bench.failures)
                 watch.track_children()
@@ -952,6 +1319,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--graph", type=int, default=10_000, help="artists in the fixture graph (default 10000)"
     )
+    parser.add_argument(
+        "--scale-artists",
+        type=int,
+        default=50_000,
+        help="artists the scale job keeps (default 50000; 0 skips the scale run)",
+    )
+    parser.add_argument(
+        "--scale-graph",
+        type=int,
+        default=60_000,
+        help="artists in the scale run's fixture graph (default 60000)",
+    )
+    parser.add_argument(
+        "--share-seconds",
+        type=float,
+        default=20.0,
+        help="how long two jobs share one limit (default 20)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the data folder and site logs")
     parser.add_argument("--child-site", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--site-rate-limit", type=float, help=argparse.SUPPRESS)
@@ -961,6 +1346,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if min(args.artists, args.actors, args.concurrency) < 1 or args.graph < 100:
         parser.error("--artists, --actors and --concurrency must be positive, --graph >= 100")
+    if args.scale_artists < 0 or (args.scale_artists and args.scale_graph < args.scale_artists):
+        parser.error("--scale-artists must be >= 0 and --scale-graph at least as large")
+    if args.share_seconds <= 2:
+        parser.error("--share-seconds must be more than 2")
     if args.limit <= 0 or args.limit_seconds <= 0 or args.limit_artists < 0:
         parser.error("--limit and --limit-seconds must be positive")
     if not args.error_rates or not all(0 <= rate <= 1 for rate in args.error_rates):
