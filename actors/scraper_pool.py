@@ -76,7 +76,7 @@ REPLACE_DELAY_SECONDS = 0.25
 # How often an idle actor looks at its clock.
 IDLE_CHECK_SECONDS = 5.0
 # The settings a scraper actor is built from: callers that agree on all of them share actors.
-_SCRAPER_SETTINGS = (
+SCRAPER_SETTINGS = (
     "redis_url",
     "soundcloud_web_url",
     "soundcloud_api_url",
@@ -488,7 +488,7 @@ async def _measured(work: Awaitable[T], max_wait: float | None = None) -> Reply[
 def pool_key(settings: Settings) -> str:
     """What a pool's actors were built for: jobs whose scraping settings agree share actors;
     a job aimed at another site (a test's fixture site, say) gets actors of its own."""
-    shared = {name: getattr(settings, name) for name in _SCRAPER_SETTINGS}
+    shared = {name: getattr(settings, name) for name in SCRAPER_SETTINGS}
     digest = hashlib.blake2b(json.dumps(shared, sort_keys=True).encode(), digest_size=5)
     return digest.hexdigest()
 

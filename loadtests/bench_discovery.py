@@ -663,7 +663,7 @@ class ScaleRun:
 def _rate_between(points: Sequence[tuple[float, int]], low: float, high: float) -> float | None:
     """Artists per second from the first sample with at least ``low`` kept (past 0: from the
     first commit with any) to the first with at least ``high``."""
-    start = next(((at, k) for at, k in points if k > low or (low == 0 and k > 0)), None)
+    start = next(((at, k) for at, k in points if (k >= low if low else k > 0)), None)
     end = next(((at, k) for at, k in points if k >= high), None)
     if start is None or end is None or end[0] <= start[0]:
         return None

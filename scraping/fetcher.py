@@ -87,6 +87,9 @@ class RetryPolicy:
         return random.uniform(ceiling / 2, ceiling)
 
 
+_ONCE = RetryPolicy(attempts=1)
+
+
 @dataclass
 class FetchStats:
     """Live counters for one fetcher (or several sharing it): what a job reports as it goes.
@@ -235,6 +238,7 @@ class Fetcher:
         *,
         obey_robots: bool,
         use_cache: bool,
+        retry: RetryPolicy | None = None,
     ) -> bytes:
         self.check_allowed(url)
         if obey_robots:
@@ -252,7 +256,7 @@ class Fetcher:
         conditions = cached.conditions if cached is not None else {}
         first = (url, params)
         for _ in range(MAX_REDIRECTS + 1):
-            answer = await self._with_retries(url, params, conditions)
+            answer = await self._with_retries(url, params, conditions, retry or self.retry)
             if answer.status == _NOT_MODIFIED and cached is not None and key is not None:
                 assert cache is not None
                 cache.revalidated(key)
@@ -277,15 +281,21 @@ class Fetcher:
             raise RobotsDisallowed(full)
 
     async def _read_robots(self, url: str) -> bytes:
-        # Paced and retried like any request, but neither checked against robots.txt (it is
-        # robots.txt) nor cached here (the policy keeps what it read for its own ttl).
-        return await self._get(url, None, obey_robots=False, use_cache=False)
+        # Paced like any request, but neither checked against robots.txt (it is robots.txt)
+        # nor cached here (the policy keeps what it read for its own ttl), and tried once: a
+        # robots.txt that cannot be read allows everything until it is asked again, so retrying
+        # it would only make the page behind it wait.
+        return await self._get(url, None, obey_robots=False, use_cache=False, retry=_ONCE)
 
     async def _with_retries(
-        self, url: str, params: Mapping[str, str] | None, conditions: Mapping[str, str]
+        self,
+        url: str,
+        params: Mapping[str, str] | None,
+        conditions: Mapping[str, str],
+        retry: RetryPolicy,
     ) -> _Answer:
         domain = domain_of(url)
-        for attempt in range(1, self.retry.attempts + 1):
+        for attempt in range(1, retry.attempts + 1):
             answer = await self._once(url, params, domain, conditions)
             status = answer.status
             if status is not None and (200 <= status < 300 or answer.location is not None):
@@ -297,14 +307,14 @@ class Fetcher:
                 raise FetchError(url, f"HTTP {status}", status=status)
             if self.pacer is not None:
                 await self.pacer.slow_down(domain, status)
-            if attempt == self.retry.attempts:
+            if attempt == retry.attempts:
                 break
             self.stats.retried()
-            await asyncio.sleep(self.retry.delay(attempt, _retry_after(answer.headers)))
+            await asyncio.sleep(retry.delay(attempt, _retry_after(answer.headers)))
         self.stats.failed()
         raise FetchError(
             url,
-            f"gave up after {self.retry.attempts} attempts "
+            f"gave up after {retry.attempts} attempts "
             f"(last: {'no answer' if status is None else f'HTTP {status}'})",
             status=status,
         )

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from actors.scraper_pool import SCRAPER_SETTINGS
 from core.discovery import DiscoveryQuery
 from core.enums import DiscoveryJobStatus
 from core.errors import ConfigurationError
@@ -30,21 +31,9 @@ POLL_SECONDS = 1.0
 # The settings a discovery walk reads (actors/discovery.py, actors/scraper_pool.py).
 _WALK_SETTINGS = (
     "database_url",
-    "redis_url",
-    "soundcloud_web_url",
-    "soundcloud_api_url",
-    "soundcloud_link_in_bio_hosts",
-    "soundcloud_client_id",
-    "soundcloud_requests_per_second",
-    "link_in_bio_requests_per_second",
+    *SCRAPER_SETTINGS,
     "scraper_actors",
     "scraper_actors_max",
-    "scraper_idle_seconds",
-    "scraper_concurrency",
-    "scraper_robots_txt",
-    "scraper_cache_seconds",
-    "chromium_path",
-    "link_in_bio_budget_seconds",
     "discovery_job_max_seconds",
 )
 # How long a finished job's Ray Job driver gets to exit before this command stops the servers.

@@ -43,7 +43,7 @@ from tests.conftest import fixture_site_settings
 from tests.factories import make_campaign, make_user, make_workspace
 from tests.serve.test_discovery import JOB_TIMEOUT_SECONDS, job_row, new_job
 
-RATE = 10
+RATE = 20
 LONG_AGO = datetime(2001, 1, 1, tzinfo=UTC)
 # A SoundCloud id the fixture site does not have: its profile answers 404.
 GONE_ID = 999_000_001

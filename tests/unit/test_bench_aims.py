@@ -165,22 +165,41 @@ class TestBenchAims:
             "aim serve-haproxy-2-vs-uvicorn-list-db: not measured (target >= 1x) not met"
         ]
 
-    def test_discovery_aims_cover_every_error_rate_and_the_limit_run(self) -> None:
-        args = argparse.Namespace(error_rates=[0.0, 0.02], limit=20.0)
+    def test_discovery_aims_cover_every_step_also_those_that_did_not_run(self) -> None:
+        args = argparse.Namespace(error_rates=[0.0, 0.02], limit=20.0, scale_artists=50_000)
         bench = bench_discovery.Bench(args=args)
         log = [
             bench_discovery.Request("api", 100.0, "/users/1", 200),
             bench_discovery.Request("api", 102.0, "/users/2", 200),
         ]
-        run = bench_discovery.JobRun("ingest", "completed", 5.0, 4.0, {}, None, log, 99.0)
+        run = bench_discovery.JobRun(
+            "ingest", "completed", 5.0, 4.0, {"kept": 400}, None, log, 99.0, cpu_seconds=2.0
+        )
         bare = bench_discovery.Contender("bare", 0.2, 2, Counter({200: 2}), 1.0)
-        case = bench_discovery.IngestCase(0.0, site=None, run=run, baselines=[bare])  # type: ignore[arg-type]
+        alone = bench_discovery.Contender("alone", 2.6, 2, Counter(), 1.0, cpu_seconds=0.4)
+        case = bench_discovery.IngestCase(0.0, site=None, run=run, baselines=[bare], alone=alone)  # type: ignore[arg-type]
         bench.cases = [case]
         bench.paces = [bench_discovery.Pace("api", 500, 0, 20, 26.0, 18.52)]
+        samples = [(1.0, {"kept": 0}), (2.0, {"kept": 100}), (12.0, {"kept": 5_100})]
+        samples += [(100.0, {"kept": 45_000}), (112.0, {"kept": 50_000})]
+        scale = bench_discovery.JobRun(
+            "scale", "completed", 112.0, 111.0, {"kept": 50_000}, None, [], 0.0,
+            cpu_seconds=150.0, samples=samples,
+        )  # fmt: skip
+        bench.scale = bench_discovery.ScaleRun(scale)
+        bench.scale.measure(50_000)
+        bench.shared = bench_discovery.ShareRun(["cancelled"] * 2, 20.0, [180, 170], 20.0)
 
         assert [aim.line for aim in bench_discovery.aims_of(bench)] == [
             "aim discovery-walk-vs-bare-502s-0: 0.10x (target >= 0.5x) not met",
             "aim discovery-walk-vs-bare-502s-0.02: not measured (target >= 0.5x) not met",
+            "aim discovery-job-vs-scrapers-alone: 0.65x (target >= 0.6x) met",
+            # The scale job's 3 s per 1,000 artists against twice the scrapers' 1 s.
+            "aim discovery-cpu-s-per-1000-artists: 3.0 s (target <= 2 s) not met",
+            # 5,000 kept in 10 s at first (100 -> 5,100), 5,000 in 12 s at the end.
+            "aim discovery-50k-last-vs-first-tenth: 0.83x (target >= 0.8x) met",
             "aim discovery-limit-rate-api: 0.926x (target >= 0.9x and <= 1x) met",
             "aim discovery-limit-peak-api: 20 req/s (target <= 20 req/s) met",
+            "aim discovery-two-jobs-share-first: 0.45x (target >= 0.4x and <= 0.6x) met",
+            "aim discovery-two-jobs-share-second: 0.42x (target >= 0.4x and <= 0.6x) met",
         ]

@@ -1838,7 +1838,7 @@ export interface components {
             verified: boolean;
             /**
              * Watched
-             * @description Whether the caller's workspace watches the artist (artist search and detail).
+             * @description Whether the caller's workspace watches the artist.
              * @default false
              */
             watched: boolean;
@@ -1910,7 +1910,7 @@ export interface components {
             verified: boolean;
             /**
              * Watched
-             * @description Whether the caller's workspace watches the artist (artist search and detail).
+             * @description Whether the caller's workspace watches the artist.
              * @default false
              */
             watched: boolean;
