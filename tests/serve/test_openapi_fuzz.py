@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
 from core.settings import Settings
 from serve.app import build_app
 
-EXAMPLES_PER_OPERATION = 6
+EXAMPLES_PER_OPERATION = 5
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
