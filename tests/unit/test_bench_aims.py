@@ -188,7 +188,11 @@ class TestBenchAims:
         )  # fmt: skip
         bench.scale = bench_discovery.ScaleRun(scale)
         bench.scale.measure(50_000)
-        bench.shared = bench_discovery.ShareRun(["cancelled"] * 2, 20.0, [180, 170], 20.0)
+        # The jobs counted 350 requests, the site saw 370 in the window (0.925 of 20/s for
+        # 20 s): each job gets its part of what the site saw.
+        bench.shared = bench_discovery.ShareRun(
+            ["cancelled"] * 2, 20.0, [180, 170], 20.0, site_api_requests=370
+        )
 
         assert [aim.line for aim in bench_discovery.aims_of(bench)] == [
             "aim discovery-walk-vs-bare-502s-0: 0.10x (target >= 0.5x) not met",
@@ -200,6 +204,6 @@ class TestBenchAims:
             "aim discovery-50k-last-vs-first-tenth: 0.83x (target >= 0.8x) met",
             "aim discovery-limit-rate-api: 0.926x (target >= 0.9x and <= 1x) met",
             "aim discovery-limit-peak-api: 20 req/s (target <= 20 req/s) met",
-            "aim discovery-two-jobs-share-first: 0.45x (target >= 0.4x and <= 0.6x) met",
-            "aim discovery-two-jobs-share-second: 0.42x (target >= 0.4x and <= 0.6x) met",
+            "aim discovery-two-jobs-share-first: 0.48x (target >= 0.4x and <= 0.6x) met",
+            "aim discovery-two-jobs-share-second: 0.45x (target >= 0.4x and <= 0.6x) met",
         ]
