@@ -140,13 +140,9 @@ class WalkState:
                 del self.known[old]
         self.known[soundcloud_id] = None
 
-    def checkpoint(self, counters: Counter[str] | None = None) -> dict[str, Any]:
+    def checkpoint(self) -> dict[str, Any]:
         """What a restarted walk resumes from besides the table: small, whatever the job size."""
-        return {
-            "seeded": self.seeded,
-            "counters": dict(self.counters if counters is None else counters),
-            "last_skip": self.last_skip,
-        }
+        return {"seeded": self.seeded, "counters": dict(self.counters), "last_skip": self.last_skip}
 
     @classmethod
     def from_checkpoint(cls, data: dict[str, Any]) -> WalkState:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -72,7 +71,6 @@ IDLE_SECONDS = 60.0
 # Readers' answers that say the host is down or overloaded (the artist stays due), as opposed
 # to answers about this one artist (gone, malformed: it is not read again before its interval).
 _HOST_TROUBLE = frozenset({"HostBusy", "HostDown", "ClientIdUnavailable", "DisallowedHost"})
-_HTTP_STATUS = re.compile(r"HTTP (\d{3})\)?$")
 
 
 @dataclass
@@ -141,12 +139,8 @@ def classify(value: Any) -> tuple[str, str | None]:
     if value.reason in _HOST_TROUBLE:
         return "trouble", value.reason
     if value.reason == "FetchError":
-        # The status is only in the message: a Skipped crosses processes as plain strings.
-        found = _HTTP_STATUS.search(value.detail)
-        status = int(found.group(1)) if found else None
-        if status is None or status == 429 or status >= 500:
-            return "trouble", f"FetchError_{status or 'no_answer'}"
-        return "unreadable", f"FetchError_{status}"
+        reason = f"FetchError_{value.status or 'no_answer'}"
+        return ("trouble" if value.host_failing else "unreadable"), reason
     return "unreadable", value.reason
 
 

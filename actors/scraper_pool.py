@@ -107,6 +107,8 @@ class Skipped:
 
     reason: str  # the ScrapeError's class name: FetchError, MalformedPage, DisallowedHost ...
     detail: str
+    status: int | None = None  # a FetchError's last HTTP status (None: none, or no answer)
+    host_failing: bool = False  # a FetchError that says the host, not the page, failed
 
 
 @dataclass(frozen=True)
@@ -456,18 +458,15 @@ class Scraper:
 
 
 def _host_failing(exc: ScrapeError) -> bool:
-    """Whether an error says the host is down or overloaded (no answer, 5xx or 429 to the
-    end), rather than that it answered about this one page (404, a malformed page)."""
-    return isinstance(exc, FetchError) and (
-        exc.status is None or exc.status == 429 or exc.status >= 500
-    )
+    return isinstance(exc, FetchError) and exc.host_failing
 
 
 async def _or_skipped(work: Awaitable[T]) -> T | Skipped:
     try:
         return await work
     except ScrapeError as exc:
-        return Skipped(type(exc).__name__, str(exc)[:300])
+        status = exc.status if isinstance(exc, FetchError) else None
+        return Skipped(type(exc).__name__, str(exc)[:300], status, _host_failing(exc))
 
 
 async def _measured(work: Awaitable[T], max_wait: float | None = None) -> Reply[T]:
@@ -560,9 +559,6 @@ class ScraperActor:
                 # A caller that reaches it now gets ActorDiedError, and the pool starts another.
                 ray.kill(ray.get_runtime_context().current_actor, no_restart=True)
                 return
-
-    async def close(self) -> None:
-        await self._scraper.close()
 
 
 class ScraperPool:

@@ -24,6 +24,12 @@ class FetchError(ScrapeError):
         self.url = url
         self.status = status
 
+    @property
+    def host_failing(self) -> bool:
+        """Whether the host is down or overloaded (no answer, 5xx or 429 to the end), rather
+        than that it answered about this one page (404, 410 ...)."""
+        return self.status is None or self.status == 429 or self.status >= 500
+
 
 class MalformedPage(ScrapeError):
     """A page or API answer whose shape is not what SoundCloud serves (counted and skipped)."""

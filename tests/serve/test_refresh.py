@@ -258,20 +258,28 @@ class TestReadingAnswers:
         [
             ({"soundcloud_id": 1, "followers": 3, "tracks": 1, "verified": False}, "read"),
             # Answers about the artist: not asked again before its interval.
-            (Skipped("FetchError", "http://api/users/1: HTTP 404"), "unreadable"),
+            (Skipped("FetchError", "http://api/users/1: HTTP 404", 404), "unreadable"),
             (Skipped("MalformedObject", "user without a permalink"), "unreadable"),
             # Answers about the host: the artist stays due.
             (Skipped("HostBusy", "api: no request slot within 0.05 s"), "trouble"),
-            (Skipped("FetchError", "http://api/users/1: HTTP 429"), "trouble"),
+            (
+                Skipped("FetchError", "http://api/users/1: HTTP 429", 429, host_failing=True),
+                "trouble",
+            ),
             (
                 Skipped(
-                    "FetchError", "http://api/users/1: gave up after 4 attempts (last: HTTP 503)"
+                    "FetchError",
+                    "http://api/users/1: gave up after 4 attempts (last: HTTP 503)",
+                    503,
+                    host_failing=True,
                 ),
                 "trouble",
             ),
             (
                 Skipped(
-                    "FetchError", "http://api/users/1: gave up after 4 attempts (last: no answer)"
+                    "FetchError",
+                    "http://api/users/1: gave up after 4 attempts (last: no answer)",
+                    host_failing=True,
                 ),
                 "trouble",
             ),
