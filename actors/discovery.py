@@ -30,12 +30,14 @@ import ray
 
 from actors.named import NAMESPACE, named_actor
 from actors.scraper_pool import Found, LeadSource, ScraperPool, Skipped, Visit
+from core import metrics, telemetry
 from core.discovery import Candidate, DiscoveryQuery, score
 from core.enums import DiscoveryJobStatus
 from core.settings import Settings
 from scraping.objects import UserLead
 from storage.activity import Activity
 from storage.database import create_engine, create_sessionmaker
+from storage.outages import RetryBackoff, is_outage, unavailable_part
 from storage.redis_client import create_redis
 from storage.repositories.artists import ArtistRepository
 from storage.repositories.contacts import ArtistContactRepository
@@ -63,6 +65,8 @@ SYSTEM_ACTOR = "discovery"
 
 
 _OWNED: set[ray.ObjectRef[str]] = set()
+# Walks running in this process, by kind: its share of cm_discovery_jobs_running.
+_RUNNING: Counter[str] = Counter()
 
 
 def actor_name(job_id: uuid.UUID) -> str:
@@ -178,10 +182,19 @@ class Batch:
 class DiscoveryWalk:
     """One job's walk. ``run`` is idempotent: it resumes from the stored checkpoint."""
 
-    def __init__(self, settings: Settings, job_id: uuid.UUID, workspace_id: uuid.UUID) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        job_id: uuid.UUID,
+        workspace_id: uuid.UUID,
+        *,
+        kind: str = "actor",
+    ) -> None:
         if settings.database_url is None or settings.redis_url is None:
             raise ValueError("resolve CM_DATABASE_URL and CM_REDIS_URL before running a job")
         self.settings = settings
+        # How the walk runs, for the metrics: "actor" (started by the API) or "ray_job".
+        self.kind = kind
         self.job_id = job_id
         self.workspace_id = workspace_id
         self._engine = create_engine(settings.database_url, pool_size=2)
@@ -198,13 +211,34 @@ class DiscoveryWalk:
     async def run(self) -> DiscoveryJobStatus:
         """Walk until done, cancelled or failed; returns the job's final status."""
         try:
-            try:
-                await self._walk()
-            except Exception as exc:
-                # Whatever went wrong, a job must not stay "running" with nothing behind it.
-                log.exception("discovery job %s failed", self.job_id)
-                await self._fail(_describe(exc))
-            return await self._final_status()
+            backoff = RetryBackoff()
+            while True:
+                try:
+                    await self._walk()
+                except Exception as exc:
+                    part = unavailable_part(exc)
+                    if part is not None:
+                        # PostgreSQL or Redis is down: not the job's fault, and the walk resumes
+                        # from its last commit once the server is back (within the job's time).
+                        delay = backoff.next_delay()
+                        log.warning(
+                            "discovery job %s: the %s is unavailable (%s); resuming in %.1f s",
+                            self.job_id,
+                            part,
+                            _describe(exc),
+                            delay,
+                        )
+                        await asyncio.sleep(delay)
+                        continue
+                    # Whatever else went wrong, a job must not stay "running" with nothing
+                    # behind it.
+                    log.exception("discovery job %s failed", self.job_id)
+                    await self._fail(_describe(exc))
+                break
+            status = await self._final_status()
+            if status.is_final:
+                metrics.DISCOVERY_JOBS_FINISHED.inc(kind=self.kind, status=str(status))
+            return status
         finally:
             await self._redis.aclose()
             await self._engine.dispose()
@@ -225,6 +259,7 @@ class DiscoveryWalk:
         except _Stopped:
             return
         pool = ScraperPool(self.settings, member=f"job:{self.job_id}")
+        _count_running(self.kind, +1)
         limit = self.settings.discovery_job_max_seconds
         # From the job's first start: a restarted job does not get its time again.
         deadline = started_at.timestamp() + limit
@@ -253,9 +288,13 @@ class DiscoveryWalk:
                 "(CM_DISCOVERY_JOB_MAX_SECONDS); what it kept is kept",
             )
         except Exception as exc:
+            if is_outage(exc):
+                raise  # not a failure of the job: run() waits and resumes it
             log.exception("discovery job %s failed", self.job_id)
             await self._finish(state, pool, DiscoveryJobStatus.FAILED, error=_describe(exc))
         finally:
+            _count_running(self.kind, -1)
+            metrics.DISCOVERY_FRONTIER.set(0)
             await pool.close()
             await self._forget_leads()
 
@@ -392,13 +431,16 @@ class DiscoveryWalk:
         state.counters["examined"] += 1
         state.read.append(visit.soundcloud_id)
         if isinstance(visit.outcome, Skipped):
+            metrics.DISCOVERY_ARTISTS.inc(outcome="skipped")
             self._usable(state, visit.outcome)
             return
+        metrics.DISCOVERY_ARTISTS.inc(outcome="read")
         state.counters["read"] += 1
         state.counters.update(f"skipped_{reason}" for reason in visit.unread_pages)
         if visit.outcome is not None and keeping:
             kept.append((visit.outcome, visit.depth))
         else:
+            metrics.DISCOVERY_ARTISTS.inc(outcome="filtered")
             state.counters["filtered"] += 1
         if visit.leads is not None:
             found: list[UserLead] | None = self._usable(state, visit.leads)
@@ -451,6 +493,8 @@ class DiscoveryWalk:
             # The job's row keeps its progress: a tick is announced live, not audited.
             activity.announce("discovery_job.progress", "discovery_job", self.job_id, progress)
         state.saved(batch, new, written)
+        metrics.DISCOVERY_ARTISTS.inc(len(kept), outcome="kept")
+        metrics.DISCOVERY_FRONTIER.set(state.stored)
 
     async def _write_artists(
         self,
@@ -567,33 +611,52 @@ def _outside_followers(query: DiscoveryQuery, lead: UserLead) -> bool:
     return query.max_followers is not None and lead.followers > query.max_followers
 
 
+def _count_running(kind: str, change: int) -> None:
+    _RUNNING[kind] += change
+    metrics.DISCOVERY_JOBS_RUNNING.set(_RUNNING[kind], kind=kind)
+
+
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
 
 
 @ray.remote
 class DiscoveryJobActor:
-    """Runs one job. Detached and restarted by Ray after a crash; ``run`` then runs again
-    (``max_task_retries``) and resumes from the checkpoint."""
+    """Runs one job. Detached and restarted by Ray after a crash or the loss of its node; the
+    restarted actor walks on from the checkpoint by itself (Ray re-sends ``run`` only for a
+    caller still alive, and the replica that started the job may have gone with the node), and
+    a ``run`` sent again joins that walk."""
 
     def __init__(self, settings: Settings, job_id: uuid.UUID, workspace_id: uuid.UUID) -> None:
+        telemetry.setup(settings, "discovery")
         self._walk = DiscoveryWalk(settings, job_id, workspace_id)
         self._running: asyncio.Task[DiscoveryJobStatus] | None = None
+        if ray.get_runtime_context().was_current_actor_reconstructed:
+            self._start()  # an async actor's __init__ runs on its event loop
 
-    async def run(self) -> str:
-        """The walk's final status. Calling it again joins the walk already under way."""
+    def _start(self) -> asyncio.Task[DiscoveryJobStatus]:
         if self._running is None:
             self._running = asyncio.create_task(self._walk.run())
             self._running.add_done_callback(_exit_soon)
-        status = await asyncio.shield(self._running)
-        return str(status)
+        return self._running
+
+    async def run(self, carrier: dict[str, str] | None = None) -> str:
+        """The walk's final status. Calling it again joins the walk already under way."""
+        with telemetry.continued(carrier, "DiscoveryJobActor.run"):
+            status = await asyncio.shield(self._start())
+            return str(status)
 
 
 def _exit_soon(_: object) -> None:
     """A detached actor outlives its creator: end it once its walk is over, after the callers
     of ``run`` have had their answer."""
     me = ray.get_runtime_context().current_actor
-    asyncio.get_running_loop().call_later(EXIT_DELAY_SECONDS, lambda: ray.kill(me, no_restart=True))
+
+    def end() -> None:
+        telemetry.flush()  # ray.kill skips atexit: the walk's last spans go first
+        ray.kill(me, no_restart=True)
+
+    asyncio.get_running_loop().call_later(EXIT_DELAY_SECONDS, end)
 
 
 def launch(settings: Settings, job_id: uuid.UUID, workspace_id: uuid.UUID) -> ray.ObjectRef[str]:
@@ -612,7 +675,7 @@ def launch(settings: Settings, job_id: uuid.UUID, workspace_id: uuid.UUID) -> ra
         workspace_id,
         max_task_retries=-1,
     )
-    ref: ray.ObjectRef[str] = actor.run.remote()
+    ref: ray.ObjectRef[str] = actor.run.remote(carrier=telemetry.carry())
     # Ray re-sends ``run`` to a restarted actor on behalf of this process, the call's owner:
     # keep the reference alive here until the walk ends, whoever else holds it.
     _OWNED.add(ref)
@@ -647,7 +710,11 @@ def main(argv: list[str] | None = None) -> None:
 
     job_id, workspace_id = (uuid.UUID(value) for value in (argv or sys.argv[1:]))
     ray.init(address="auto", namespace=NAMESPACE, log_to_driver=False)
-    status = asyncio.run(DiscoveryWalk(load_settings(), job_id, workspace_id).run())
+    settings = load_settings()
+    telemetry.setup(settings, "job")
+    # The job's own trace: the walk, its scraper calls and its writes.
+    with telemetry.span("discovery job", kind="consumer", attributes={"job.id": str(job_id)}):
+        status = asyncio.run(DiscoveryWalk(settings, job_id, workspace_id, kind="ray_job").run())
     print(f"discovery job {job_id}: {status}")
 
 

@@ -39,7 +39,7 @@ from actors.senders import (
     SendJob,
     sender_pool,
 )
-from core import outreach_rules
+from core import metrics, outreach_rules, telemetry
 from core.delivery import SERVER_FAILURES_TO_PAUSE, Delivery, Result
 from core.enums import EmailStatus, OutreachStatus
 from core.errors import Conflict, NotFound, ServiceUnavailable
@@ -52,6 +52,7 @@ from core.templating import TEMPLATE_FIELDS, message_context
 from storage.activity import Activity
 from storage.database import create_engine, create_sessionmaker
 from storage.models import Campaign, EmailTemplate, Mailbox, OutreachCampaign, OutreachStep
+from storage.outages import RetryBackoff, unavailable_part
 from storage.redis_client import create_redis
 from storage.repositories.analytics_events import AnalyticsEventRepository, NewEvent
 from storage.repositories.email_records import EmailRecordRepository
@@ -77,6 +78,8 @@ SETUP_SECONDS = 2.0
 # Bound on any statement of the actor, and on any wait for a row lock: a step that meets it
 # fails, and the send loop starts again (nothing is half-written: each step is a transaction).
 STATEMENT_SECONDS = 30.0
+# The outreach's share of the send queue's depth (a metric) is counted at most this often.
+QUEUE_DEPTH_SECONDS = 5.0
 
 
 class ActorClosing(RuntimeError):
@@ -137,10 +140,13 @@ class OutreachRun:
         self.status: OutreachStatus | None = None
         self.counts: dict[str, int] = {}
         self._server_failures = 0
+        # Waits before the loop restarts after PostgreSQL or Redis went away under it.
+        self._outage_backoff = RetryBackoff()
         # Bumped by every user command: a batch handed out before a resume does not count
         # its server failures against the outreach after it.
         self._epoch = 0
         self._setup_cache: tuple[float, _Setup] | None = None
+        self._depth_read_at = float("-inf")
 
     # -- transactions -----------------------------------------------------------------------
 
@@ -241,7 +247,9 @@ class OutreachRun:
 
     def _run_if_live(self) -> None:
         if self.status in outreach_rules.LIVE and (self._loop is None or self._loop.done()):
-            self._loop = asyncio.create_task(self._run())
+            # Sending is traced batch by batch, not as part of the request that launched it.
+            with telemetry.detached():
+                self._loop = asyncio.create_task(self._run())
         self._wake.set()
 
     # -- commands ---------------------------------------------------------------------------
@@ -380,9 +388,23 @@ class OutreachRun:
             # The outreach was deleted under the loop: nothing is left to send.
             log.info("outreach %s: deleted; the send loop stops", self.outreach_id)
             self.status = None
-        except Exception:
-            log.exception("outreach %s: the send loop failed; it restarts", self.outreach_id)
-            await asyncio.sleep(1.0)
+        except Exception as exc:
+            part = unavailable_part(exc)
+            if part is None:
+                log.exception("outreach %s: the send loop failed; it restarts", self.outreach_id)
+                delay = 1.0
+            else:
+                # Nothing is lost: what was handed out is settled from the ledger on restart.
+                delay = self._outage_backoff.next_delay()
+                log.warning(
+                    "outreach %s: the %s is unavailable (%s: %s); sending resumes in %.1f s",
+                    self.outreach_id,
+                    part,
+                    type(exc).__name__,
+                    str(exc)[:200],
+                    delay,
+                )
+            await asyncio.sleep(delay)
             self._loop = None
             self._run_if_live()
 
@@ -396,6 +418,7 @@ class OutreachRun:
                     break
                 self.doing = "reading its setup"
                 setup = await self._setup_now()
+                await self._report_queue(len(in_flight))
                 wait: float | None = None
                 while len(in_flight) < self.settings.send_batches_in_flight:
                     if self.status is not OutreachStatus.SENDING:
@@ -405,11 +428,13 @@ class OutreachRun:
                     if not claimed:
                         break
                     in_flight.add(asyncio.create_task(self._dispatch(setup, claimed)))
+                    metrics.SEND_BATCHES_IN_FLIGHT.set(len(in_flight))
                 if in_flight:
                     self.doing = f"waiting for {len(in_flight)} batches at the senders"
                     done, in_flight = await asyncio.wait(
                         in_flight, return_when=asyncio.FIRST_COMPLETED
                     )
+                    metrics.SEND_BATCHES_IN_FLIGHT.set(len(in_flight))
                     for task in done:
                         task.result()
                     continue
@@ -422,7 +447,26 @@ class OutreachRun:
         finally:
             if in_flight:
                 await asyncio.gather(*in_flight, return_exceptions=True)
+            metrics.SEND_BATCHES_IN_FLIGHT.set(0)
+            metrics.SEND_QUEUE_DEPTH.set(0)
         await self._refresh_counts()
+
+    async def _report_queue(self, in_flight: int) -> None:
+        """This outreach's share of the queue metrics: its batches at the senders, and (one
+        count at most every :data:`QUEUE_DEPTH_SECONDS`) its messages queued or being sent."""
+        metrics.SEND_BATCHES_IN_FLIGHT.set(in_flight)
+        now = asyncio.get_running_loop().time()
+        if now - self._depth_read_at < QUEUE_DEPTH_SECONDS:
+            return
+        self._depth_read_at = now
+        try:
+            async with self._sessions() as session:
+                queue = SendQueue(session, self.workspace_id, self.outreach_id)
+                waiting, _ = await queue.waiting()
+        except Exception:  # a figure for a graph never stops the sending
+            log.debug("outreach %s: counting its queue failed", self.outreach_id, exc_info=True)
+            return
+        metrics.SEND_QUEUE_DEPTH.set(waiting)
 
     async def _sleep(self, seconds: float) -> None:
         self._wake.clear()
@@ -562,6 +606,7 @@ class OutreachRun:
             return [], (next_due - now).total_seconds()
         return [], 1.0
 
+    @telemetry.traced("OutreachRun.dispatch")
     async def _dispatch(self, setup: _Setup, claimed: list[Claimed]) -> None:
         """Hand a batch to a sender and settle its answer. If the sender dies or does not
         answer in time, the send ledger says what became of each message."""
@@ -577,7 +622,7 @@ class OutreachRun:
             )
             sender = self._senders[next(self._next_sender)]
             deliveries: list[Delivery] = await asyncio.wait_for(
-                sender.deliver.remote(job), timeout=bound
+                sender.deliver.remote(job, carrier=telemetry.carry()), timeout=bound
             )
         except Exception as exc:  # the sender died, or did not answer in time
             log.warning("outreach %s: a sender failed a batch: %s", self.outreach_id, exc)
@@ -710,6 +755,7 @@ class OutreachActor:
     Ray resumes sending without anybody asking."""
 
     def __init__(self, settings: Settings, outreach_id: uuid.UUID, workspace_id: uuid.UUID) -> None:
+        telemetry.setup(settings, "outreach")
         self._run = OutreachRun(settings, outreach_id, workspace_id)
         self._started = asyncio.get_event_loop().create_task(self._start())
 
@@ -730,20 +776,35 @@ class OutreachActor:
                 log.exception("outreach %s: could not decide to exit", self._run.outreach_id)
                 continue
             if done:
+                await asyncio.to_thread(telemetry.flush)  # ray.kill skips atexit
                 ray.kill(ray.get_runtime_context().current_actor, no_restart=True)
                 return
 
-    async def command(self, command: str, user_id: uuid.UUID) -> str | None:
-        return await self._run.command(Command(command), user_id)
+    async def command(
+        self, command: str, user_id: uuid.UUID, carrier: dict[str, str] | None = None
+    ) -> str | None:
+        with telemetry.continued(carrier, "OutreachActor.command"):
+            refused = await self._run.command(Command(command), user_id)
+            log.info(
+                "outreach %s: %s %s",
+                self._run.outreach_id,
+                command,
+                f"refused ({refused})" if refused else "committed",
+            )
+            return refused
 
-    async def resend(self, record_id: uuid.UUID, user_id: uuid.UUID) -> str | None:
-        return await self._run.resend(record_id, user_id)
+    async def resend(
+        self, record_id: uuid.UUID, user_id: uuid.UUID, carrier: dict[str, str] | None = None
+    ) -> str | None:
+        with telemetry.continued(carrier, "OutreachActor.resend"):
+            return await self._run.resend(record_id, user_id)
 
-    async def ensure_running(self) -> bool:
-        await self._run.start()
-        self._run._refuse_if_closing()
-        self._run._run_if_live()
-        return True
+    async def ensure_running(self, carrier: dict[str, str] | None = None) -> bool:
+        with telemetry.continued(carrier, "OutreachActor.ensure_running"):
+            await self._run.start()
+            self._run._refuse_if_closing()
+            self._run._run_if_live()
+            return True
 
     async def state(self) -> dict[str, Any]:
         await self._run._refresh_counts()
@@ -774,5 +835,7 @@ async def keep_live_outreaches_running(settings: Settings) -> int:
     for workspace_id, outreach_id in live:
         actor = await asyncio.to_thread(outreach_actor, settings, outreach_id, workspace_id)
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(actor.ensure_running.remote(), timeout=30)
+            await asyncio.wait_for(
+                actor.ensure_running.remote(carrier=telemetry.carry()), timeout=30
+            )
     return len(live)

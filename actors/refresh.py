@@ -31,6 +31,7 @@ import ray
 
 from actors.named import named_actor
 from actors.scraper_pool import ScraperPool, Skipped
+from core import telemetry
 from core.settings import Settings
 from storage.database import create_engine, create_sessionmaker
 from storage.read_versions import bump_catalogue_version
@@ -315,6 +316,7 @@ class RefresherActor:
     """Runs refresh rounds forever from construction, so a restart by Ray resumes them."""
 
     def __init__(self, settings: Settings) -> None:
+        telemetry.setup(settings, "refresher")
         self._settings = settings
         self._last: RefreshReport | None = None
         self._task = asyncio.get_event_loop().create_task(self._run())

@@ -19,6 +19,7 @@ import ray
 
 from actors.named import named_actor
 from actors.outreach import keep_live_outreaches_running
+from core import telemetry
 from core.settings import Settings
 from storage.activity import Activity
 from storage.database import create_engine, create_sessionmaker
@@ -72,6 +73,7 @@ class SchedulerActor:
     """Runs :func:`tick` forever from construction, so a restart by Ray resumes it."""
 
     def __init__(self, settings: Settings) -> None:
+        telemetry.setup(settings, "scheduler")
         self._settings = settings
         self._task = asyncio.get_event_loop().create_task(self._run())
 

@@ -24,6 +24,7 @@ import aiohttp
 import ray
 
 from actors.named import named_actor
+from core import metrics, telemetry
 from core.discovery import Candidate, DiscoveryQuery, matches, score
 from core.pacing import FailureBreaker, PacingPolicy
 from core.settings import Settings
@@ -245,7 +246,9 @@ class Scraper:
         async with self._started:
             if self._client is None or self._links_fetcher is None:
                 connector = aiohttp.TCPConnector(limit=self.settings.scraper_concurrency * 2)
-                self._session = aiohttp.ClientSession(connector=connector)
+                self._session = aiohttp.ClientSession(
+                    connector=connector, trace_configs=[telemetry.client_trace_config()]
+                )
                 self._fetcher = Fetcher(
                     self._session,
                     pacer=self._pacer,
@@ -253,6 +256,7 @@ class Scraper:
                     stats=self.stats,
                     robots=self._robots,
                     cache=self._cache,
+                    host_class=metrics.HOST_SOUNDCLOUD,
                 )
                 self._client = SoundCloudClient(
                     self._fetcher, self._endpoints, client_id=self.settings.soundcloud_client_id
@@ -271,6 +275,7 @@ class Scraper:
                     max_pacing_wait=LINK_IN_BIO_MAX_WAIT_SECONDS,
                     robots=self._robots,
                     cache=self._cache,
+                    host_class=metrics.HOST_LINK_IN_BIO,
                 )
             return self._client, self._links_fetcher
 
@@ -503,25 +508,37 @@ class ScraperActor:
     after ``scraper_idle_seconds`` without a call."""
 
     def __init__(self, settings: Settings) -> None:
+        telemetry.setup(settings, "scraper")
         self._scraper = Scraper(settings)
         self._idle_seconds = settings.scraper_idle_seconds
         self._resident = False
         self._busy = 0
         self._last_call = time.monotonic()
         self._idle_watch: asyncio.Task[None] | None = None
+        # Each actor counts itself, so the sum over processes is the pool's size.
+        self._pool = pool_key(settings)
+        metrics.SCRAPER_ACTORS.set(1, pool=self._pool)
 
-    async def stay(self) -> None:
+    async def stay(self, carrier: dict[str, str] | None = None) -> None:
         """Keep this actor for good (the service's own pool), however idle it gets."""
         self._resident = True
 
-    async def leads(self, source: LeadSource, value: str, limit: int) -> Reply[Any]:
-        return await self._measured(_or_skipped(self._scraper.leads(source, value, limit)))
+    async def leads(
+        self, source: LeadSource, value: str, limit: int, carrier: dict[str, str] | None = None
+    ) -> Reply[Any]:
+        with telemetry.continued(carrier, "ScraperActor.leads"):
+            return await self._measured(_or_skipped(self._scraper.leads(source, value, limit)))
 
     async def visit_many(
-        self, entries: list[tuple[int, int]], query: DiscoveryQuery, limit: int
+        self,
+        entries: list[tuple[int, int]],
+        query: DiscoveryQuery,
+        limit: int,
+        carrier: dict[str, str] | None = None,
     ) -> Reply[list[Visit]]:
         """Visit ``(soundcloud_id, depth)`` artists at once (see ``Scraper.visit``)."""
-        return await self._measured(self._visit_all(entries, query, limit))
+        with telemetry.continued(carrier, "ScraperActor.visit_many"):
+            return await self._measured(self._visit_all(entries, query, limit))
 
     async def _visit_all(
         self, entries: list[tuple[int, int]], query: DiscoveryQuery, limit: int
@@ -532,15 +549,20 @@ class ScraperActor:
         )
 
     async def reread(
-        self, soundcloud_id: int, max_wait: float | None = None
+        self,
+        soundcloud_id: int,
+        max_wait: float | None = None,
+        carrier: dict[str, str] | None = None,
     ) -> Reply[dict[str, Any] | Skipped]:
         """The artist's profile numbers again (one request), or why it could not be read; with
         ``max_wait``, only if a request slot is free within that many seconds (else
         ``Skipped("HostBusy", ...)``), so that a refresh never makes a job wait."""
-        return await self._measured(_or_skipped(self._scraper.reread(soundcloud_id)), max_wait)
+        with telemetry.continued(carrier, "ScraperActor.reread"):
+            return await self._measured(_or_skipped(self._scraper.reread(soundcloud_id)), max_wait)
 
     async def _measured(self, work: Awaitable[T], max_wait: float | None = None) -> Reply[T]:
         self._busy += 1
+        metrics.SCRAPER_CALLS_IN_FLIGHT.set(self._busy, pool=self._pool)
         self._last_call = time.monotonic()
         if self._idle_watch is None:
             self._idle_watch = asyncio.create_task(self._end_when_idle())
@@ -548,6 +570,7 @@ class ScraperActor:
             return await _measured(work, max_wait)
         finally:
             self._busy -= 1
+            metrics.SCRAPER_CALLS_IN_FLIGHT.set(self._busy, pool=self._pool)
             self._last_call = time.monotonic()
 
     async def _end_when_idle(self) -> None:
@@ -556,6 +579,7 @@ class ScraperActor:
             quiet = time.monotonic() - self._last_call
             if not self._resident and self._busy == 0 and quiet >= self._idle_seconds:
                 await self._scraper.close()
+                await asyncio.to_thread(telemetry.flush)  # ray.kill skips atexit
                 # A caller that reaches it now gets ActorDiedError, and the pool starts another.
                 ray.kill(ray.get_runtime_context().current_actor, no_restart=True)
                 return
@@ -634,6 +658,9 @@ class ScraperPool:
                 # A crashed scraper comes back, and the calls it held are sent again: reads are
                 # safe to repeat.
                 max_task_retries=3,
+                # Over the cluster's nodes, not packed on the caller's: losing a node loses
+                # only its share of the pool (Ray restarts those elsewhere).
+                scheduling_strategy="SPREAD",
             )
             self._handles[index] = handle
         return handle
@@ -641,7 +668,10 @@ class ScraperPool:
     async def warm(self) -> None:
         """Start the pool's resident actors now and keep them (the service does this)."""
         await asyncio.gather(
-            *(self.actor(index).stay.remote() for index in range(self.settings.scraper_actors))
+            *(
+                self.actor(index).stay.remote(carrier=telemetry.carry())
+                for index in range(self.settings.scraper_actors)
+            )
         )
 
     async def call(self, method: str, *args: Any) -> Any:
@@ -653,7 +683,8 @@ class ScraperPool:
         """
         for attempt in range(1, CALL_ATTEMPTS + 1):
             index = next(self._turn) % self.size
-            ref = getattr(self.actor(index), method).remote(*args)
+            metrics.SCRAPER_CALLS.inc(pool=self.key, method=method)
+            ref = getattr(self.actor(index), method).remote(*args, carrier=telemetry.carry())
             try:
                 reply: Reply[Any] = await ref
             except asyncio.CancelledError:
@@ -664,6 +695,7 @@ class ScraperPool:
                 # Ended for good (killed, or idle and gone): the name is free for a new one.
                 self._handles.pop(index, None)
                 self.stats.count("scrapers_replaced")
+                metrics.SCRAPER_REPLACEMENTS.inc()
                 if attempt == CALL_ATTEMPTS:
                     raise
                 await asyncio.sleep(REPLACE_DELAY_SECONDS * attempt)

@@ -20,6 +20,7 @@ import contextlib
 import logging
 import random
 import uuid
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,7 @@ import aiosmtplib
 import ray
 
 from actors.named import named_actor
+from core import metrics, telemetry
 from core.delivery import Delivery, Result, from_reply
 from core.enums import SmtpStage
 from core.errors import InvalidInput, ServiceUnavailable
@@ -183,7 +185,11 @@ class Sender:
                 producer.cancel()
             await self._ledger.flush()
         outcome = {d.record_id: d for d in sent} | unbuilt
-        return [outcome[spec.record_id] for spec in job.messages]
+        deliveries = [outcome[spec.record_id] for spec in job.messages]
+        transport = "outbox" if job.mailbox is None else "smtp"
+        for result, count in Counter(d.result for d in deliveries).items():
+            metrics.SENDS.inc(count, outcome=result.value, transport=transport)
+        return deliveries
 
     def _pool_of(self, mailbox: MailboxSpec) -> _Pool:
         pool = self._pools.get(mailbox.pool_key)
@@ -571,10 +577,12 @@ class SenderActor:
     """One sender of the pool; Ray restarts it after a crash (its pools start empty)."""
 
     def __init__(self, settings: Settings) -> None:
+        telemetry.setup(settings, "sender")
         self._sender = Sender(settings)
 
-    async def deliver(self, job: SendJob) -> list[Delivery]:
-        return await self._sender.deliver(job)
+    async def deliver(self, job: SendJob, carrier: dict[str, str] | None = None) -> list[Delivery]:
+        with telemetry.continued(carrier, "SenderActor.deliver"):
+            return await self._sender.deliver(job)
 
     async def notice(
         self,
@@ -583,8 +591,10 @@ class SenderActor:
         to: str,
         raw: bytes,
         smtp_url: str | None,
+        carrier: dict[str, str] | None = None,
     ) -> str:
-        return await self._sender.deliver_notice(workspace_id, notice_id, to, raw, smtp_url)
+        with telemetry.continued(carrier, "SenderActor.notice"):
+            return await self._sender.deliver_notice(workspace_id, notice_id, to, raw, smtp_url)
 
     async def ping(self) -> bool:
         return True
@@ -599,7 +609,7 @@ async def send_notice(
         actor = await asyncio.to_thread(lambda: sender_pool(settings)[0])
         try:
             where: str = await actor.notice.remote(
-                workspace_id, notice_id, to, raw, settings.smtp_url
+                workspace_id, notice_id, to, raw, settings.smtp_url, carrier=telemetry.carry()
             )
         except ray.exceptions.RayTaskError as failed:
             # The sender's own exception, as in-process: its text is what the server said, not
@@ -616,9 +626,10 @@ async def send_notice(
 
 
 def sender_pool(settings: Settings) -> list[Any]:
-    """The cluster's sender actors (``CM_SENDER_ACTORS`` of them), started on first use."""
+    """The cluster's sender actors (``CM_SENDER_ACTORS`` of them), started on first use and
+    spread over the cluster's nodes (losing a node loses only its share; Ray restarts those)."""
     return [
-        named_actor(SenderActor, sender_name(index), settings)
+        named_actor(SenderActor, sender_name(index), settings, scheduling_strategy="SPREAD")
         for index in range(settings.sender_actors)
     ]
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import functools
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.discovery import LINK_IN_BIO_HOSTS
 from core.errors import ConfigurationError
@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     ui_dist_dir: Path | None = None
 
     database_url: str | None = None
+    # A read replica (or a pooler in front of several) for the cached list and detail reads;
+    # unset, they read from CM_DATABASE_URL. It may trail the primary by its replication lag.
+    database_read_url: str | None = None
     database_pool_size: int = Field(default=10, ge=1, le=200)
     redis_url: str | None = None
 
@@ -94,6 +97,9 @@ class Settings(BaseSettings):
     # Reverse proxies (addresses or CIDR networks, comma-separated) whose X-Forwarded-For is
     # believed; empty: the connecting peer is the client, whatever the header says.
     trusted_proxies: str = ""
+    # Other origins (scheme://host[:port], comma-separated) whose pages may call the API from a
+    # browser (CORS). Empty: same-origin only, which is all the web app served here needs.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     requests_per_token: int = Field(default=3000, ge=1)
     requests_window_seconds: int = Field(default=60, ge=1)
     # Per client address per minute, on the public links in sent mail (no token to count by):
@@ -171,6 +177,14 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Tracing (docs/observability.md): spans go to this OTLP/HTTP collector
+    # (http://collector:4318); unset, to <data_dir>/traces/spans.jsonl on each machine.
+    otlp_endpoint: str | None = None
+    # Share of traces kept (decided where a trace starts; actor calls follow their caller).
+    trace_sample_ratio: float = Field(default=1.0, ge=0, le=1)
+    # The bearer token Prometheus presents to read GET /metrics from another machine
+    # (docs/metrics.md); unset, /metrics answers only requests made on this machine.
+    metrics_token: SecretStr | None = Field(default=None, min_length=16)
     # Where recipients reach the service: unsubscribe, open and click links in sent mail are
     # built on it, so behind a proxy it is the public address, not CM_HOST:CM_PORT. Mail
     # providers offer one-click unsubscribe (RFC 8058) only for https.
@@ -196,7 +210,7 @@ class Settings(BaseSettings):
             )
         return value.rstrip("/")
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_read_url")
     @classmethod
     def _postgres_only(cls, value: str | None) -> str | None:
         if value is None or value == "":
@@ -216,7 +230,7 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return value
 
-    @field_validator("s3_endpoint_url")
+    @field_validator("s3_endpoint_url", "otlp_endpoint")
     @classmethod
     def _http_endpoint(cls, value: str | None) -> str | None:
         if value is None or value == "":
@@ -234,6 +248,14 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
     @model_validator(mode="after")
+    def _replica_of_a_primary(self) -> Self:
+        if self.database_read_url is not None and self.database_url is None:
+            # The embedded server has no replica; a replica of some other server would serve
+            # another database's rows.
+            raise ValueError("CM_DATABASE_READ_URL needs CM_DATABASE_URL (the primary it follows)")
+        return self
+
+    @model_validator(mode="after")
     def _pool_bounds(self) -> Self:
         if self.scraper_actors_max < self.scraper_actors:
             raise ValueError(
@@ -247,6 +269,12 @@ class Settings(BaseSettings):
     def _networks(cls, value: str) -> str:
         proxy_networks(value)
         return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> list[str]:
+        items = value.split(",") if isinstance(value, str) else list(value or [])
+        return [cors_origin(str(item)) for item in items if str(item).strip()]
 
     @field_validator("data_dir")
     @classmethod
@@ -300,6 +328,31 @@ def proxy_networks(text: str) -> tuple[IPNetwork, ...]:
         raise ValueError(
             f"must be IP addresses or CIDR networks, comma-separated ({exc})"
         ) from None
+
+
+def cors_origin(text: str) -> str:
+    """``"https://App.Example.com/"`` as the origin a browser sends: ``https://app.example.com``."""
+    value = text.strip().rstrip("/")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        port = None
+        parts = urlsplit("")
+    if (
+        parts.scheme not in {"http", "https"}
+        or not parts.hostname
+        or parts.path
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+    ):
+        raise ValueError(
+            f"{text.strip()!r} is not an origin: write scheme://host[:port], like "
+            "https://app.example.com (no path, no wildcard)"
+        )
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
 def setting_name(field: str) -> str:

@@ -28,6 +28,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import aiohttp
 
+from core import metrics
 from scraping.errors import DisallowedHost, FetchError, HostBusy, MalformedPage, RobotsDisallowed
 from scraping.response_cache import CachedAnswer, ResponseCache
 from scraping.robots import RobotsPolicy
@@ -172,6 +173,7 @@ class Fetcher:
             (``HostBusy``); for optional hosts. See also ``pacing_wait_limit``.
         robots: obey robots.txt as this policy reads it (``None``: robots.txt is ignored).
         cache: answer repeated GETs from this cache (``None`` or a ttl of 0: never).
+        host_class: what the hosts are, for the metrics (``core.metrics.HOST_*``).
     """
 
     def __init__(
@@ -186,6 +188,7 @@ class Fetcher:
         max_pacing_wait: float | None = None,
         robots: RobotsPolicy | None = None,
         cache: ResponseCache | None = None,
+        host_class: str = metrics.HOST_OTHER,
     ) -> None:
         self.session = session
         self.pacer = pacer
@@ -199,6 +202,7 @@ class Fetcher:
         self.max_pacing_wait = max_pacing_wait
         self.robots = robots
         self.cache = cache if cache is not None and cache.enabled else None
+        self.host_class = host_class
 
     def check_allowed(self, url: str) -> None:
         """Raise ``DisallowedHost`` unless the URL is http(s) on an allowed host."""
@@ -310,6 +314,7 @@ class Fetcher:
             if attempt == retry.attempts:
                 break
             self.stats.retried()
+            metrics.SCRAPER_RETRIES.inc(host_class=self.host_class)
             await asyncio.sleep(retry.delay(attempt, _retry_after(answer.headers)))
         self.stats.failed()
         raise FetchError(
@@ -334,9 +339,14 @@ class Fetcher:
     ) -> _Answer:
         if self.pacer is not None:
             bound = self.pacing_bound()
+            waiting = time.monotonic()
             if not await self.pacer.wait_turn(domain, bound):
                 self.stats.count("pacing_busy")
+                metrics.PACING_BUSY.inc(host_class=self.host_class)
                 raise HostBusy(domain, bound or 0.0)
+            metrics.PACING_WAIT_SECONDS.observe(
+                time.monotonic() - waiting, host_class=self.host_class
+            )
         started = time.monotonic()
         try:
             async with self.session.get(
@@ -356,7 +366,11 @@ class Fetcher:
                 )
         except (aiohttp.ClientError, TimeoutError):
             answer = _Answer(None, {}, b"", None)
-        self.stats.record(answer.status, time.monotonic() - started, len(answer.body))
+        seconds = time.monotonic() - started
+        self.stats.record(answer.status, seconds, len(answer.body))
+        status = "error" if answer.status is None else str(answer.status)
+        metrics.SCRAPER_REQUESTS.inc(host_class=self.host_class, status=status)
+        metrics.SCRAPER_REQUEST_SECONDS.observe(seconds, host_class=self.host_class)
         return answer
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.emails import normalize_email
-from core.errors import Forbidden, Unauthorized
+from core.errors import Forbidden, InvalidInput, Unauthorized
 from core.passwords import check_password_rules, hash_password, verify_password
 from core.settings import Settings
 from core.tokens import hash_token, issue_access_token, new_refresh_token
@@ -141,11 +141,12 @@ async def authenticate(
     session: AsyncSession, *, email: str, password: str, workspace_id: uuid.UUID | None
 ) -> tuple[User, uuid.UUID]:
     """The user and the workspace to act in, or ``Unauthorized`` (never saying which part
-    was wrong)."""
+    was wrong). A lookup that fails (the database is down) raises: it is not a wrong password."""
     try:
-        user = await UserRepository(session).find_by_email(normalize_email(email))
-    except Exception:
-        user = None
+        address: str | None = normalize_email(email)
+    except InvalidInput:
+        address = None  # no account has it: answered like a wrong password
+    user = await UserRepository(session).find_by_email(address) if address else None
     known = user is not None and user.is_active
     valid = await asyncio.to_thread(
         verify_password, user.password_hash if known and user else _DUMMY_HASH, password

@@ -10,17 +10,30 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from core import telemetry
 from core.settings import Settings
 from serve.edge import EdgeMiddleware, routes_taking_files
+from serve.headers import install_transport_middleware
 from serve.health import check_parts
 from serve.idempotency import IdempotencyMiddleware
-from serve.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers, problem_response
+from serve.metrics import install_metrics
+from serve.metrics import router as metrics_router
+from serve.problems import (
+    PROBLEM_MEDIA_TYPE,
+    OutageMiddleware,
+    install_problem_handlers,
+    problem_response,
+)
 from serve.resources import Resources
 from serve.routers import api_routers
 from serve.routers.inbound import public_router as inbound_router
 from serve.routers.tracking import public_router
 from serve.schemas.common import Problem
 from serve.web_app import DEFAULT_DIST, install_web_app
+from storage.outages import RETRY_AFTER_SECONDS
+
+# /healthz names what is down as a request's 503 does (`part`), beside the server checked.
+PART_NAMES = {"postgres": "database", "redis": "cache"}
 
 VERSION = "0.1.0"
 
@@ -67,6 +80,8 @@ def build_app(settings: Settings, *, resources: Resources | None = None) -> Fast
     app.include_router(public_router)
     # Bounce and complaint reports from mail systems, signed instead of logged in.
     app.include_router(inbound_router)
+    # Prometheus's /metrics: every process's series (serve/metrics.py).
+    app.include_router(metrics_router)
     # Outermost, so nothing (not even an idempotency replay) sees a request it refuses.
     app.add_middleware(
         EdgeMiddleware,
@@ -74,6 +89,14 @@ def build_app(settings: Settings, *, resources: Resources | None = None) -> Fast
         max_upload_bytes=settings.max_upload_bytes,
         upload_paths=routes_taking_files(app),
     )
+    # Outside every middleware that uses Redis or PostgreSQL, so an outage is a 503 wherever
+    # it surfaced; then gzip, the security headers and CORS around every answer.
+    app.add_middleware(OutageMiddleware)
+    install_transport_middleware(app, settings)
+    # A span per request around all of it (recorded where telemetry.setup ran: a replica).
+    telemetry.instrument_app(app)
+    # Outermost: every request counted by route template and status, refusals included.
+    install_metrics(app)
 
     @app.get(
         "/healthz",
@@ -99,6 +122,8 @@ def build_app(settings: Settings, *, resources: Resources | None = None) -> Fast
                 "Service unavailable",
                 detail,
                 instance="/healthz",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                down=[PART_NAMES.get(part.name, part.name) for part in down],
                 checks={k: v.model_dump() for k, v in checks.items()},
             )
         return JSONResponse(HealthReport(status="ok", version=VERSION, checks=checks).model_dump())
@@ -119,6 +144,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         413: "The request body is over the size limit",
         422: "Invalid input; `errors` names each field",
         429: "Rate limited; see Retry-After",
+        503: "PostgreSQL or Redis is unavailable (`part` says which); see Retry-After",
     }.items()
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -16,6 +16,7 @@ import typer
 # Typer vendors its own click; its usage errors are instances of this class, not click's.
 from typer._click.exceptions import ClickException
 
+from core import logs, telemetry
 from core.errors import CampaignManagerError, ConfigurationError, InvalidInput
 from core.passwords import hash_password
 from core.settings import Settings, load_settings
@@ -38,7 +39,12 @@ def say(message: str) -> None:
 
 def _settings(ctx: typer.Context, **overrides: Any) -> Settings:
     data_dir = ctx.find_root().params.get("data_dir")
-    return load_settings(data_dir=data_dir, **overrides)
+    settings = load_settings(data_dir=data_dir, **overrides)
+    # The commands say what they do; the CLI's own logs stay at warning unless CM_LOG_LEVEL
+    # asks otherwise (the processes it starts use the setting as it is).
+    quiet = None if "log_level" in settings.model_fields_set else "warning"
+    telemetry.setup(settings, "cli", log_level=quiet)
+    return settings
 
 
 @app.callback()
@@ -151,6 +157,114 @@ def migrate(
         assert stack.settings.database_url is not None
         current = asyncio.run(run(stack.settings.database_url))
     say(f"database schema at revision {current or 'base (empty)'}")
+
+
+_TIMEOUT_OPTION = typer.Option(
+    "--timeout", help="Seconds each PostgreSQL tool (and the database work) may take.", min=1
+)
+
+
+@app.command()
+def backup(
+    ctx: typer.Context,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Archive file or folder (default: <data folder>/backups/campaign-manager-"
+            "<UTC time>.tar)."
+        ),
+    ] = None,
+    to_object_store: Annotated[
+        bool,
+        typer.Option(
+            "--to-object-store", help="Upload the archive to the object store under backups/."
+        ),
+    ] = False,
+    timeout: Annotated[float, _TIMEOUT_OPTION] = 3600.0,
+) -> None:
+    """Back up the database (pg_dump) and the object store's files into one archive, with a
+    manifest of checksums. Safe while the service runs. See docs/backups.md."""
+    from storage.backup import create_backup, describe_size
+
+    if out is not None and to_object_store:
+        raise InvalidInput("--out and --to-object-store exclude each other: choose one")
+    settings = _settings(ctx)
+    say(f"data folder: {settings.data_dir}")
+    # The data folder's key signs and encrypts what the database holds, unless CM_SECRET_KEY is
+    # set; checked before the stack starts, which would make a new one.
+    key_file = settings.secret_key_file
+    keep_key = settings.secret_key is None and key_file.is_file()
+    with LocalStack(settings, migrate=False, for_service=False) as stack:
+        result = asyncio.run(
+            create_backup(
+                stack.settings,
+                embedded_postgres=settings.uses_embedded_postgres,
+                secret_key_file=key_file if keep_key else None,
+                out=out,
+                to_object_store=to_object_store,
+                say=say,
+                timeout_seconds=timeout,
+            )
+        )
+    manifest = result.manifest
+    say(
+        f"wrote backup to {result.where} ({describe_size(result.size)}, schema revision "
+        f"{manifest.alembic_revision}, {manifest.rows} rows, {_count(manifest.objects, 'object')})"
+    )
+
+
+def _count(items: list[Any], noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
+@app.command()
+def restore(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="An archive made by `campaign-manager backup`.")],
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace what the database's public schema and the object store already hold.",
+        ),
+    ] = False,
+    timeout: Annotated[float, _TIMEOUT_OPTION] = 3600.0,
+) -> None:
+    """Restore a backup into an empty data folder or database: checks every file of the archive
+    first, loads the database in one transaction, puts the files back, migrates to the latest
+    schema. See docs/backups.md."""
+    import tempfile
+
+    from storage.backup import restore_archive, verify_archive
+
+    settings = _settings(ctx)
+    with tempfile.TemporaryDirectory(prefix="cm-restore-") as staging:
+        verified = verify_archive(file, Path(staging))
+        manifest = verified.manifest
+        say(
+            f"verified {file}: made {manifest.created_at:%Y-%m-%d %H:%M:%S} UTC by Campaign "
+            f"Manager {manifest.app_version}, schema revision {manifest.alembic_revision}, "
+            f"{len(manifest.tables)} tables, {manifest.rows} rows, "
+            f"{_count(manifest.objects, 'object')}"
+        )
+        say(f"data folder: {settings.data_dir}")
+        with LocalStack(settings, migrate=False, for_service=False) as stack:
+            result = asyncio.run(
+                restore_archive(
+                    verified,
+                    stack.settings,
+                    embedded_postgres=settings.uses_embedded_postgres,
+                    secret_key_file=(
+                        settings.secret_key_file if settings.secret_key is None else None
+                    ),
+                    force=force,
+                    say=say,
+                    timeout_seconds=timeout,
+                )
+            )
+    for note in result.notes:
+        say(f"note: {note}")
+    say(f"restored; database schema at revision {result.revision}")
 
 
 @user_app.command("create")
@@ -274,10 +388,23 @@ def discover(
         raise typer.Exit(1)
 
 
+@app.command()
+def traces(
+    ctx: typer.Context,
+    last: Annotated[int, typer.Option("--last", min=1, help="How many traces.")] = 20,
+) -> None:
+    """Print the latest traces recorded in the data folder (spans go there unless
+    CM_OTLP_ENDPOINT is set) as trees: span, process role, duration, status, key attributes."""
+    from serve.traces import print_traces
+
+    # Not _settings(): reading spans is not worth tracing.
+    print_traces(load_settings(data_dir=ctx.find_root().params.get("data_dir")), last, say)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning every expected failure into one line and an exit code."""
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logs.configure(os.environ.get("CM_LOG_LEVEL") or "warning", role="cli")
     try:
         # Outside standalone mode click returns the code of a ``typer.Exit`` (and 130 for
         # Ctrl-C) instead of exiting with it.

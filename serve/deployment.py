@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from ray import serve as ray_serve
 from ray.serve.deployment import Application
 
+from core import telemetry
 from core.errors import ConfigurationError
 from core.settings import Settings, load_settings, setting_name
 from serve.app import build_app
@@ -34,6 +35,7 @@ class ApiIngress:
     process, after Ray has shipped the settings to it."""
 
     def __init__(self, settings: Settings) -> None:
+        telemetry.setup(settings, "api")
         self._settings = settings
 
     def __serve_build_asgi_app__(self) -> FastAPI:

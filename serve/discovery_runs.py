@@ -35,6 +35,11 @@ _WALK_SETTINGS = (
     "scraper_actors",
     "scraper_actors_max",
     "discovery_job_max_seconds",
+    # Where its driver's logs and spans go (docs/observability.md); CM_LOG_LEVEL is the
+    # cluster's own.
+    "data_dir",
+    "otlp_endpoint",
+    "trace_sample_ratio",
 )
 # How long a finished job's Ray Job driver gets to exit before this command stops the servers.
 DRIVER_EXIT_SECONDS = 30.0

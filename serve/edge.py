@@ -38,6 +38,7 @@ from starlette.responses import Response
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core import logs
 from core.errors import FieldProblem, InvalidInput
 from serve.problems import error_response, problem_response, unreadable_json
 
@@ -96,6 +97,8 @@ class EdgeMiddleware:
             return
         path: str = scope["path"]
         headers = {name.lower(): value for name, value in scope["headers"]}
+        # Serve puts one on every request (the client's own when it sent one); logs carry it.
+        logs.request_id.set(headers.get(b"x-request-id", b"").decode("latin-1")[:100] or None)
         problem = _query_problem(scope["query_string"]) or _request_id_problem(headers)
         if problem is not None:
             await _refuse(problem, path, scope, receive, send)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from redis.asyncio import Redis
@@ -27,6 +29,9 @@ from core.tokens import decode_access_token
 from serve.problems import problem_response
 from serve.resources import Resources
 from serve.security import client_address
+from storage.outages import is_outage
+
+log = logging.getLogger(__name__)
 
 HEADER = b"idempotency-key"
 LOCK_SECONDS = 60
@@ -123,10 +128,10 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replay_body, capture)
         except BaseException:
-            await redis.delete(redis_key)
+            await _quietly(redis.delete(redis_key))
             raise
         if response["status"] >= 500:
-            await redis.delete(redis_key)
+            await _quietly(redis.delete(redis_key))
             return
         stored = {
             "state": "done",
@@ -139,7 +144,19 @@ class IdempotencyMiddleware:
             ],
             "body": base64.b64encode(response["body"]).decode(),
         }
-        await redis.set(redis_key, json.dumps(stored), ex=KEEP_SECONDS)
+        await _quietly(redis.set(redis_key, json.dumps(stored), ex=KEEP_SECONDS))
+
+
+async def _quietly(command: Awaitable[object]) -> None:
+    """Run a Redis command whose failure must not change the answer: the request's own error
+    is the one to report, or its answer has been sent. If Redis is down the key's lock expires
+    within ``LOCK_SECONDS``, after which a retry runs again."""
+    try:
+        await command
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        log.warning("idempotency key not updated, Redis is unavailable: %s", exc)
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, Message | None]:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from actors.outreach import outreach_actor
+from core import telemetry
 from core.errors import Conflict, ServiceUnavailable
 from core.outreach_rules import Command
 from core.settings import Settings
@@ -67,7 +68,7 @@ async def command(
         settings,
         workspace_id,
         outreach_id,
-        lambda actor: actor.command.remote(what.value, user_id),
+        lambda actor: actor.command.remote(what.value, user_id, carrier=telemetry.carry()),
     )
 
 
@@ -83,5 +84,5 @@ async def resend(
         settings,
         workspace_id,
         outreach_id,
-        lambda actor: actor.resend.remote(record_id, user_id),
+        lambda actor: actor.resend.remote(record_id, user_id, carrier=telemetry.carry()),
     )

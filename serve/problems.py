@@ -1,4 +1,10 @@
-"""Every error leaves as ``application/problem+json`` (RFC 9457) with a stable ``type``."""
+"""Every error leaves as ``application/problem+json`` (RFC 9457) with a stable ``type``.
+
+An outage of PostgreSQL or Redis (told apart from other errors by ``storage/outages.py``) is a
+503 ``/problems/service-unavailable`` with ``Retry-After`` and ``part`` naming what is down
+(``database`` or ``cache``), wherever it surfaced: a route, a dependency, a middleware. It is
+never a 500, and never a 401 or 404 made from a failed lookup.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +18,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.errors import (
     CampaignManagerError,
     FieldProblem,
     InvalidInput,
     RateLimited,
+    ServiceUnavailable,
     Unauthorized,
 )
+from serve.headers import SECURITY_HEADERS
+from storage.outages import RETRY_AFTER_SECONDS, Part, unavailable_part
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +75,64 @@ def error_response(exc: CampaignManagerError, instance: str) -> JSONResponse:
         headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, ServiceUnavailable):
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return problem_response(
         exc.status, exc.type, exc.title, exc.detail, instance=instance, headers=headers, **extra
     )
+
+
+# How each part is named to clients.
+_PART_NAMES: dict[Part, str] = {"database": "the database (PostgreSQL)", "cache": "Redis"}
+
+
+def unavailable_response(part: Part, instance: str) -> JSONResponse:
+    """503 with ``Retry-After``: ``part`` (``database`` or ``cache``) is down or not answering."""
+    return problem_response(
+        503,
+        "service-unavailable",
+        "Service unavailable",
+        f"{_PART_NAMES[part]} is unavailable; try again in a few seconds",
+        instance=instance,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        part=part,
+    )
+
+
+class OutageMiddleware:
+    """Answers 503 (see :func:`unavailable_response`) for an outage of PostgreSQL or Redis raised
+    anywhere inside it, before any of the response was sent; every other error passes on to the
+    500 handler. Installed outside the middlewares that use Redis themselves (idempotency)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as exc:
+            part = unavailable_part(exc)
+            if part is None or started:
+                raise
+            log.warning(
+                "%s %s: 503, the %s is unavailable (%s: %s)",
+                scope["method"],
+                scope["path"],
+                part,
+                type(exc).__name__,
+                str(exc)[:200],
+            )
+            await unavailable_response(part, scope["path"])(scope, receive, send)
 
 
 def unreadable_json(error: Exception) -> str:
@@ -143,12 +208,14 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
+    # Sent from outside every middleware, so it brings the headers they would have added.
     return problem_response(
         500,
         "internal-error",
         "Internal error",
         "the server failed to handle this request",
         instance=request.url.path,
+        headers=dict(SECURITY_HEADERS),
     )
 
 

@@ -16,6 +16,10 @@ from storage.database import create_engine, create_sessionmaker
 from storage.object_store import ObjectStore, build_object_store
 from storage.redis_client import create_redis
 
+# A request waits at most this long for PostgreSQL to answer one statement: a server that stops
+# answering on an open connection costs a 503, not a request that never ends.
+REQUEST_COMMAND_SECONDS = 30.0
+
 
 @dataclass
 class Resources:
@@ -26,20 +30,34 @@ class Resources:
     object_store: ObjectStore
     # Child processes that render email templates; they start on first use.
     templates: TemplateRunner
+    # CM_DATABASE_READ_URL's engine, which the sessionmaker's cached reads use (None: primary).
+    read_engine: AsyncEngine | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Resources:
         """Build clients for the configured servers; nothing connects until first use."""
         if settings.database_url is None or settings.redis_url is None:
             raise ValueError("resolve CM_DATABASE_URL and CM_REDIS_URL before opening resources")
-        engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+        engine = create_engine(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            command_seconds=REQUEST_COMMAND_SECONDS,
+        )
+        read_engine = None
+        if settings.database_read_url is not None:
+            read_engine = create_engine(
+                settings.database_read_url,
+                pool_size=settings.database_pool_size,
+                command_seconds=REQUEST_COMMAND_SECONDS,
+            )
         return cls(
             settings=settings,
             engine=engine,
-            sessionmaker=create_sessionmaker(engine),
+            sessionmaker=create_sessionmaker(engine, read_engine=read_engine),
             redis=create_redis(settings.redis_url),
             object_store=build_object_store(settings),
             templates=TemplateRunner(RenderLimits(seconds=settings.template_render_seconds)),
+            read_engine=read_engine,
         )
 
     @property
@@ -53,3 +71,5 @@ class Resources:
         await self.object_store.close()
         await self.redis.aclose()
         await self.engine.dispose()
+        if self.read_engine is not None:
+            await self.read_engine.dispose()

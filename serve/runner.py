@@ -80,7 +80,9 @@ def start_ray(settings: Settings) -> None:
             address=settings.ray_address,
             namespace="campaign-manager",
             log_to_driver=False,
-            logging_level=logging.WARNING,
+            # Ray's own driver logs follow this process's level (CM_LOG_LEVEL; warning in the
+            # CLI, see core/logs.py).
+            logging_level=logging.getLogger().getEffectiveLevel(),
         )
         return
     local_ray_on_loopback()
@@ -92,7 +94,7 @@ def start_ray(settings: Settings) -> None:
         object_store_memory=settings.ray_object_store_mb * 1024 * 1024,
         namespace="campaign-manager",
         log_to_driver=False,
-        logging_level=logging.WARNING,
+        logging_level=logging.getLogger().getEffectiveLevel(),
     )
 
 

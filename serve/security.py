@@ -70,6 +70,20 @@ def client_address(scope: Scope, trusted_proxies: Iterable[IPNetwork]) -> str:
     return _normalized(_without_port(hops[0])) if hops else peer
 
 
+def request_over_tls(scope: Scope, trusted_proxies: Iterable[IPNetwork]) -> bool:
+    """Whether the client reached us over TLS: the connection itself (uvicorn serving https), or
+    a trusted proxy (``CM_TRUSTED_PROXIES``) that terminated TLS and says so in the first value
+    of ``X-Forwarded-Proto``. From anyone else the header proves nothing."""
+    if scope.get("scheme") in {"https", "wss"}:
+        return True
+    client = scope.get("client")
+    peer = _normalized(client[0]) if client else UNKNOWN_ADDRESS
+    if not _is_trusted(peer, tuple(trusted_proxies)):
+        return False
+    proto = next((v for k, v in scope.get("headers", ()) if k == b"x-forwarded-proto"), b"")
+    return proto.split(b",")[0].strip().lower() == b"https"
+
+
 def _without_port(hop: str) -> str:
     if hop.startswith("["):  # "[2001:db8::1]:443"
         return hop[1:].partition("]")[0]

@@ -39,10 +39,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     )
 )
+# nosniff, Referrer-Policy and X-Frame-Options come with every response (serve/headers.py).
 PAGE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-cache",
 }
 ASSET_CACHE = "public, max-age=31536000, immutable"

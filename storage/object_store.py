@@ -13,11 +13,12 @@ import builtins
 import contextlib
 import errno
 import os
+import shutil
 import tempfile
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, BinaryIO, Self
 
 from core.errors import Conflict, FieldProblem, InvalidInput, NotFound, ServiceUnavailable
 from core.settings import Settings
@@ -91,6 +92,14 @@ class ObjectStore(abc.ABC):
     ) -> None:
         """Store ``data`` under ``key``, replacing any previous object atomically."""
 
+    async def put_file(
+        self, key: str, source: Path, *, content_type: str = "application/octet-stream"
+    ) -> None:
+        """Store the contents of the file ``source`` under ``key``, like ``put``; the backends
+        stream it, so a file larger than memory (a backup archive) can be stored."""
+        data = await asyncio.to_thread(source.read_bytes)
+        await self.put(key, data, content_type=content_type)
+
     @abc.abstractmethod
     async def get(self, key: str) -> bytes:
         """Return the object's bytes.
@@ -160,7 +169,17 @@ class LocalObjectStore(ObjectStore):
         path = self._path(key)
         await asyncio.to_thread(self._write, key, path, data)
 
-    def _write(self, key: str, path: Path, data: bytes) -> None:
+    async def put_file(
+        self, key: str, source: Path, *, content_type: str = "application/octet-stream"
+    ) -> None:
+        path = self._path(key)
+        await asyncio.to_thread(self._copy_in, key, path, source)
+
+    def _copy_in(self, key: str, path: Path, source: Path) -> None:
+        with source.open("rb") as reader:
+            self._write(key, path, reader)
+
+    def _write(self, key: str, path: Path, data: bytes | BinaryIO) -> None:
         try:
             fd, temp_name = self._create_temp_file(path)
         except (FileExistsError, NotADirectoryError):
@@ -171,7 +190,10 @@ class LocalObjectStore(ObjectStore):
             raise
         try:
             with os.fdopen(fd, "wb") as file:
-                file.write(data)
+                if isinstance(data, bytes):
+                    file.write(data)
+                else:
+                    shutil.copyfileobj(data, file)
                 file.flush()
                 # Without fsync a crash right after the rename can leave an empty file.
                 os.fsync(file.fileno())
@@ -366,6 +388,43 @@ class S3ObjectStore(ObjectStore):
         validate_key(key)
         client = await self._get_client()
         await client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
+    multipart_part_bytes = 16 * 1024 * 1024
+    """Files larger than this are uploaded in parts of this size (S3 wants at least 5 MiB)."""
+
+    async def put_file(
+        self, key: str, source: Path, *, content_type: str = "application/octet-stream"
+    ) -> None:
+        validate_key(key)
+        size = (await asyncio.to_thread(source.stat)).st_size
+        if size <= self.multipart_part_bytes:
+            data = await asyncio.to_thread(source.read_bytes)
+            await self.put(key, data, content_type=content_type)
+            return
+        client = await self._get_client()
+        upload = await client.create_multipart_upload(
+            Bucket=self.bucket, Key=key, ContentType=content_type
+        )
+        upload_id = upload["UploadId"]
+        reader = await asyncio.to_thread(source.open, "rb")
+        try:
+            parts: builtins.list[dict[str, Any]] = []
+            while chunk := await asyncio.to_thread(reader.read, self.multipart_part_bytes):
+                number = len(parts) + 1
+                answer = await client.upload_part(
+                    Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=chunk
+                )
+                parts.append({"ETag": answer["ETag"], "PartNumber": number})
+            await client.complete_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+            )
+        except BaseException:
+            # An unfinished upload keeps its parts (and their cost) until it is aborted.
+            with contextlib.suppress(Exception):
+                await client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+            raise
+        finally:
+            await asyncio.to_thread(reader.close)
 
     async def get(self, key: str) -> bytes:
         from botocore.exceptions import ClientError

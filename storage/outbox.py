@@ -22,6 +22,7 @@ from email.parser import BytesHeaderParser, BytesParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+from core import metrics
 from core.errors import NotFound
 from core.ids import new_id
 
@@ -89,6 +90,7 @@ class Outbox:
             file.flush()
             os.fsync(file.fileno())
         os.replace(partial, path)
+        metrics.OUTBOX_WRITTEN.inc()
 
     async def recent(
         self, workspace_id: uuid.UUID, *, limit: int, before: uuid.UUID | None = None

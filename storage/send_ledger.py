@@ -32,6 +32,7 @@ from datetime import datetime
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from core import metrics
 from core.delivery import Delivery, Result
 from core.errors import ServiceUnavailable
 
@@ -163,9 +164,18 @@ class SendLedger:
                 pending = still
         except RedisError:
             pass
-        return [
+        recovered = [
             found.get(record_id) or Delivery(record_id, Result.UNKNOWN) for record_id, _ in claims
         ]
+        for delivery in recovered:
+            metrics.SEND_LEDGER_RECOVERIES.inc(outcome=_recovery_outcome(delivery))
+        return recovered
+
+
+def _recovery_outcome(delivery: Delivery) -> str:
+    if delivery.result is Result.UNKNOWN:
+        return "unknown"
+    return "requeued" if delivery.result is Result.NOT_ATTEMPTED else "answer"
 
 
 def _text(value: bytes | str | None) -> str | None:

@@ -18,12 +18,15 @@ from typing import Any
 
 import aiosmtplib
 
+from core import telemetry
 from core.delivery import error_text
 from core.enums import SmtpStage, SmtpTlsMode
 from core.mailbox_rules import refusal
 
 # A server's answer is shown to the user; past this it is cut (a reply is one or a few lines).
 MAX_MESSAGE_CHARS = 1_000
+# Each step with a server is a CLIENT span (docs/observability.md).
+_SMTP_SPAN = {"network.protocol.name": "smtp"}
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class SmtpConnection:
         self.client.close()
 
 
+@telemetry.traced("SMTP connect", kind="client", attributes=_SMTP_SPAN)
 async def connect(
     endpoint: SmtpEndpoint,
     *,
@@ -143,6 +147,7 @@ async def connect(
         raise
 
 
+@telemetry.traced("SMTP MAIL RCPT", kind="client", attributes=_SMTP_SPAN)
 async def send_envelope(
     connection: SmtpConnection, sender_email: str, to_email: str, time_limit: float
 ) -> None:
@@ -160,6 +165,7 @@ async def send_envelope(
         raise SmtpFailure(stage, None, _describe(exc)) from None
 
 
+@telemetry.traced("SMTP DATA", kind="client", attributes=_SMTP_SPAN)
 async def send_data(
     connection: SmtpConnection, raw: bytes, time_limit: float
 ) -> aiosmtplib.SMTPResponse:

@@ -9,6 +9,7 @@ import os
 import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,6 +21,9 @@ from scraping.fixture import FixtureGraph, FixtureSite
 from storage import migrator
 from storage.database import create_engine
 from storage.embedded import EmbeddedPostgres, EmbeddedRedis
+
+if TYPE_CHECKING:
+    from ray.cluster_utils import Cluster
 
 
 def free_port() -> int:
@@ -155,26 +159,55 @@ def app_settings(
 
 
 @pytest.fixture(scope="session")
-def ray_cluster() -> Iterator[None]:
+def ray_cluster() -> Iterator[Cluster]:
+    """The session's one Ray: the head node of a ``ray.cluster_utils.Cluster`` (2 CPUs, no
+    dashboard, on loopback), so that a test can add a worker node and remove it again
+    (tests/serve/test_multi_node.py). Every other test sees one node, as with ``ray.init``."""
     import ray
+    from ray.cluster_utils import Cluster
 
     from serve.runner import RAY_PROXY_ENVIRONMENT, local_ray_on_loopback
 
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    # Ray's processes report their metrics every second instead of every 10 s, so that a value
+    # an actor recorded shows on /metrics a moment later (tests/serve/test_metrics.py).
+    os.environ.setdefault("RAY_metrics_report_interval_ms", "1000")
     os.environ.update(RAY_PROXY_ENVIRONMENT)  # as `campaign-manager serve` starts Ray
     local_ray_on_loopback()
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        object_store_memory=128 * 1024 * 1024,
-        log_to_driver=False,
-        namespace="campaign-manager-tests",
+    cluster = Cluster(
+        initialize_head=True,
+        head_node_args={
+            "num_cpus": 2,
+            "include_dashboard": False,
+            "object_store_memory": 128 * 1024 * 1024,
+        },
     )
-    yield
+    forget_cluster_address(cluster.address)
+    ray.init(address=cluster.address, log_to_driver=False, namespace="campaign-manager-tests")
+    yield cluster
     from ray import serve as ray_serve
 
-    ray_serve.shutdown()
+    ray_serve.shutdown()  # type: ignore[no-untyped-call]
     ray.shutdown()
+    # Not cluster.shutdown(): that also deletes the machine's "latest cluster" file, whoever
+    # wrote it.
+    for node in [*cluster.worker_nodes, cluster.head_node]:
+        if node is not None:
+            cluster.remove_node(node)
+
+
+def forget_cluster_address(address: str) -> None:
+    """Undo ``Cluster``'s note of its address in /tmp/ray/ray_current_cluster, which would make
+    every ``ray.init()`` without an address on this machine (another test run's, say) join this
+    session's Ray instead of starting its own."""
+    from ray._common.utils import get_ray_address_file
+
+    note = Path(get_ray_address_file(None))
+    try:
+        if note.read_text() == address:
+            note.unlink()
+    except OSError:
+        pass
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,8 @@ A socket lives only as long as the access it was opened with. The server closes 
   closed rather than relay on unchecked access).
 - ``4408 too slow to receive events`` when one message takes longer than
   ``SEND_TIMEOUT_SECONDS`` to hand to the client.
+- ``1013 live updates are unavailable`` when Redis (which carries the events) is down, at the
+  start or while relaying; reconnect after a pause.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from core.errors import CampaignManagerError
 from core.tokens import AccessClaims, decode_access_token
 from serve.resources import Resources
 from storage.events import EventBus, EventSubscription
+from storage.outages import is_outage
 from storage.repositories.workspaces import MembershipRepository
 
 router = APIRouter(tags=["live"])
@@ -52,6 +55,7 @@ TOKEN_EXPIRED = Closing(4401, "access token expired")
 NOT_A_MEMBER = Closing(4403, "no longer a member of this workspace")
 CHECK_FAILED = Closing(1013, "access could not be checked; try again later")
 TOO_SLOW = Closing(4408, "too slow to receive events")
+LIVE_UNAVAILABLE = Closing(1013, "live updates are unavailable (Redis); try again later")
 
 
 @router.websocket("/ws")
@@ -72,8 +76,20 @@ async def workspace_events(websocket: WebSocket) -> None:
         return
     # Subscribed before the first check: a removal committed after the check still publishes
     # an event this subscription receives, so no change falls between the two.
-    async with EventBus(resources.redis).subscribe(claims.workspace_id) as events:
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            events = await stack.enter_async_context(
+                EventBus(resources.redis).subscribe(claims.workspace_id)
+            )
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            await _accept_and_close(websocket, LIVE_UNAVAILABLE)
+            return
         refused = await _check_access(resources, claims)
+        if refused is CHECK_FAILED:
+            await _accept_and_close(websocket, CHECK_FAILED)
+            return
         if refused is not None:
             await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason=refused.reason)
             return
@@ -98,6 +114,16 @@ async def workspace_events(websocket: WebSocket) -> None:
             await asyncio.wait_for(
                 websocket.close(code=closing.code, reason=closing.reason), CLOSE_TIMEOUT_SECONDS
             )
+
+
+async def _accept_and_close(websocket: WebSocket, closing: Closing) -> None:
+    """Close with a code the client can act on ("try again later"): a socket closed before it
+    is accepted is only a refused handshake (HTTP 403) to the client, which reads as "denied"."""
+    await websocket.accept()
+    with contextlib.suppress(TimeoutError, WebSocketDisconnect, OSError):
+        await asyncio.wait_for(
+            websocket.close(code=closing.code, reason=closing.reason), CLOSE_TIMEOUT_SECONDS
+        )
 
 
 async def _check_access(resources: Resources, claims: AccessClaims) -> Closing | None:
@@ -128,7 +154,12 @@ async def _relay(
 ) -> Closing | None:
     user_id = str(claims.user_id)
     while True:
-        event = await anext(events)
+        try:
+            event = await anext(events)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            return LIVE_UNAVAILABLE  # the client reconnects, and is told again until it is back
         # Checked before relaying, so nothing published after a removal reaches the removed.
         if _may_change_access(event, user_id):
             closing = await _check_access(resources, claims)
