@@ -88,8 +88,9 @@ run: $(RUNTIME) ui-if-node
 		echo "note: no Chromium at $(CHROMIUM); link-in-bio pages built by JavaScript will be skipped"
 	$(BIN)/campaign-manager serve
 
+# Two processes: the Ray group and the rest side by side (tests/conftest.py).
 test: $(DEV) $(CHROMIUM) ui-test
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 bench: $(DEV)
 	@aims_file="$$(mktemp "$${TMPDIR:-/tmp}/cm-bench-aims.XXXXXX")" || exit 1; \

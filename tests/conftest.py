@@ -26,6 +26,20 @@ if TYPE_CHECKING:
     from ray.cluster_utils import Cluster
 
 
+# `make test` runs the suite in two processes (pytest-xdist, `--dist loadgroup`): the tests that
+# use the session's Ray and its Serve deployment (tests/serve, tests/e2e) all in one of them, so
+# Ray starts once, and the rest (unit, integration, and the CLI's subprocesses, which start Rays
+# of their own) in the other, alongside. Run alone, pytest ignores the groups.
+RAY_GROUP = {"serve", "e2e"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.relative_to(here).parts[0] in RAY_GROUP:
+            item.add_marker(pytest.mark.xdist_group("ray"))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
