@@ -491,12 +491,12 @@ class TestSurvivingTheSite:
             )
             job_id, workspace_id = await new_job(
                 engine,
-                DiscoveryQuery(seed_artists=[site.graph.users[1].permalink], max_artists=8),
+                DiscoveryQuery(seed_artists=[site.graph.users[1].permalink], max_artists=12),
             )
             status = await launch(settings, job_id, workspace_id)
             job = await job_row(engine, job_id, workspace_id)
             assert status == "completed", job.error
-            assert job.progress["kept"] == 8, job.progress
+            assert job.progress["kept"] == 12, job.progress
             statuses = job.progress["scraper"]["statuses"]
             assert statuses.get("429", 0) > 0, job.progress
             assert job.progress["scraper"]["client_id_refreshes"] >= 1
